@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using Serverless.Functions.Platform.Security;
+using Serverless.Functions.Platform.Storage;
+using Serverless.Orchestrations.Ports;
+
+namespace Serverless.Functions.Features.ApiKeys;
+
+internal sealed record ApiKeyRecord(
+    string Id,
+    string UserId,
+    string WorkspaceId,
+    string Name,
+    string Prefix,
+    string Hash,
+    IReadOnlyList<string> Scopes,
+    DateTimeOffset? ExpiresAt,
+    int? RateLimitPerMinute,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? LastUsedAt);
+
+internal sealed record ApiKeyHashRecord(string UserId, string KeyId);
+
+/// <summary>
+/// API keys: the secret is shown once and kept only as a SHA-256 hash. Keys are listed per owner; the hash row
+/// finds the key on each request. Lookups are cached briefly because they sit on every key-authenticated request.
+/// </summary>
+internal sealed class ApiKeyStore(IEntityStore store, IMemoryCache cache, IMembershipLookup memberships, IOptions<AuthOptions> options, TimeProvider time)
+    : IApiKeyAuthenticator
+{
+    public const string SecretPrefix = "sfk_";
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    private readonly EntityTable<ApiKeyRecord> _keys = new(store, "apikeys");
+    private readonly EntityTable<ApiKeyHashRecord> _hashes = new(store, "apikeyhashes");
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastUsedWritten = new(StringComparer.Ordinal);
+
+    public async Task<(ApiKeyRecord Record, string Secret)> CreateAsync(
+        string userId, string workspaceId, string name, IReadOnlyList<string> scopes, DateTimeOffset? expiresAt, int? rateLimitPerMinute,
+        CancellationToken cancellationToken)
+    {
+        var secret = SecretPrefix + Secrets.NewToken();
+        var record = new ApiKeyRecord(Secrets.NewId("key"), userId, workspaceId, name, secret[..12], Secrets.Hash(secret), scopes,
+            expiresAt, rateLimitPerMinute, time.GetUtcNow(), null);
+        await _keys.InsertAsync(userId, record.Id, record, cancellationToken);
+        await _hashes.InsertAsync(record.Hash, "k", new ApiKeyHashRecord(userId, record.Id), cancellationToken);
+        return (record, secret);
+    }
+
+    public async Task<List<ApiKeyRecord>> ListAsync(string userId, CancellationToken cancellationToken) =>
+        [.. (await _keys.ListPartitionAsync(userId, cancellationToken)).Select(k => k.Value)];
+
+    public async Task<bool> DeleteAsync(string userId, string keyId, CancellationToken cancellationToken)
+    {
+        ApiKeyRecord? record;
+        try
+        {
+            record = (await _keys.GetAsync(userId, keyId, cancellationToken))?.Value;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+
+        if (record is null)
+        {
+            return false;
+        }
+
+        // The hash row goes first: once it is gone the key authenticates nowhere, whatever happens next.
+        await _hashes.DeleteAsync(record.Hash, "k", null, cancellationToken);
+        await _keys.DeleteAsync(userId, keyId, null, cancellationToken);
+        cache.Remove(CacheKey(record.Hash));
+        return true;
+    }
+
+    public bool LooksLikeApiKey(string credential) => credential.StartsWith(SecretPrefix, StringComparison.Ordinal);
+
+    public async ValueTask<Caller?> AuthenticateAsync(string secret, CancellationToken cancellationToken)
+    {
+        if (secret.Length > 200)
+        {
+            return null;
+        }
+
+        var hash = Secrets.Hash(secret);
+        var record = await FindAsync(hash, cancellationToken);
+        var now = time.GetUtcNow();
+        if (record is null || record.ExpiresAt <= now)
+        {
+            return null;
+        }
+
+        // A key dies with its owner's membership of the workspace it is bound to.
+        var role = await memberships.GetRoleAsync(record.WorkspaceId, record.UserId, cancellationToken);
+        if (role is null)
+        {
+            return null;
+        }
+
+        await TouchAsync(record, now, cancellationToken);
+        return new Caller(record.UserId, record.WorkspaceId, false, record.Id, record.WorkspaceId,
+            record.Scopes.ToHashSet(StringComparer.Ordinal), record.RateLimitPerMinute);
+    }
+
+    private async Task<ApiKeyRecord?> FindAsync(string hash, CancellationToken cancellationToken)
+    {
+        var key = CacheKey(hash);
+        if (cache.TryGetValue(key, out ApiKeyRecord? cached))
+        {
+            return cached;
+        }
+
+        var pointer = await _hashes.GetAsync(hash, "k", cancellationToken);
+        var record = pointer is null ? null : (await _keys.GetAsync(pointer.Value.UserId, pointer.Value.KeyId, cancellationToken))?.Value;
+        if (options.Value.ApiKeyCacheSeconds > 0)
+        {
+            cache.Set(key, record, TimeSpan.FromSeconds(options.Value.ApiKeyCacheSeconds));
+        }
+
+        return record;
+    }
+
+    /// <summary>Records last use at minute resolution, so a busy key does not turn every read into a write.</summary>
+    private async Task TouchAsync(ApiKeyRecord record, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var last = _lastUsedWritten.GetValueOrDefault(record.Id, record.LastUsedAt ?? DateTimeOffset.MinValue);
+        if (now - last < LastUsedResolution || !_lastUsedWritten.TryUpdate(record.Id, now, last) && !_lastUsedWritten.TryAdd(record.Id, now))
+        {
+            return;
+        }
+
+        await _keys.UpdateAsync(record.UserId, record.Id, k => k with { LastUsedAt = now }, cancellationToken);
+    }
+
+    private static string CacheKey(string hash) => "apikey:" + hash;
+}

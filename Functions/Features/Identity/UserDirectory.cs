@@ -1,0 +1,130 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using Serverless.Functions.Platform.Security;
+using Serverless.Functions.Platform.Storage;
+using Serverless.Orchestrations.Ports;
+
+namespace Serverless.Functions.Features.Identity;
+
+internal sealed record UserSettings(string Theme = "system", string Language = "en", string Timezone = "UTC", bool EmailNotifications = true);
+
+internal sealed record UserRecord(
+    string Id,
+    string? Email,
+    string? Username,
+    string? Name,
+    string? Lastname,
+    string PasswordHash,
+    bool IsPlatformAdmin,
+    bool EmailVerified,
+    string PersonalWorkspaceId,
+    int FailedLogins,
+    DateTimeOffset? LockedUntil,
+    string SecurityStamp,
+    UserSettings Settings,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+internal sealed record LoginRecord(string UserId);
+
+/// <summary>
+/// Users, addressed by id, plus a login index (email and username, normalised and hashed into a legal key).
+/// A login row whose user never got written (a crash mid-registration) is taken over by the next registration.
+/// </summary>
+internal sealed class UserDirectory(IEntityStore store, IOptions<AuthOptions> options) : IUserLookup
+{
+    private readonly EntityTable<UserRecord> _users = new(store, "users");
+    private readonly EntityTable<LoginRecord> _logins = new(store, "userlogins");
+    private readonly EntityTable<LoginRecord> _platform = new(store, "platform");
+    private readonly PasswordHasher<UserRecord> _hasher = new(Options.Create(new PasswordHasherOptions { IterationCount = options.Value.PasswordHashIterations }));
+
+    public string HashPassword(UserRecord? user, string password) => _hasher.HashPassword(user!, password);
+
+    public PasswordVerificationResult VerifyPassword(UserRecord user, string password) => _hasher.VerifyHashedPassword(user, user.PasswordHash, password);
+
+    public async Task<UserRecord?> GetAsync(string userId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await _users.GetAsync(userId, "u", cancellationToken))?.Value;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    public Task<Stored<UserRecord>?> UpdateAsync(string userId, Func<UserRecord, UserRecord?> change, CancellationToken cancellationToken) =>
+        _users.UpdateAsync(userId, "u", change, cancellationToken);
+
+    public async Task<UserRecord?> FindByLoginValueAsync(string emailOrUsername, CancellationToken cancellationToken)
+    {
+        var kind = emailOrUsername.Contains('@', StringComparison.Ordinal) ? "email" : "username";
+        var login = await _logins.GetAsync(kind, LoginKey(emailOrUsername), cancellationToken);
+        return login is null ? null : await GetAsync(login.Value.UserId, cancellationToken);
+    }
+
+    /// <summary>Claims a login for a user; false when another existing user holds it.</summary>
+    public async Task<bool> ClaimLoginAsync(string kind, string value, string userId, CancellationToken cancellationToken)
+    {
+        var key = LoginKey(value);
+        while (true)
+        {
+            if ((await _logins.InsertAsync(kind, key, new LoginRecord(userId), cancellationToken)).Succeeded)
+            {
+                return true;
+            }
+
+            var existing = await _logins.GetAsync(kind, key, cancellationToken);
+            if (existing is null)
+            {
+                continue;
+            }
+
+            if (existing.Value.UserId == userId)
+            {
+                return true;
+            }
+
+            if (await GetAsync(existing.Value.UserId, cancellationToken) is not null)
+            {
+                return false;
+            }
+
+            if ((await _logins.ReplaceAsync(existing, new LoginRecord(userId), cancellationToken)).Succeeded)
+            {
+                return true;
+            }
+        }
+    }
+
+    public Task ReleaseLoginAsync(string kind, string value, CancellationToken cancellationToken) =>
+        _logins.DeleteAsync(kind, LoginKey(value), null, cancellationToken);
+
+    public Task<WriteResult> InsertAsync(UserRecord user, CancellationToken cancellationToken) => _users.InsertAsync(user.Id, "u", user, cancellationToken);
+
+    /// <summary>The first user to register becomes platform admin; exactly one wins, even when registrations race.</summary>
+    public async Task<bool> ClaimPlatformAdminAsync(string userId, CancellationToken cancellationToken)
+    {
+        if ((await _platform.InsertAsync("admin", "first", new LoginRecord(userId), cancellationToken)).Succeeded)
+        {
+            return true;
+        }
+
+        var holder = await _platform.GetAsync("admin", "first", cancellationToken);
+        return holder?.Value.UserId == userId;
+    }
+
+    async Task<UserSummary?> IUserLookup.FindByIdAsync(string userId, CancellationToken cancellationToken) =>
+        ToSummary(await GetAsync(userId, cancellationToken));
+
+    async Task<UserSummary?> IUserLookup.FindByLoginAsync(string emailOrUsername, CancellationToken cancellationToken) =>
+        ToSummary(await FindByLoginValueAsync(emailOrUsername, cancellationToken));
+
+    public static string Normalize(string value) => value.Trim().ToLowerInvariant();
+
+    private static string LoginKey(string value) => Secrets.Hash(Normalize(value));
+
+    private static UserSummary? ToSummary(UserRecord? user) =>
+        user is null ? null : new UserSummary(user.Id, user.Email, user.Username, user.Name, user.Lastname);
+}

@@ -1,0 +1,186 @@
+using System.Security.Cryptography;
+using System.Text;
+using Serverless.Functions.Platform.Security;
+using Serverless.Functions.Platform.Storage;
+using Serverless.Orchestrations.Ports;
+
+namespace Serverless.Functions.Platform.Http;
+
+internal sealed record IdempotencyRecord(
+    string Fingerprint,
+    bool Completed,
+    int StatusCode,
+    string? ContentType,
+    string? Location,
+    string? Body,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt) : IExpiring;
+
+/// <summary>
+/// <c>Idempotency-Key</c> on POST: the first request runs and its answer is kept 24 h; a retry with the same key
+/// and the same request gets that answer back; the same key with a different request, or while the first is
+/// still running, is a 409. Keys are per caller, so one caller can never replay another's answer.
+/// </summary>
+internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore store, Expirations expirations, TimeProvider time)
+{
+    public const string Header = "Idempotency-Key";
+    public const string ReplayedHeader = "Idempotent-Replayed";
+    private const int MaxKeyLength = 255;
+    private const int MaxStoredBody = 1024 * 1024;
+    private static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+    // A first request that died mid-way must not block its key for a day.
+    private static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(2);
+
+    private readonly EntityTable<IdempotencyRecord> _records = new(store, "idempotency");
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var key = context.Request.Headers[Header].ToString();
+        if (!HttpMethods.IsPost(context.Request.Method) || key.Length == 0 || context.GetEndpoint() is null)
+        {
+            await next(context);
+            return;
+        }
+
+        if (key.Length > MaxKeyLength)
+        {
+            await ErrorWriter.WriteAsync(context, 400, ErrorCodes.InvalidRequest, $"{Header} must be at most {MaxKeyLength} characters.");
+            return;
+        }
+
+        var cancellationToken = context.RequestAborted;
+        var scope = context.Features.Get<Caller>()?.PrincipalId ?? "anonymous";
+        var partition = Secrets.Hash(scope + "\n" + key);
+        var fingerprint = await FingerprintAsync(context.Request, cancellationToken);
+        var now = time.GetUtcNow();
+        var pending = new IdempotencyRecord(fingerprint, false, 0, null, null, null, now, now + Retention);
+
+        if (!await ClaimAsync(partition, pending, now, context, cancellationToken))
+        {
+            return;
+        }
+
+        await expirations.ScheduleAsync(_records.Name, partition, "r", pending.ExpiresAt, cancellationToken);
+        await RunAndKeepAsync(context, partition, pending, cancellationToken);
+    }
+
+    /// <summary>Takes the key for this request, or answers the request from what the key already holds.</summary>
+    private async Task<bool> ClaimAsync(string partition, IdempotencyRecord pending, DateTimeOffset now, HttpContext context, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if ((await _records.InsertAsync(partition, "r", pending, cancellationToken)).Succeeded)
+            {
+                return true;
+            }
+
+            var existing = await _records.GetAsync(partition, "r", cancellationToken);
+            if (existing is null)
+            {
+                continue;
+            }
+
+            var record = existing.Value;
+            var stale = record.ExpiresAt <= now || (!record.Completed && record.CreatedAt + AbandonedAfter <= now);
+            if (stale)
+            {
+                if ((await _records.ReplaceAsync(existing, pending, cancellationToken)).Succeeded)
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            if (!string.Equals(record.Fingerprint, pending.Fingerprint, StringComparison.Ordinal))
+            {
+                await ErrorWriter.WriteAsync(context, 409, ErrorCodes.Conflict, $"This {Header} was already used with a different request.");
+            }
+            else if (!record.Completed)
+            {
+                await ErrorWriter.WriteAsync(context, 409, ErrorCodes.Conflict, $"A request with this {Header} is still in progress; retry later.");
+            }
+            else
+            {
+                await ReplayAsync(context, record);
+            }
+
+            return false;
+        }
+    }
+
+    private async Task RunAndKeepAsync(HttpContext context, string partition, IdempotencyRecord pending, CancellationToken cancellationToken)
+    {
+        var original = context.Response.Body;
+        await using var capture = new MemoryStream();
+        context.Response.Body = capture;
+        try
+        {
+            await next(context);
+        }
+        catch
+        {
+            context.Response.Body = original;
+            // A failed first attempt must leave the key free for the client's retry.
+            await _records.DeleteAsync(partition, "r", null, CancellationToken.None);
+            throw;
+        }
+
+        context.Response.Body = original;
+        if (context.Response.StatusCode < 500 && capture.Length <= MaxStoredBody)
+        {
+            var done = pending with
+            {
+                Completed = true,
+                StatusCode = context.Response.StatusCode,
+                ContentType = context.Response.ContentType,
+                Location = context.Response.Headers.Location.ToString() is { Length: > 0 } location ? location : null,
+                Body = Encoding.UTF8.GetString(capture.GetBuffer(), 0, (int)capture.Length),
+            };
+            await _records.UpsertAsync(partition, "r", done, CancellationToken.None);
+        }
+        else
+        {
+            await _records.DeleteAsync(partition, "r", null, CancellationToken.None);
+        }
+
+        capture.Position = 0;
+        await capture.CopyToAsync(original, cancellationToken);
+    }
+
+    private static async Task ReplayAsync(HttpContext context, IdempotencyRecord record)
+    {
+        context.Response.StatusCode = record.StatusCode;
+        context.Response.Headers[ReplayedHeader] = "true";
+        if (record.ContentType is not null)
+        {
+            context.Response.ContentType = record.ContentType;
+        }
+
+        if (record.Location is not null)
+        {
+            context.Response.Headers.Location = record.Location;
+        }
+
+        if (record.Body is { Length: > 0 } body)
+        {
+            await context.Response.WriteAsync(body, context.RequestAborted);
+        }
+    }
+
+    private static async Task<string> FingerprintAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        request.EnableBuffering();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(request.Method + " " + request.Path + request.QueryString + "\n"));
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+        }
+
+        request.Body.Position = 0;
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Functions.Platform.Security;
+
+/// <summary>
+/// One scheme for both credentials: <c>Authorization: Bearer &lt;JWT or API key&gt;</c> or <c>X-API-Key</c>.
+/// It only establishes who calls; what they may do is access control's job.
+/// </summary>
+internal sealed class PlatformAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    AccessTokens tokens,
+    IApiKeyAuthenticator apiKeys)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Platform";
+    public const string ApiKeyHeader = "X-API-Key";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var credential = ReadCredential(Request);
+        if (credential is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var caller = apiKeys.LooksLikeApiKey(credential)
+            ? await apiKeys.AuthenticateAsync(credential, Context.RequestAborted)
+            : await tokens.ValidateAsync(credential);
+        if (caller is null)
+        {
+            return AuthenticateResult.Fail("The credential is invalid or expired.");
+        }
+
+        Context.Features.Set(caller);
+        return AuthenticateResult.Success(new AuthenticationTicket(ClaimsPrincipals.For(caller, SchemeName), SchemeName));
+    }
+
+    private static string? ReadCredential(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return authorization[7..].Trim() is { Length: > 0 } bearer ? bearer : null;
+        }
+
+        return request.Headers[ApiKeyHeader].ToString().Trim() is { Length: > 0 } key ? key : null;
+    }
+}

@@ -1,0 +1,26 @@
+namespace Serverless.Functions.Platform.Security;
+
+/// <summary>The scopes an API key can hold. A user session holds all of them.</summary>
+internal static class Scopes
+{
+    public const string ProfileRead = "profile:read";
+    public const string ProfileWrite = "profile:write";
+    public const string ApiKeysRead = "api_keys:read";
+    public const string ApiKeysWrite = "api_keys:write";
+    public const string WorkspacesRead = "workspaces:read";
+    public const string WorkspacesWrite = "workspaces:write";
+
+    public static readonly IReadOnlyList<ScopeInfo> All =
+    [
+        new(ProfileRead, "Read the key owner's profile and settings (GET /auth/me, /user/profile, /user/settings)."),
+        new(ProfileWrite, "Change the key owner's profile and settings."),
+        new(ApiKeysRead, "List the owner's API keys."),
+        new(ApiKeysWrite, "Create and delete API keys (never with more scopes than the calling key holds)."),
+        new(WorkspacesRead, "List the key's workspace and its members."),
+        new(WorkspacesWrite, "Manage the members of the key's workspace."),
+    ];
+
+    public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+}
+
+internal sealed record ScopeInfo(string Name, string Description);

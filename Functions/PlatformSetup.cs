@@ -1,0 +1,95 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Serverless.Functions.Features.ApiKeys;
+using Serverless.Functions.Features.Health;
+using Serverless.Functions.Features.Identity;
+using Serverless.Functions.Features.Workspaces;
+using Serverless.Functions.Platform.Email;
+using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
+using Serverless.Functions.Platform.Storage;
+using Serverless.Functions.Triggers;
+
+using Serverless.Functions.Platform;
+
+namespace Serverless.Functions;
+
+internal static class PlatformSetup
+{
+    public const string DefaultUrl = "http://localhost:7071";
+
+    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        if (HostingMode.FunctionsHostPort is { } port)
+        {
+            // The Functions host talks to us on loopback only.
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        }
+        else if (string.IsNullOrEmpty(configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        var http = configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = http.MaxRequestBodyBytes;
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<HttpOptions>().Bind(configuration.GetSection(HttpOptions.Section));
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        // Bad input must reach the error handler as an exception so it leaves as an envelope, not an empty 400.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddMemoryCache();
+        services.AddStorage(configuration);
+        services.AddSingleton<Expirations>();
+        services.AddEmail(configuration);
+
+        services.AddSingleton<SigningKeys>();
+        services.AddSingleton<AccessTokens>();
+        services.AddSingleton<RateLimiter>();
+        services.AddAuthentication(PlatformAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, PlatformAuthenticationHandler>(PlatformAuthenticationHandler.SchemeName, null);
+        services.AddPlatformOpenApi();
+
+        services.AddHealth();
+        services.AddWorkspaces();
+        services.AddIdentityFeature();
+        services.AddApiKeys();
+        services.AddTriggers(configuration);
+        return builder;
+    }
+
+    public static WebApplication MapPlatform(this WebApplication app)
+    {
+        var http = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HttpOptions>>().Value;
+        app.UseRequestIds();
+        app.UseErrorEnvelopes();
+        app.UsePlatformDocs();
+        app.UseRouting();
+        app.UseBodySizeLimit(http.MaxRequestBodyBytes);
+        app.UseAuthentication();
+        app.UseMiddleware<RateLimitMiddleware>();
+        app.UseMiddleware<AccessControlMiddleware>();
+        app.UseMiddleware<IdempotencyMiddleware>();
+
+        app.MapHealth();
+        app.MapIdentity();
+        app.MapApiKeys();
+        app.MapWorkspaces();
+        app.MapPlatformDocs();
+        app.MapTriggers();
+        return app;
+    }
+}

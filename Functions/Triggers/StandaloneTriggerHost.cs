@@ -1,0 +1,218 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using NCrontab;
+using Serverless.Functions.Platform;
+using Serverless.Orchestrations.Ports;
+
+namespace Serverless.Functions.Triggers;
+
+internal sealed class TriggerOptions
+{
+    public const string Section = "Triggers";
+
+    /// <summary>Run timers and drain queues in process when no Functions host drives the app.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Where host.json and the function folders are; default: next to the executable, as the Functions host has them.</summary>
+    public string? ScriptRoot { get; set; }
+}
+
+/// <summary>
+/// Standalone, this plays the Functions host's part for non-HTTP triggers: it fires each timer on its
+/// schedule and drains each queue (lease, invoke, delete; release on failure; poison after maxDequeueCount),
+/// invoking the same handlers with the same envelope. Under a real host it stays off.
+/// </summary>
+internal sealed partial class StandaloneTriggerHost(
+    FunctionManifest manifest,
+    TriggerDispatcher dispatcher,
+    IWorkQueue queue,
+    IConfiguration configuration,
+    IOptions<TriggerOptions> options,
+    TimeProvider time,
+    ILogger<StandaloneTriggerHost> logger) : BackgroundService
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan MinPollingInterval = TimeSpan.FromMilliseconds(50);
+
+    public static bool ShouldRun(TriggerOptions options) => options.Enabled && !HostingMode.IsFunctionsHost;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!ShouldRun(options.Value))
+        {
+            LogDisabled(logger);
+            return Task.CompletedTask;
+        }
+
+        var loops = manifest.Functions.Select(f => f.TriggerType switch
+        {
+            "timerTrigger" => RunTimerAsync(f, stoppingToken),
+            "queueTrigger" => RunQueueAsync(f, stoppingToken),
+            _ => Task.CompletedTask,
+        }).ToList();
+        LogStarted(logger, loops.Count);
+        return Task.WhenAll(loops);
+    }
+
+    private async Task RunTimerAsync(FunctionDefinition function, CancellationToken cancellationToken)
+    {
+        var expression = Resolve(function.Schedule ?? "");
+        var schedule = CrontabSchedule.TryParse(expression, new CrontabSchedule.ParseOptions { IncludingSeconds = true });
+        if (schedule is null)
+        {
+            LogBadSchedule(logger, function.Name, expression);
+            return;
+        }
+
+        DateTimeOffset? last = null;
+        if (function.RunOnStartup)
+        {
+            last = await FireTimerAsync(function, schedule, last, cancellationToken);
+        }
+
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var now = time.GetUtcNow();
+            var next = new DateTimeOffset(schedule.GetNextOccurrence(now.UtcDateTime), TimeSpan.Zero);
+            try
+            {
+                await Task.Delay(next - now, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            last = await FireTimerAsync(function, schedule, last, cancellationToken);
+        }
+    }
+
+    private async Task<DateTimeOffset> FireTimerAsync(FunctionDefinition function, CrontabSchedule schedule, DateTimeOffset? last, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var timer = new
+        {
+            Schedule = new { AdjustForDST = true },
+            ScheduleStatus = new { Last = last ?? DateTimeOffset.MinValue, Next = schedule.GetNextOccurrence(now.UtcDateTime), LastUpdated = now },
+            IsPastDue = false,
+        };
+        var request = new TriggerRequest(
+            new Dictionary<string, JsonElement> { [function.BindingName] = JsonSerializer.SerializeToElement(timer) },
+            new Dictionary<string, JsonElement> { ["sys"] = Sys(function.Name, now) });
+        await InvokeAsync(function.Name, request, cancellationToken);
+        return now;
+    }
+
+    private async Task RunQueueAsync(FunctionDefinition function, CancellationToken cancellationToken)
+    {
+        var queueName = Resolve(function.QueueName ?? "");
+        var settings = manifest.Queues;
+        var idle = MinPollingInterval;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            IReadOnlyList<QueueMessage> messages;
+            try
+            {
+                messages = await queue.DequeueAsync(queueName, Math.Clamp(settings.BatchSize, 1, 32), Lease, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogPollFailed(logger, exception, queueName);
+                messages = [];
+            }
+
+            if (messages.Count == 0)
+            {
+                try
+                {
+                    await Task.Delay(idle, time, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, settings.MaxPollingInterval.Ticks));
+                continue;
+            }
+
+            idle = MinPollingInterval;
+            await Task.WhenAll(messages.Select(m => ProcessAsync(function, queueName, m, settings, cancellationToken)));
+        }
+    }
+
+    private async Task ProcessAsync(FunctionDefinition function, string queueName, QueueMessage message, QueueSettings settings, CancellationToken cancellationToken)
+    {
+        // A message that already used up its attempts (its processor died each time) goes straight to poison.
+        if (message.DequeueCount > settings.MaxDequeueCount)
+        {
+            await PoisonAsync(queueName, message, cancellationToken);
+            return;
+        }
+
+        var request = new TriggerRequest(
+            new Dictionary<string, JsonElement> { [function.BindingName] = JsonSerializer.SerializeToElement(message.Body) },
+            new Dictionary<string, JsonElement>
+            {
+                ["Id"] = JsonSerializer.SerializeToElement(message.Id),
+                ["PopReceipt"] = JsonSerializer.SerializeToElement(message.PopReceipt),
+                ["DequeueCount"] = JsonSerializer.SerializeToElement(message.DequeueCount),
+                ["InsertionTime"] = JsonSerializer.SerializeToElement(message.InsertedAt),
+                ["NextVisibleTime"] = JsonSerializer.SerializeToElement(message.NextVisibleAt),
+                ["sys"] = Sys(function.Name, time.GetUtcNow()),
+            });
+
+        if (await InvokeAsync(function.Name, request, cancellationToken))
+        {
+            await queue.DeleteAsync(queueName, message.Id, message.PopReceipt, CancellationToken.None);
+        }
+        else if (message.DequeueCount >= settings.MaxDequeueCount)
+        {
+            await PoisonAsync(queueName, message, cancellationToken);
+        }
+        else
+        {
+            await queue.UpdateVisibilityAsync(queueName, message.Id, message.PopReceipt, settings.VisibilityTimeout, CancellationToken.None);
+        }
+    }
+
+    private async Task PoisonAsync(string queueName, QueueMessage message, CancellationToken cancellationToken)
+    {
+        await queue.EnqueueAsync(QueueNames.Poison(queueName), message.Body, null, cancellationToken);
+        await queue.DeleteAsync(queueName, message.Id, message.PopReceipt, CancellationToken.None);
+        LogPoisoned(logger, message.Id, queueName, message.DequeueCount);
+    }
+
+    private async Task<bool> InvokeAsync(string name, TriggerRequest request, CancellationToken cancellationToken)
+    {
+        var (succeeded, _) = await dispatcher.InvokeAsync(name, request, cancellationToken);
+        return succeeded;
+    }
+
+    /// <summary>Like the host, a value written <c>%Name%</c> is read from the app setting Name.</summary>
+    private string Resolve(string value) =>
+        value is ['%', .. var setting, '%'] ? configuration[setting] ?? "" : value;
+
+    private static JsonElement Sys(string name, DateTimeOffset now) =>
+        JsonSerializer.SerializeToElement(new { MethodName = name, UtcNow = now.ToString("O", CultureInfo.InvariantCulture), RandGuid = Guid.NewGuid() });
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Standalone trigger host is off (a Functions host drives triggers, or Triggers:Enabled is false)")]
+    private static partial void LogDisabled(ILogger logger);
+
+    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Standalone trigger host started {Count} timer/queue loops")]
+    private static partial void LogStarted(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 412, Level = LogLevel.Error, Message = "Function {Name} has an invalid schedule '{Schedule}'; it will not run")]
+    private static partial void LogBadSchedule(ILogger logger, string name, string schedule);
+
+    [LoggerMessage(EventId = 413, Level = LogLevel.Warning, Message = "Message {MessageId} moved to the poison queue of {Queue} after {DequeueCount} attempts")]
+    private static partial void LogPoisoned(ILogger logger, string messageId, string queue, int dequeueCount);
+
+    [LoggerMessage(EventId = 414, Level = LogLevel.Warning, Message = "Polling queue {Queue} failed")]
+    private static partial void LogPollFailed(ILogger logger, Exception exception, string queue);
+}

@@ -1,0 +1,59 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+
+namespace Serverless.Benchmarks;
+
+internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, string? AppDir, string? OutFile)
+{
+    public const string Usage =
+        "usage: Benchmarks [--duration SECONDS (10)] [--warmup SECONDS (2)] [--app PUBLISHED_DIR] [--out FILE]";
+
+    public static bool TryParse(
+        string[] args, [NotNullWhen(true)] out BenchmarkOptions? options, [NotNullWhen(false)] out string? error)
+    {
+        options = null;
+        error = null;
+        var duration = 10.0;
+        var warmup = 2.0;
+        string? appDir = null;
+        string? outFile = null;
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (i + 1 >= args.Length)
+            {
+                error = $"missing value for {args[i]}";
+                return false;
+            }
+
+            var value = args[++i];
+            switch (args[i - 1])
+            {
+                case "--duration" when TryParseSeconds(value, out duration) && duration > 0:
+                case "--warmup" when TryParseSeconds(value, out warmup) && warmup >= 0:
+                    break;
+                case "--app":
+                    appDir = Path.GetFullPath(value);
+                    if (!File.Exists(Path.Combine(appDir, "Functions.dll")))
+                    {
+                        error = $"--app: no Functions.dll in {appDir}";
+                        return false;
+                    }
+                    break;
+                case "--out":
+                    outFile = Path.GetFullPath(value);
+                    break;
+                default:
+                    error = $"bad argument: {args[i - 1]} {value}";
+                    return false;
+            }
+        }
+
+        options = new BenchmarkOptions(
+            TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmup), appDir, outFile);
+        return true;
+    }
+
+    private static bool TryParseSeconds(string value, out double seconds) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out seconds);
+}

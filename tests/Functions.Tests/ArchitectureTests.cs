@@ -1,0 +1,52 @@
+using System.Text.RegularExpressions;
+using Serverless.Functions.Tests.Support;
+
+namespace Serverless.Functions.Tests;
+
+/// <summary>
+/// The layering rules of ARCHITECTURE §4, as data: which folder may name which namespace. A row is
+/// (folder, namespace prefix it must not use, except these allowed prefixes).
+/// </summary>
+public sealed partial class ArchitectureTests
+{
+    public static TheoryData<string, string, string[]> Rules => new()
+    {
+        // The engine knows nothing of the web app.
+        { "Orchestrations", "Microsoft.AspNetCore", [] },
+        { "Orchestrations", "Serverless.Functions", [] },
+        // Cross-cutting code never reaches into a feature.
+        { "Functions/Platform", "Serverless.Functions.Features", [] },
+        { "Functions/Triggers", "Serverless.Functions.Features", [] },
+        // A feature uses another only through the types it makes public; these are the allowed edges.
+        { "Functions/Features/Identity", "Serverless.Functions.Features", ["Serverless.Functions.Features.Identity", "Serverless.Functions.Features.Workspaces"] },
+        { "Functions/Features/Workspaces", "Serverless.Functions.Features", ["Serverless.Functions.Features.Workspaces"] },
+        { "Functions/Features/ApiKeys", "Serverless.Functions.Features", ["Serverless.Functions.Features.ApiKeys"] },
+        { "Functions/Features/Health", "Serverless.Functions.Features", ["Serverless.Functions.Features.Health"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void Folder_DoesNotUseForbiddenNamespaces(string folder, string forbidden, string[] allowed)
+    {
+        var offenders = Directory.GetFiles(Path.Combine(RepoPaths.Root, folder), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                     && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => UsingPattern().Matches(File.ReadAllText(f)).Select(m => (File: Path.GetRelativePath(RepoPaths.Root, f), Namespace: m.Groups[1].Value)))
+            .Where(u => u.Namespace.StartsWith(forbidden, StringComparison.Ordinal) && !allowed.Any(a => u.Namespace.StartsWith(a, StringComparison.Ordinal)))
+            .Select(u => $"{u.File}: {u.Namespace}")
+            .ToList();
+
+        Assert.True(offenders.Count == 0, string.Join("\n", offenders));
+    }
+
+    [Fact]
+    public void OrchestrationsAssembly_ReferencesNoAspNetCore()
+    {
+        var references = typeof(Serverless.Orchestrations.Ports.IEntityStore).Assembly.GetReferencedAssemblies().Select(a => a.Name ?? "");
+
+        Assert.DoesNotContain(references, r => r.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+    }
+
+    [GeneratedRegex(@"^\s*(?:global\s+)?using\s+(?:static\s+)?([A-Za-z0-9_.]+)\s*;", RegexOptions.Multiline)]
+    private static partial Regex UsingPattern();
+}
