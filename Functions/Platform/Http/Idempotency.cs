@@ -12,21 +12,25 @@ internal sealed record IdempotencyRecord(
     int StatusCode,
     string? ContentType,
     string? Location,
-    string? Body,
+    string? SealedBody,
     DateTimeOffset CreatedAt,
     DateTimeOffset ExpiresAt) : IExpiring;
 
 /// <summary>
 /// <c>Idempotency-Key</c> on POST: the first request runs and its answer is kept 24 h; a retry with the same key
 /// and the same request gets that answer back; the same key with a different request, or while the first is
-/// still running, is a 409. Keys are per caller, so one caller can never replay another's answer.
+/// still running, is a 409. Keys are per caller (anonymous callers: per client address), so one caller can never
+/// replay another's answer. Answers can hold secrets (a new API key, tokens), so the stored body is sealed with a
+/// key derived from the caller's Idempotency-Key, which is itself stored only as a hash.
 /// </summary>
-internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore store, Expirations expirations, TimeProvider time)
+internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore store, Expirations expirations, SigningKeys keys, TimeProvider time)
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
     private const int MaxKeyLength = 255;
     private const int MaxStoredBody = 1024 * 1024;
+    private const int NonceSize = 12;
+    private const int TagSize = 16;
     private static readonly TimeSpan Retention = TimeSpan.FromHours(24);
     // A first request that died mid-way must not block its key for a day.
     private static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(2);
@@ -49,23 +53,24 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore s
         }
 
         var cancellationToken = context.RequestAborted;
-        var scope = context.Features.Get<Caller>()?.PrincipalId ?? "anonymous";
+        var scope = context.Features.Get<Caller>()?.PrincipalId ?? "anonymous:" + context.Connection.RemoteIpAddress;
         var partition = Secrets.Hash(scope + "\n" + key);
+        var sealKey = HMACSHA256.HashData(keys.Key.Key, Encoding.UTF8.GetBytes("idempotency-body\n" + scope + "\n" + key));
         var fingerprint = await FingerprintAsync(context.Request, cancellationToken);
         var now = time.GetUtcNow();
         var pending = new IdempotencyRecord(fingerprint, false, 0, null, null, null, now, now + Retention);
 
-        if (!await ClaimAsync(partition, pending, now, context, cancellationToken))
+        if (!await ClaimAsync(partition, pending, now, sealKey, context, cancellationToken))
         {
             return;
         }
 
         await expirations.ScheduleAsync(_records.Name, partition, "r", pending.ExpiresAt, cancellationToken);
-        await RunAndKeepAsync(context, partition, pending, cancellationToken);
+        await RunAndKeepAsync(context, partition, pending, sealKey, cancellationToken);
     }
 
     /// <summary>Takes the key for this request, or answers the request from what the key already holds.</summary>
-    private async Task<bool> ClaimAsync(string partition, IdempotencyRecord pending, DateTimeOffset now, HttpContext context, CancellationToken cancellationToken)
+    private async Task<bool> ClaimAsync(string partition, IdempotencyRecord pending, DateTimeOffset now, byte[] sealKey, HttpContext context, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -102,14 +107,14 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore s
             }
             else
             {
-                await ReplayAsync(context, record);
+                await ReplayAsync(context, record, sealKey);
             }
 
             return false;
         }
     }
 
-    private async Task RunAndKeepAsync(HttpContext context, string partition, IdempotencyRecord pending, CancellationToken cancellationToken)
+    private async Task RunAndKeepAsync(HttpContext context, string partition, IdempotencyRecord pending, byte[] sealKey, CancellationToken cancellationToken)
     {
         var original = context.Response.Body;
         await using var capture = new MemoryStream();
@@ -135,7 +140,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore s
                 StatusCode = context.Response.StatusCode,
                 ContentType = context.Response.ContentType,
                 Location = context.Response.Headers.Location.ToString() is { Length: > 0 } location ? location : null,
-                Body = Encoding.UTF8.GetString(capture.GetBuffer(), 0, (int)capture.Length),
+                SealedBody = Seal(capture.GetBuffer().AsSpan(0, (int)capture.Length), sealKey),
             };
             await _records.UpsertAsync(partition, "r", done, CancellationToken.None);
         }
@@ -148,7 +153,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore s
         await capture.CopyToAsync(original, cancellationToken);
     }
 
-    private static async Task ReplayAsync(HttpContext context, IdempotencyRecord record)
+    private static async Task ReplayAsync(HttpContext context, IdempotencyRecord record, byte[] sealKey)
     {
         context.Response.StatusCode = record.StatusCode;
         context.Response.Headers[ReplayedHeader] = "true";
@@ -162,10 +167,29 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore s
             context.Response.Headers.Location = record.Location;
         }
 
-        if (record.Body is { Length: > 0 } body)
+        if (record.SealedBody is { Length: > 0 } sealedBody)
         {
-            await context.Response.WriteAsync(body, context.RequestAborted);
+            await context.Response.Body.WriteAsync(Open(sealedBody, sealKey), context.RequestAborted);
         }
+    }
+
+    private static string Seal(ReadOnlySpan<byte> body, byte[] key)
+    {
+        var output = new byte[NonceSize + TagSize + body.Length];
+        var nonce = output.AsSpan(0, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(key, TagSize);
+        aes.Encrypt(nonce, body, output.AsSpan(NonceSize + TagSize), output.AsSpan(NonceSize, TagSize));
+        return Convert.ToBase64String(output);
+    }
+
+    private static byte[] Open(string sealedBody, byte[] key)
+    {
+        var input = Convert.FromBase64String(sealedBody);
+        var body = new byte[input.Length - NonceSize - TagSize];
+        using var aes = new AesGcm(key, TagSize);
+        aes.Decrypt(input.AsSpan(0, NonceSize), input.AsSpan(NonceSize + TagSize), input.AsSpan(NonceSize, TagSize), body);
+        return body;
     }
 
     private static async Task<string> FingerprintAsync(HttpRequest request, CancellationToken cancellationToken)
