@@ -23,7 +23,7 @@ internal sealed class TriggerOptions
 /// schedule and drains each queue (lease, invoke, delete; release on failure; poison after maxDequeueCount),
 /// invoking the same handlers with the same envelope. Under a real host it stays off.
 /// </summary>
-internal sealed partial class StandaloneTriggerHost(
+internal sealed class StandaloneTriggerHost(
     FunctionManifest manifest,
     TriggerDispatcher dispatcher,
     IWorkQueue queue,
@@ -41,7 +41,7 @@ internal sealed partial class StandaloneTriggerHost(
     {
         if (!ShouldRun(options.Value))
         {
-            LogDisabled(logger);
+            TriggersLog.Disabled(logger);
             return Task.CompletedTask;
         }
 
@@ -51,7 +51,7 @@ internal sealed partial class StandaloneTriggerHost(
             "queueTrigger" => RunQueueAsync(f, stoppingToken),
             _ => Task.CompletedTask,
         }).ToList();
-        LogStarted(logger, loops.Count);
+        TriggersLog.Started(logger, loops.Count);
         return Task.WhenAll(loops);
     }
 
@@ -61,7 +61,7 @@ internal sealed partial class StandaloneTriggerHost(
         var schedule = CrontabSchedule.TryParse(expression, new CrontabSchedule.ParseOptions { IncludingSeconds = true });
         if (schedule is null)
         {
-            LogBadSchedule(logger, function.Name, expression);
+            TriggersLog.BadSchedule(logger, function.Name, expression);
             return;
         }
 
@@ -122,7 +122,7 @@ internal sealed partial class StandaloneTriggerHost(
             }
             catch (Exception exception)
             {
-                LogPollFailed(logger, exception, queueName);
+                TriggersLog.PollFailed(logger, exception, queueName);
                 messages = [];
             }
 
@@ -185,7 +185,7 @@ internal sealed partial class StandaloneTriggerHost(
     {
         await queue.EnqueueAsync(QueueNames.Poison(queueName), message.Body, null, cancellationToken);
         await queue.DeleteAsync(queueName, message.Id, message.PopReceipt, CancellationToken.None);
-        LogPoisoned(logger, message.Id, queueName, message.DequeueCount);
+        TriggersLog.Poisoned(logger, message.Id, queueName, message.DequeueCount);
     }
 
     private async Task<bool> InvokeAsync(string name, TriggerRequest request, CancellationToken cancellationToken)
@@ -200,19 +200,4 @@ internal sealed partial class StandaloneTriggerHost(
 
     private static JsonElement Sys(string name, DateTimeOffset now) =>
         JsonSerializer.SerializeToElement(new { MethodName = name, UtcNow = now.ToString("O", CultureInfo.InvariantCulture), RandGuid = Guid.NewGuid() });
-
-    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Standalone trigger host is off (a Functions host drives triggers, or Triggers:Enabled is false)")]
-    private static partial void LogDisabled(ILogger logger);
-
-    [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Standalone trigger host started {Count} timer/queue loops")]
-    private static partial void LogStarted(ILogger logger, int count);
-
-    [LoggerMessage(EventId = 412, Level = LogLevel.Error, Message = "Function {Name} has an invalid schedule '{Schedule}'; it will not run")]
-    private static partial void LogBadSchedule(ILogger logger, string name, string schedule);
-
-    [LoggerMessage(EventId = 413, Level = LogLevel.Warning, Message = "Message {MessageId} moved to the poison queue of {Queue} after {DequeueCount} attempts")]
-    private static partial void LogPoisoned(ILogger logger, string messageId, string queue, int dequeueCount);
-
-    [LoggerMessage(EventId = 414, Level = LogLevel.Warning, Message = "Polling queue {Queue} failed")]
-    private static partial void LogPollFailed(ILogger logger, Exception exception, string queue);
 }

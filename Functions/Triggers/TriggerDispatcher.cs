@@ -7,7 +7,7 @@ namespace Serverless.Functions.Triggers;
 /// Runs trigger functions by name. The Functions host reaches them over HTTP (<c>POST /{FunctionName}</c>); the
 /// standalone trigger host calls <see cref="InvokeAsync"/> in process with the same envelope.
 /// </summary>
-internal sealed partial class TriggerDispatcher(IEnumerable<ITriggerFunction> functions, ILogger<TriggerDispatcher> logger)
+internal sealed class TriggerDispatcher(IEnumerable<ITriggerFunction> functions, ILogger<TriggerDispatcher> logger)
 {
     private readonly Dictionary<string, ITriggerFunction> _functions = functions.ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
 
@@ -27,7 +27,7 @@ internal sealed partial class TriggerDispatcher(IEnumerable<ITriggerFunction> fu
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            LogFailed(logger, exception, name);
+            TriggersLog.Failed(logger, exception, name);
             return (false, new TriggerResponse([], [$"{name} failed: {exception.GetType().Name}"], null));
         }
     }
@@ -56,7 +56,4 @@ internal sealed partial class TriggerDispatcher(IEnumerable<ITriggerFunction> fu
 
         return app;
     }
-
-    [LoggerMessage(EventId = 400, Level = LogLevel.Error, Message = "Trigger function {Name} failed")]
-    private static partial void LogFailed(ILogger logger, Exception exception, string name);
 }

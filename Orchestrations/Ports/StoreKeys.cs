@@ -17,10 +17,14 @@ public static class StoreKeys
         }
     }
 
+    /// <summary>Whether <paramref name="key"/> is a legal partition or row key.</summary>
+    public static bool IsValidKey(string key) =>
+        key.Length <= 512 && !key.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c));
+
     /// <summary>Throws <see cref="ArgumentException"/> when <paramref name="key"/> is not a legal partition or row key.</summary>
     public static void ValidateKey(string key, string paramName)
     {
-        if (key.Length > 512 || key.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c)))
+        if (!IsValidKey(key))
         {
             throw new ArgumentException($"'{key}' is not a valid entity key.", paramName);
         }
@@ -29,13 +33,16 @@ public static class StoreKeys
     /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="container"/> is a legal Azure container name.</summary>
     public static void ValidateContainer(string container) => QueueNames.Validate(container);
 
+    /// <summary>Whether <paramref name="name"/> is a safe blob name (see <see cref="ValidateBlobName"/>).</summary>
+    public static bool IsValidBlobName(string name) =>
+        name.Length is >= 1 and <= 1024
+        && !name.Any(c => c == '\\' || char.IsControl(c))
+        && name.Split('/').All(s => s.Length > 0 && s != "." && s != "..");
+
     /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="name"/> is a safe blob name (1-1024 chars, '/'-separated, no empty, '.' or '..' segments, no backslash or control characters).</summary>
     public static void ValidateBlobName(string name)
     {
-        var ok = name.Length is >= 1 and <= 1024
-            && !name.Any(c => c == '\\' || char.IsControl(c))
-            && name.Split('/').All(s => s.Length > 0 && s != "." && s != "..");
-        if (!ok)
+        if (!IsValidBlobName(name))
         {
             throw new ArgumentException($"'{name}' is not a valid blob name.", nameof(name));
         }

@@ -26,7 +26,8 @@ internal sealed record ApiKeyHashRecord(string UserId, string KeyId);
 /// API keys: the secret is shown once and kept only as a SHA-256 hash. Keys are listed per owner; the hash row
 /// finds the key on each request. Lookups are cached briefly because they sit on every key-authenticated request.
 /// </summary>
-internal sealed class ApiKeyStore(IEntityStore store, IMemoryCache cache, IMembershipLookup memberships, IOptions<AuthOptions> options, TimeProvider time)
+internal sealed class ApiKeyStore(
+    IEntityStore store, IMemoryCache cache, IMembershipLookup memberships, IOptions<AuthOptions> options, TimeProvider time, ILogger<ApiKeyStore> logger)
     : IApiKeyAuthenticator
 {
     public const string SecretPrefix = "sfk_";
@@ -45,6 +46,7 @@ internal sealed class ApiKeyStore(IEntityStore store, IMemoryCache cache, IMembe
             expiresAt, rateLimitPerMinute, time.GetUtcNow(), null);
         await _keys.InsertAsync(userId, record.Id, record, cancellationToken);
         await _hashes.InsertAsync(record.Hash, "k", new ApiKeyHashRecord(userId, record.Id), cancellationToken);
+        ApiKeysLog.Created(logger, record.Id, record.Prefix, userId, workspaceId);
         return (record, secret);
     }
 
@@ -53,16 +55,7 @@ internal sealed class ApiKeyStore(IEntityStore store, IMemoryCache cache, IMembe
 
     public async Task<bool> DeleteAsync(string userId, string keyId, CancellationToken cancellationToken)
     {
-        ApiKeyRecord? record;
-        try
-        {
-            record = (await _keys.GetAsync(userId, keyId, cancellationToken))?.Value;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-
+        var record = (await _keys.FindAsync(userId, keyId, cancellationToken))?.Value;
         if (record is null)
         {
             return false;
@@ -72,6 +65,7 @@ internal sealed class ApiKeyStore(IEntityStore store, IMemoryCache cache, IMembe
         await _hashes.DeleteAsync(record.Hash, "k", null, cancellationToken);
         await _keys.DeleteAsync(userId, keyId, null, cancellationToken);
         cache.Remove(CacheKey(record.Hash));
+        ApiKeysLog.Revoked(logger, keyId, userId);
         return true;
     }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.Options;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 
@@ -14,8 +13,7 @@ internal static class Login
     private static string? s_decoyHash;
 
     public static async Task<IResult> HandleAsync(
-        Request request, UserDirectory users, Sessions sessions, IOptions<AuthOptions> auth, TimeProvider time,
-        HttpContext context, CancellationToken cancellationToken)
+        Request request, UserDirectory users, Sessions sessions, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
         var login = request.Email ?? request.Username;
         var check = new Validator()
@@ -43,15 +41,7 @@ internal static class Login
         var verdict = users.VerifyPassword(user, request.Password!);
         if (verdict == PasswordVerificationResult.Failed)
         {
-            var options = auth.Value;
-            var after = await users.UpdateAsync(user.Id, u =>
-            {
-                var failures = u.FailedLogins + 1;
-                return failures >= options.LockoutThreshold
-                    ? u with { FailedLogins = 0, LockedUntil = now.AddMinutes(options.LockoutMinutes) }
-                    : u with { FailedLogins = failures };
-            }, cancellationToken);
-            return after?.Value.LockedUntil is { } locked && locked > now
+            return await users.RecordFailedSignInAsync(user.Id, cancellationToken) is { } locked
                 ? Locked(context, locked - now)
                 : Api.Unauthorized("Invalid credentials.");
         }

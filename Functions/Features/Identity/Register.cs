@@ -12,7 +12,7 @@ internal static class Register
 
     public static async Task<IResult> HandleAsync(
         Request request, UserDirectory users, WorkspaceDirectory workspaces, OneTimeTokens oneTimeTokens, EmailOutbox outbox,
-        IOptions<AuthOptions> auth, IOptions<EmailOptions> email, TimeProvider time, CancellationToken cancellationToken)
+        IOptions<AuthOptions> auth, IOptions<EmailOptions> email, TimeProvider time, ILogger<UserDirectory> logger, CancellationToken cancellationToken)
     {
         var emailValue = string.IsNullOrWhiteSpace(request.Email) ? null : request.Email.Trim();
         var username = string.IsNullOrWhiteSpace(request.Username) ? null : request.Username.Trim();
@@ -58,6 +58,7 @@ internal static class Register
             0, null, Secrets.NewToken(16), new UserSettings(), now, now);
         user = user with { PasswordHash = users.HashPassword(user, request.Password!) };
         await users.InsertAsync(user, cancellationToken);
+        IdentityLog.Registered(logger, user.Id, admin);
 
         if (emailValue is not null)
         {

@@ -7,7 +7,8 @@ internal static class ResetPassword
 {
     internal sealed record Request(string? Token, string? Password);
 
-    public static async Task<IResult> HandleAsync(Request request, UserDirectory users, OneTimeTokens oneTimeTokens, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(
+        Request request, UserDirectory users, OneTimeTokens oneTimeTokens, ILogger<UserDirectory> logger, CancellationToken cancellationToken)
     {
         var check = new Validator().Require("token", request.Token, 200).CheckPassword("password", request.Password);
         if (!check.IsValid)
@@ -30,6 +31,7 @@ internal static class ResetPassword
             FailedLogins = 0,
             LockedUntil = null,
         }, cancellationToken);
+        IdentityLog.PasswordReset(logger, user.Id);
         return Api.Ok(new MessageDto("The password was changed; sign in again."));
     }
 }

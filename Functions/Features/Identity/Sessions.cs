@@ -22,7 +22,8 @@ internal enum RefreshOutcome
 /// Sessions: a short-lived JWT plus an opaque refresh token, stored hashed. Each refresh rotates the token
 /// within its family; presenting a token that was already rotated means it leaked, so the whole family dies.
 /// </summary>
-internal sealed class Sessions(IEntityStore store, AccessTokens accessTokens, Expirations expirations, IOptions<AuthOptions> options, TimeProvider time)
+internal sealed class Sessions(
+    IEntityStore store, AccessTokens accessTokens, Expirations expirations, IOptions<AuthOptions> options, TimeProvider time, ILogger<Sessions> logger)
 {
     private readonly EntityTable<RefreshTokenRecord> _tokens = new(store, "refreshtokens");
     private readonly EntityTable<TokenFamilyRecord> _families = new(store, "tokenfamilies");
@@ -55,7 +56,7 @@ internal sealed class Sessions(IEntityStore store, AccessTokens accessTokens, Ex
 
         if (stored.Value.UsedAt is not null)
         {
-            await RevokeFamilyAsync(stored.Value.FamilyId, cancellationToken);
+            await RevokeForReuseAsync(stored.Value, cancellationToken);
             return (RefreshOutcome.ReuseDetected, null, null);
         }
 
@@ -69,7 +70,7 @@ internal sealed class Sessions(IEntityStore store, AccessTokens accessTokens, Ex
         var marked = await _tokens.ReplaceAsync(stored, stored.Value with { UsedAt = now }, cancellationToken);
         if (!marked.Succeeded)
         {
-            await RevokeFamilyAsync(stored.Value.FamilyId, cancellationToken);
+            await RevokeForReuseAsync(stored.Value, cancellationToken);
             return (RefreshOutcome.ReuseDetected, null, null);
         }
 
@@ -83,6 +84,12 @@ internal sealed class Sessions(IEntityStore store, AccessTokens accessTokens, Ex
         {
             await RevokeFamilyAsync(stored.Value.FamilyId, cancellationToken);
         }
+    }
+
+    private async Task RevokeForReuseAsync(RefreshTokenRecord token, CancellationToken cancellationToken)
+    {
+        await RevokeFamilyAsync(token.FamilyId, cancellationToken);
+        IdentityLog.RefreshReuse(logger, token.UserId, token.FamilyId);
     }
 
     private Task RevokeFamilyAsync(string familyId, CancellationToken cancellationToken) =>

@@ -31,7 +31,7 @@ internal sealed record LoginRecord(string UserId);
 /// Users, addressed by id, plus a login index (email and username, normalised and hashed into a legal key).
 /// A login row whose user never got written (a crash mid-registration) is taken over by the next registration.
 /// </summary>
-internal sealed class UserDirectory(IEntityStore store, IOptions<AuthOptions> options) : IUserLookup
+internal sealed class UserDirectory(IEntityStore store, IOptions<AuthOptions> options, TimeProvider time, ILogger<UserDirectory> logger) : IUserLookup
 {
     private readonly EntityTable<UserRecord> _users = new(store, "users");
     private readonly EntityTable<LoginRecord> _logins = new(store, "userlogins");
@@ -42,16 +42,28 @@ internal sealed class UserDirectory(IEntityStore store, IOptions<AuthOptions> op
 
     public PasswordVerificationResult VerifyPassword(UserRecord user, string password) => _hasher.VerifyHashedPassword(user, user.PasswordHash, password);
 
-    public async Task<UserRecord?> GetAsync(string userId, CancellationToken cancellationToken)
+    public async Task<UserRecord?> GetAsync(string userId, CancellationToken cancellationToken) =>
+        (await _users.FindAsync(userId, "u", cancellationToken))?.Value;
+
+    /// <summary>Counts a failed sign-in; the one that reaches the threshold locks the account. Returns the lock's end, if locked.</summary>
+    public async Task<DateTimeOffset?> RecordFailedSignInAsync(string userId, CancellationToken cancellationToken)
     {
-        try
+        var now = time.GetUtcNow();
+        var o = options.Value;
+        var after = await UpdateAsync(userId, u =>
         {
-            return (await _users.GetAsync(userId, "u", cancellationToken))?.Value;
-        }
-        catch (ArgumentException)
+            var failures = u.FailedLogins + 1;
+            return failures >= o.LockoutThreshold
+                ? u with { FailedLogins = 0, LockedUntil = now.AddMinutes(o.LockoutMinutes) }
+                : u with { FailedLogins = failures };
+        }, cancellationToken);
+        if (after?.Value.LockedUntil is not { } lockedUntil || lockedUntil <= now)
         {
             return null;
         }
+
+        IdentityLog.LockedOut(logger, userId, lockedUntil);
+        return lockedUntil;
     }
 
     public Task<Stored<UserRecord>?> UpdateAsync(string userId, Func<UserRecord, UserRecord?> change, CancellationToken cancellationToken) =>

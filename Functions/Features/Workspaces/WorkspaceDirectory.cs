@@ -13,7 +13,7 @@ internal sealed record MemberRecord(string UserId, string Role, DateTimeOffset J
 /// Workspaces and their members. The member row in the workspace's partition is the truth; the per-user row is
 /// an index for "my workspaces" and is checked against it, so a half-finished change never grants access.
 /// </summary>
-internal sealed class WorkspaceDirectory(IEntityStore store, IMemoryCache cache, TimeProvider time) : IMembershipLookup
+internal sealed class WorkspaceDirectory(IEntityStore store, IMemoryCache cache, TimeProvider time, ILogger<WorkspaceDirectory> logger) : IMembershipLookup
 {
     private static readonly TimeSpan RoleCacheTime = TimeSpan.FromSeconds(15);
     private readonly EntityTable<WorkspaceRecord> _workspaces = new(store, "workspaces");
@@ -29,7 +29,7 @@ internal sealed class WorkspaceDirectory(IEntityStore store, IMemoryCache cache,
     }
 
     public async Task<WorkspaceRecord?> GetAsync(string workspaceId, CancellationToken cancellationToken) =>
-        (await _workspaces.GetAsync(workspaceId, "w", cancellationToken))?.Value;
+        (await _workspaces.FindAsync(workspaceId, "w", cancellationToken))?.Value;
 
     public async Task<List<(WorkspaceRecord Workspace, WorkspaceRole Role)>> ListForUserAsync(string userId, CancellationToken cancellationToken)
     {
@@ -60,6 +60,7 @@ internal sealed class WorkspaceDirectory(IEntityStore store, IMemoryCache cache,
 
         await _byUser.UpsertAsync(userId, workspaceId, member, cancellationToken);
         cache.Remove(CacheKey(workspaceId, userId));
+        WorkspacesLog.MemberAdded(logger, userId, workspaceId, member.Role);
         return member;
     }
 
@@ -68,6 +69,7 @@ internal sealed class WorkspaceDirectory(IEntityStore store, IMemoryCache cache,
         var removed = (await _members.DeleteAsync(workspaceId, userId, null, cancellationToken)).Succeeded;
         await _byUser.DeleteAsync(userId, workspaceId, null, cancellationToken);
         cache.Remove(CacheKey(workspaceId, userId));
+        WorkspacesLog.MemberRemoved(logger, userId, workspaceId);
         return removed;
     }
 
@@ -79,16 +81,7 @@ internal sealed class WorkspaceDirectory(IEntityStore store, IMemoryCache cache,
             return cached;
         }
 
-        WorkspaceRole? role = null;
-        try
-        {
-            role = (await _members.GetAsync(workspaceId, userId, cancellationToken))?.Value.Role is { } wire ? WorkspaceRoles.Parse(wire) : null;
-        }
-        catch (ArgumentException)
-        {
-            // An id with characters no key may hold names no workspace.
-        }
-
+        var role = (await _members.FindAsync(workspaceId, userId, cancellationToken))?.Value.Role is { } wire ? WorkspaceRoles.Parse(wire) : null;
         cache.Set(key, role, RoleCacheTime);
         return role;
     }

@@ -19,6 +19,15 @@ internal sealed class EntityTable<T>(IEntityStore store, string table) where T :
         return entity is null ? null : ToStored(entity);
     }
 
+    /// <summary>
+    /// Reads an entity addressed by caller-supplied keys: a key no entity can have (it holds a character the store
+    /// forbids) simply names nothing, so the caller gets <c>null</c> rather than an exception.
+    /// </summary>
+    public Task<Stored<T>?> FindAsync(string partitionKey, string rowKey, CancellationToken cancellationToken) =>
+        StoreKeys.IsValidKey(partitionKey) && StoreKeys.IsValidKey(rowKey)
+            ? GetAsync(partitionKey, rowKey, cancellationToken)
+            : Task.FromResult<Stored<T>?>(null);
+
     public Task<WriteResult> InsertAsync(string partitionKey, string rowKey, T value, CancellationToken cancellationToken) =>
         store.InsertAsync(table, partitionKey, rowKey, Serialize(value), cancellationToken);
 

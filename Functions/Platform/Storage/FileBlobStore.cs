@@ -203,7 +203,7 @@ internal sealed class FileBlobStore : IBlobStore
             cancellationToken.ThrowIfCancellationRequested();
             // A file put there by hand under a name the store would refuse is not a blob; one deleted since its
             // folder was read is not listed.
-            if (StoreKeyChecks.IsValidBlobName(name) && await GetInfoAsync(container, name, cancellationToken) is { } info)
+            if (StoreKeys.IsValidBlobName(name) && await GetInfoAsync(container, name, cancellationToken) is { } info)
             {
                 yield return info;
             }

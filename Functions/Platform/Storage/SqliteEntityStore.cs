@@ -252,7 +252,7 @@ internal sealed class SqliteEntityStore : IEntityStore
 
         // Keys cannot hold control characters, so the separator appears exactly once in a token this store wrote.
         var parts = text.Split(TokenSeparator);
-        if (parts.Length != 2 || !StoreKeyChecks.IsValidKey(parts[0]) || !StoreKeyChecks.IsValidKey(parts[1]))
+        if (parts.Length != 2 || !StoreKeys.IsValidKey(parts[0]) || !StoreKeys.IsValidKey(parts[1]))
         {
             throw new ArgumentException("The continuation token is malformed.", "query");
         }
