@@ -25,17 +25,19 @@ internal sealed record UserRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
-internal sealed record LoginRecord(string UserId);
+internal sealed record LoginRecord(string UserId, DateTimeOffset ClaimedAt);
 
 /// <summary>
 /// Users, addressed by id, plus a login index (email and username, normalised and hashed into a legal key).
-/// A login row whose user never got written (a crash mid-registration) is taken over by the next registration.
+/// A login row whose user never got written (a crash mid-registration) is taken over by a later registration,
+/// but only once it is clearly abandoned: a younger one may belong to a registration still in progress.
 /// </summary>
 internal sealed class UserDirectory(IEntityStore store, IOptions<AuthOptions> options, TimeProvider time, ILogger<UserDirectory> logger) : IUserLookup
 {
     private readonly EntityTable<UserRecord> _users = new(store, "users");
     private readonly EntityTable<LoginRecord> _logins = new(store, "userlogins");
     private readonly EntityTable<LoginRecord> _platform = new(store, "platform");
+    private static readonly TimeSpan AbandonedClaimAge = TimeSpan.FromMinutes(2);
     private readonly PasswordHasher<UserRecord> _hasher = new(Options.Create(new PasswordHasherOptions { IterationCount = options.Value.PasswordHashIterations }));
 
     public string HashPassword(UserRecord? user, string password) => _hasher.HashPassword(user!, password);
@@ -80,9 +82,10 @@ internal sealed class UserDirectory(IEntityStore store, IOptions<AuthOptions> op
     public async Task<bool> ClaimLoginAsync(string kind, string value, string userId, CancellationToken cancellationToken)
     {
         var key = LoginKey(value);
+        var claim = new LoginRecord(userId, time.GetUtcNow());
         while (true)
         {
-            if ((await _logins.InsertAsync(kind, key, new LoginRecord(userId), cancellationToken)).Succeeded)
+            if ((await _logins.InsertAsync(kind, key, claim, cancellationToken)).Succeeded)
             {
                 return true;
             }
@@ -98,12 +101,12 @@ internal sealed class UserDirectory(IEntityStore store, IOptions<AuthOptions> op
                 return true;
             }
 
-            if (await GetAsync(existing.Value.UserId, cancellationToken) is not null)
+            if (existing.Value.ClaimedAt + AbandonedClaimAge > claim.ClaimedAt || await GetAsync(existing.Value.UserId, cancellationToken) is not null)
             {
                 return false;
             }
 
-            if ((await _logins.ReplaceAsync(existing, new LoginRecord(userId), cancellationToken)).Succeeded)
+            if ((await _logins.ReplaceAsync(existing, claim, cancellationToken)).Succeeded)
             {
                 return true;
             }
@@ -118,7 +121,7 @@ internal sealed class UserDirectory(IEntityStore store, IOptions<AuthOptions> op
     /// <summary>The first user to register becomes platform admin; exactly one wins, even when registrations race.</summary>
     public async Task<bool> ClaimPlatformAdminAsync(string userId, CancellationToken cancellationToken)
     {
-        if ((await _platform.InsertAsync("admin", "first", new LoginRecord(userId), cancellationToken)).Succeeded)
+        if ((await _platform.InsertAsync("admin", "first", new LoginRecord(userId, time.GetUtcNow()), cancellationToken)).Succeeded)
         {
             return true;
         }
