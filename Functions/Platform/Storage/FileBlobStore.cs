@@ -196,8 +196,7 @@ internal sealed class FileBlobStore : IBlobStore
 
     public async IAsyncEnumerable<BlobInfo> ListAsync(string container, string? prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(container);
-        StoreKeys.ValidateContainer(container);
+        PortArguments.Container(container);
         foreach (var name in EnumerateNames(Path.Combine(_blobRoot, container), string.Empty, prefix ?? string.Empty))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -212,10 +211,7 @@ internal sealed class FileBlobStore : IBlobStore
 
     private Location Locate(string container, string name)
     {
-        ArgumentNullException.ThrowIfNull(container);
-        ArgumentNullException.ThrowIfNull(name);
-        StoreKeys.ValidateContainer(container);
-        StoreKeys.ValidateBlobName(name);
+        PortArguments.Blob(container, name);
         var contentRoot = Path.Combine(_blobRoot, container);
         var sidecarRoot = Path.Combine(_metadataRoot, container);
         return new Location(Inside(contentRoot, name), Inside(sidecarRoot, name), contentRoot, sidecarRoot);

@@ -25,7 +25,7 @@ internal sealed class SqliteEntityStore : IEntityStore
 
     public async Task<Entity?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken)
     {
-        ValidateAddress(table, partitionKey, rowKey);
+        PortArguments.Address(table, partitionKey, rowKey);
         await using var connection = await _database.OpenConnectionAsync(cancellationToken);
         await using var command = SqliteDatabase.Command(
             connection,
@@ -63,7 +63,7 @@ internal sealed class SqliteEntityStore : IEntityStore
 
     public async Task<WriteResult> DeleteAsync(string table, string partitionKey, string rowKey, string? ifMatch, CancellationToken cancellationToken)
     {
-        ValidateAddress(table, partitionKey, rowKey);
+        PortArguments.Address(table, partitionKey, rowKey);
         var condition = ifMatch is null or AnyETag ? null : ifMatch;
         await using var connection = await _database.OpenConnectionAsync(cancellationToken);
         await using var command = SqliteDatabase.Command(
@@ -80,18 +80,7 @@ internal sealed class SqliteEntityStore : IEntityStore
 
     public async Task<EntityPage> QueryAsync(string table, EntityQuery query, CancellationToken cancellationToken)
     {
-        ValidateTable(table);
-        ArgumentNullException.ThrowIfNull(query);
-        ArgumentOutOfRangeException.ThrowIfLessThan(query.Take, 1, nameof(query));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Take, EntityQuery.MaxTake, nameof(query));
-        ValidateOptionalKey(query.PartitionKey, nameof(query));
-        ValidateOptionalKey(query.RowKeyPrefix, nameof(query));
-        ValidateOptionalKey(query.RowKeyFrom, nameof(query));
-        ValidateOptionalKey(query.RowKeyTo, nameof(query));
-        if (query.RowKeyPrefix is not null && (query.RowKeyFrom is not null || query.RowKeyTo is not null))
-        {
-            throw new ArgumentException("A row-key prefix cannot be combined with a row-key range.", nameof(query));
-        }
+        PortArguments.Query(table, query);
 
         var (from, to) = query.RowKeyPrefix is { } prefix ? (prefix, PrefixSuccessor(prefix)) : (query.RowKeyFrom, query.RowKeyTo);
         var after = query.ContinuationToken is { } token ? DecodeToken(token) : default((string Pk, string Rk)?);
@@ -164,8 +153,7 @@ internal sealed class SqliteEntityStore : IEntityStore
     private async Task<WriteResult> WriteAsync(
         string sql, string table, string partitionKey, string rowKey, string json, string? ifMatch, WriteStatus missStatus, CancellationToken cancellationToken)
     {
-        ValidateAddress(table, partitionKey, rowKey);
-        ArgumentException.ThrowIfNullOrEmpty(json);
+        PortArguments.Write(table, partitionKey, rowKey, json);
         var condition = ifMatch is AnyETag ? null : ifMatch;
         var etag = NewETag();
         await using var connection = await _database.OpenConnectionAsync(cancellationToken);
@@ -258,28 +246,5 @@ internal sealed class SqliteEntityStore : IEntityStore
         }
 
         return (parts[0], parts[1]);
-    }
-
-    private static void ValidateTable(string table)
-    {
-        ArgumentNullException.ThrowIfNull(table);
-        StoreKeys.ValidateTable(table);
-    }
-
-    private static void ValidateAddress(string table, string partitionKey, string rowKey)
-    {
-        ValidateTable(table);
-        ArgumentNullException.ThrowIfNull(partitionKey);
-        ArgumentNullException.ThrowIfNull(rowKey);
-        StoreKeys.ValidateKey(partitionKey, nameof(partitionKey));
-        StoreKeys.ValidateKey(rowKey, nameof(rowKey));
-    }
-
-    private static void ValidateOptionalKey(string? key, string paramName)
-    {
-        if (key is not null)
-        {
-            StoreKeys.ValidateKey(key, paramName);
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Platform.Storage;
@@ -9,11 +8,6 @@ namespace Serverless.Functions.Platform.Storage;
 /// </summary>
 internal sealed class SqliteWorkQueue : IWorkQueue
 {
-    /// <summary>Longest delay or lease, as Azure Storage Queues allow.</summary>
-    public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(7);
-
-    private const int MaxBatch = 32;
-
     // A fresh random receipt per lease: a consumer whose lease expired and was taken over can no longer touch
     // the message, because the receipt it holds no longer matches.
     private const string NewReceipt = "lower(hex(randomblob(16)))";
@@ -29,15 +23,8 @@ internal sealed class SqliteWorkQueue : IWorkQueue
 
     public async Task<string> EnqueueAsync(string queue, string message, TimeSpan? delay, CancellationToken cancellationToken)
     {
-        ValidateQueue(queue);
-        ArgumentNullException.ThrowIfNull(message);
-        if (Encoding.UTF8.GetByteCount(message) > QueueNames.MaxMessageBytes)
-        {
-            throw new ArgumentException($"The message exceeds {QueueNames.MaxMessageBytes} UTF-8 bytes.", nameof(message));
-        }
-
         var wait = delay ?? TimeSpan.Zero;
-        ValidateWindow(wait, nameof(delay));
+        PortArguments.Enqueue(queue, message, wait);
         var id = Guid.NewGuid().ToString("D");
         var now = _timeProvider.GetUtcNow();
         await using var connection = await _database.OpenConnectionAsync(cancellationToken);
@@ -55,10 +42,7 @@ internal sealed class SqliteWorkQueue : IWorkQueue
 
     public async Task<IReadOnlyList<QueueMessage>> DequeueAsync(string queue, int maxMessages, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
     {
-        ValidateQueue(queue);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessages, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxMessages, MaxBatch);
-        ValidateWindow(visibilityTimeout, nameof(visibilityTimeout));
+        PortArguments.Dequeue(queue, maxMessages, visibilityTimeout);
         var now = _timeProvider.GetUtcNow();
         var visibleAt = (now + visibilityTimeout).ToUnixTimeMilliseconds();
 
@@ -99,7 +83,7 @@ internal sealed class SqliteWorkQueue : IWorkQueue
 
     public async Task<bool> DeleteAsync(string queue, string messageId, string popReceipt, CancellationToken cancellationToken)
     {
-        ValidateLease(queue, messageId, popReceipt);
+        PortArguments.Lease(queue, messageId, popReceipt);
         await using var connection = await _database.OpenConnectionAsync(cancellationToken);
         await using var command = SqliteDatabase.Command(
             connection,
@@ -110,8 +94,8 @@ internal sealed class SqliteWorkQueue : IWorkQueue
 
     public async Task<string?> UpdateVisibilityAsync(string queue, string messageId, string popReceipt, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
     {
-        ValidateLease(queue, messageId, popReceipt);
-        ValidateWindow(visibilityTimeout, nameof(visibilityTimeout));
+        PortArguments.Lease(queue, messageId, popReceipt);
+        PortArguments.Window(visibilityTimeout, nameof(visibilityTimeout));
         var visibleAt = _timeProvider.GetUtcNow() + visibilityTimeout;
         await using var connection = await _database.OpenConnectionAsync(cancellationToken);
         await using var command = SqliteDatabase.Command(
@@ -127,31 +111,12 @@ internal sealed class SqliteWorkQueue : IWorkQueue
 
     public async Task<int> GetApproximateCountAsync(string queue, CancellationToken cancellationToken)
     {
-        ValidateQueue(queue);
+        PortArguments.Queue(queue);
         await using var connection = await _database.OpenConnectionAsync(cancellationToken);
         await using var command = SqliteDatabase.Command(
             connection,
             "SELECT count(*) FROM queue_messages WHERE queue = $queue",
             ("$queue", queue));
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static void ValidateQueue(string queue)
-    {
-        ArgumentNullException.ThrowIfNull(queue);
-        QueueNames.Validate(queue);
-    }
-
-    private static void ValidateLease(string queue, string messageId, string popReceipt)
-    {
-        ValidateQueue(queue);
-        ArgumentException.ThrowIfNullOrEmpty(messageId);
-        ArgumentException.ThrowIfNullOrEmpty(popReceipt);
-    }
-
-    private static void ValidateWindow(TimeSpan value, string paramName)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero, paramName);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxWindow, paramName);
     }
 }
