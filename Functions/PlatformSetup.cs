@@ -57,6 +57,8 @@ internal static class PlatformSetup
         services.AddEmail(configuration);
 
         services.AddSingleton<SigningKeys>();
+        // Loads (or first creates) the signing key while the host starts, so no request waits on storage for it.
+        services.AddHostedService(sp => sp.GetRequiredService<SigningKeys>());
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<RateLimiter>();
         services.AddAuthentication(PlatformAuthenticationHandler.SchemeName)

@@ -6,22 +6,27 @@ using Serverless.Functions.Platform.Storage;
 namespace Serverless.Functions.Platform.Security;
 
 /// <summary>
-/// The JWT signing key: from configuration when set (Key Vault in Azure); otherwise generated once and kept in
-/// the data directory, so tokens survive a restart of a local instance.
+/// The JWT signing key: from configuration when set (Key Vault in Azure); otherwise generated once and kept with
+/// the storage provider's data (a file in the data directory, or a blob), so tokens survive a restart and every
+/// instance signs alike. Loaded while the host starts, before the first request.
 /// </summary>
-internal sealed class SigningKeys
+internal sealed class SigningKeys(IOptions<AuthOptions> auth, IGeneratedSecrets secrets) : IHostedService
 {
-    private const string FileName = "jwt-signing.key";
+    private const string SecretName = "jwt-signing.key";
 
-    public SigningKeys(IOptions<AuthOptions> auth, IOptions<StorageOptions> storage)
+    private SymmetricSecurityKey? _key;
+
+    public SymmetricSecurityKey Key => _key ?? throw new InvalidOperationException("The signing key is loaded when the host starts.");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var bytes = string.IsNullOrWhiteSpace(auth.Value.JwtSigningKey)
-            ? LoadOrCreate(Path.Combine(storage.Value.DataDirectory, FileName))
+            ? await secrets.GetOrCreateAsync(SecretName, 64, cancellationToken)
             : Decode(auth.Value.JwtSigningKey);
-        Key = new SymmetricSecurityKey(bytes) { KeyId = Convert.ToHexStringLower(SHA256.HashData(bytes))[..16] };
+        _key = new SymmetricSecurityKey(bytes) { KeyId = Convert.ToHexStringLower(SHA256.HashData(bytes))[..16] };
     }
 
-    public SymmetricSecurityKey Key { get; }
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private static byte[] Decode(string configured)
     {
@@ -38,33 +43,5 @@ internal sealed class SigningKeys
         return bytes.Length >= 32
             ? bytes
             : throw new OptionsValidationException(AuthOptions.Section, typeof(AuthOptions), ["Auth:JwtSigningKey must hold at least 32 bytes."]);
-    }
-
-    private static byte[] LoadOrCreate(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        if (File.Exists(path))
-        {
-            return Convert.FromBase64String(File.ReadAllText(path).Trim());
-        }
-
-        var bytes = RandomNumberGenerator.GetBytes(64);
-        try
-        {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using var writer = new StreamWriter(path, options);
-            writer.Write(Convert.ToBase64String(bytes));
-            return bytes;
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            // Another process created it first: both must sign with the same key.
-            return Convert.FromBase64String(File.ReadAllText(path).Trim());
-        }
     }
 }

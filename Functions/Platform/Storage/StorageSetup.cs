@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Serverless.Functions.Platform.Storage.AzureStorage;
 using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Platform.Storage;
@@ -7,6 +9,7 @@ namespace Serverless.Functions.Platform.Storage;
 internal static class StorageSetup
 {
     public const string SqliteProvider = "Sqlite";
+    public const string AzureStorageProvider = "AzureStorage";
 
     public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
@@ -16,22 +19,32 @@ internal static class StorageSetup
         services.AddOptions<StorageOptions>()
             .Bind(section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), $"{StorageOptions.Section}:{nameof(StorageOptions.DataDirectory)} must not be empty.")
+            .ValidateDataAnnotations()
             .ValidateOnStart();
 
         // The provider decides which types get registered, so it is read now rather than through IOptions later:
         // a misspelt provider stops the host at startup instead of at the first request that touches storage.
         var provider = section.Get<StorageOptions>()?.Provider ?? new StorageOptions().Provider;
-        if (!string.Equals(provider, SqliteProvider, StringComparison.OrdinalIgnoreCase))
+        services.TryAddSingleton(TimeProvider.System);
+        if (string.Equals(provider, SqliteProvider, StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton<SqliteDatabase>();
+            services.AddSingleton<IEntityStore, SqliteEntityStore>();
+            services.AddSingleton<IWorkQueue, SqliteWorkQueue>();
+            services.AddSingleton<IBlobStore, FileBlobStore>();
+            services.AddSingleton<IGeneratedSecrets, FileGeneratedSecrets>();
+        }
+        else if (string.Equals(provider, AzureStorageProvider, StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton<IValidateOptions<StorageOptions>, AzureStorageOptionsValidation>();
+            services.AddAzureStorage();
+        }
+        else
         {
             throw new InvalidOperationException(
-                $"{StorageOptions.Section}:{nameof(StorageOptions.Provider)} is '{provider}', but only '{SqliteProvider}' is available so far.");
+                $"{StorageOptions.Section}:{nameof(StorageOptions.Provider)} is '{provider}'; use '{SqliteProvider}' or '{AzureStorageProvider}'.");
         }
 
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<SqliteDatabase>();
-        services.AddSingleton<IEntityStore, SqliteEntityStore>();
-        services.AddSingleton<IWorkQueue, SqliteWorkQueue>();
-        services.AddSingleton<IBlobStore, FileBlobStore>();
         return services;
     }
 }
