@@ -29,9 +29,9 @@ public sealed class StorageSetupTests : IDisposable
     [Fact]
     public void AddStorage_UnknownProvider_ThrowsNamingTheProvider()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Build("AzureStorage"));
+        var error = Assert.Throws<InvalidOperationException>(() => Build("CosmosDb"));
 
-        Assert.Contains("AzureStorage", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CosmosDb", error.Message, StringComparison.Ordinal);
     }
 
     public void Dispose() => _storage.Dispose();
