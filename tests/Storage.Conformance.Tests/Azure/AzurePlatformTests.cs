@@ -1,0 +1,184 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Platform.Email;
+using Serverless.Functions.Platform.Security;
+using Serverless.Functions.Platform.Storage.AzureStorage;
+using Serverless.Functions.Tests.Support;
+using Serverless.Orchestrations.Ports;
+using Serverless.Testing;
+
+namespace Serverless.Storage.Conformance.Tests.Azure;
+
+/// <summary>
+/// The whole platform on Azure Storage: the app runs standalone with <c>Storage:Provider=AzureStorage</c> against an
+/// Azurite of its own, the standalone trigger host drives its queue and timer functions from function.json, and a
+/// restart with an empty data directory finds everything where it was — nothing lives on the instance's disk.
+/// </summary>
+public sealed partial class AzurePlatformTests : IAsyncLifetime
+{
+    private const string NewPassword = "Azure9storage";
+
+    private readonly string _scriptRoot = Path.Combine(Path.GetTempPath(), "platform-tests", "azure-script-" + Guid.NewGuid().ToString("N"));
+    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromMinutes(2));
+    private Azurite? _azurite;
+
+    public async Task InitializeAsync()
+    {
+        _azurite = await Azurite.StartAsync(_timeout.Token);
+        WriteScriptRoot();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync();
+        }
+
+        Directory.Delete(_scriptRoot, recursive: true);
+        _timeout.Dispose();
+    }
+
+    [Fact]
+    public async Task Platform_OnAzureStorage_WorksDrivenByTheTriggerHostAndSurvivesARestartWithAnEmptyDataDirectory()
+    {
+        var clockOffset = TimeSpan.FromDays(3);
+        string apiKey, accessToken, userId, verifyHash;
+        TestUser user;
+        using (var first = Start())
+        {
+            var client = first.CreateClient();
+
+            // Register and sign in; the verification mail travels the Azure queue and the SendEmail queue function.
+            user = await client.RegisterAsync();
+            userId = user.Id;
+            verifyHash = Secrets.Hash(Http.TokenIn((await first.Mail.WaitForAsync(user.Email, "confirm")).Body));
+
+            // An API key, used.
+            apiKey = await client.CreateKeyAsync(user, ["workspaces:read", "profile:read"]);
+            Assert.Equal(HttpStatusCode.OK, (await client.ApiGetAsync("/api/v1/workspaces", headers: Users.ApiKey(apiKey))).Status);
+
+            // Forgot password → queue → SendEmail delivers the reset mail → the mailed token resets the password.
+            await client.ApiPostAsync("/api/v1/auth/forgot-password", new { email = user.Email });
+            var reset = Http.TokenIn((await first.Mail.WaitForAsync(user.Email, "reset")).Body);
+            Assert.Equal(HttpStatusCode.OK, (await client.ApiPostAsync("/api/v1/auth/reset-password", new { token = reset, password = NewPassword })).Status);
+            var queue = first.Services.GetRequiredService<IWorkQueue>();
+            Assert.IsType<AzureQueueWorkQueue>(queue);
+            await WaitUntilAsync(async () => await queue.GetApproximateCountAsync(EmailOutbox.QueueName, _timeout.Token) == 0, "the email queue drains");
+
+            // ── Extension point: a workflow with a `delay` (the workflow engine's issue) ──
+            // When the engine lands: create a workflow whose graph holds a `delay` node of a few seconds, execute it
+            // (202 + execution id) and wait for `succeeded` — the wait is a delayed message on the Azure work queue,
+            // drained by the standalone trigger host — then read the same execution back after the restart below.
+
+            // The cleanup timer (due every second in this script root) deletes what expired: three days on, the
+            // never-used 48-hour verification token.
+            var store = first.Services.GetRequiredService<IEntityStore>();
+            Assert.NotNull(await store.GetAsync("onetimetokens", verifyHash, "t", _timeout.Token));
+            first.Clock.Advance(clockOffset);
+            await WaitUntilAsync(async () => await store.GetAsync("onetimetokens", verifyHash, "t", _timeout.Token) is null, "the cleanup timer deletes the expired token");
+
+            var login = await client.ApiPostAsync("/api/v1/auth/login", new { email = user.Email, password = NewPassword });
+            accessToken = login.Data["accessToken"]!.GetValue<string>();
+            Assert.False(Directory.Exists(first.DataDirectory) && Directory.EnumerateFileSystemEntries(first.DataDirectory).Any(), "Nothing is kept on the instance's disk.");
+        }
+
+        using var second = Start();
+        second.Clock.Advance(clockOffset);
+        Assert.False(Directory.Exists(second.DataDirectory), "The restarted instance starts with an empty data directory.");
+        var again = second.CreateClient();
+
+        var relogin = await again.ApiPostAsync("/api/v1/auth/login", new { email = user.Email, password = NewPassword });
+        var withKey = await again.ApiGetAsync("/api/v1/workspaces", headers: Users.ApiKey(apiKey));
+        var withOldToken = await again.ApiGetAsync("/api/v1/auth/me", accessToken);
+
+        Assert.Equal(HttpStatusCode.OK, relogin.Status);
+        Assert.Equal(userId, relogin.Data["user"]!["id"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, withKey.Status);
+        Assert.Contains(withKey.Data.AsArray(), w => w?["id"]?.GetValue<string>() == user.PersonalWorkspaceId);
+        Assert.Equal(HttpStatusCode.OK, withOldToken.Status);
+        Assert.Equal(userId, withOldToken.Data["user"]!["id"]!.GetValue<string>());
+        await AssertDeclaredInInfraAsync(second.Services.GetRequiredService<StoragePipeline>(), second.Services.GetRequiredService<StorageAccount>());
+    }
+
+    private PlatformFactory Start() => PlatformFactory.With(new Dictionary<string, string?>
+    {
+        ["Storage:Provider"] = "AzureStorage",
+        ["Storage:ConnectionString"] = _azurite!.ConnectionString,
+        ["Triggers:Enabled"] = "true",
+        ["Triggers:ScriptRoot"] = _scriptRoot,
+    });
+
+    /// <summary>The app's own function.json and host.json, with the cleanup timer due every second instead of every five minutes.</summary>
+    private void WriteScriptRoot()
+    {
+        Directory.CreateDirectory(_scriptRoot);
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "host.json"), Path.Combine(_scriptRoot, "host.json"));
+        foreach (var name in new[] { "SendEmail", "CleanupExpiredRecords" })
+        {
+            var function = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, name, "function.json")))!;
+            if (function["bindings"]![0]!["schedule"] is not null)
+            {
+                function["bindings"]![0]!["schedule"] = "* * * * * *";
+            }
+
+            Directory.CreateDirectory(Path.Combine(_scriptRoot, name));
+            File.WriteAllText(Path.Combine(_scriptRoot, name, "function.json"), function.ToJsonString());
+        }
+    }
+
+    /// <summary>Every table, queue and container the platform created in its Azurite is one the infrastructure declares.</summary>
+    private async Task AssertDeclaredInInfraAsync(StoragePipeline pipeline, StorageAccount account)
+    {
+        var bicep = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "Infra", "app", "storage.bicep"), _timeout.Token);
+        var declared = DeclaredList().Matches(bicep)
+            .SelectMany(list => QuotedName().Matches(list.Groups[1].Value).Select(m => m.Groups[1].Value))
+            .ToHashSet(StringComparer.Ordinal);
+        var created = new List<string>();
+
+        using (var tables = await pipeline.SendAsync(StorageService.Table, () => Get(new Uri($"{account.TableEndpoint}/Tables"), "application/json;odata=nometadata"), _timeout.Token))
+        {
+            var body = JsonNode.Parse(await tables.Content.ReadAsStringAsync(_timeout.Token))!;
+            created.AddRange(body["value"]!.AsArray().Select(t => t!["TableName"]!.GetValue<string>()));
+        }
+
+        foreach (var (service, endpoint, element) in new[] { (StorageService.Queue, account.QueueEndpoint, "Queue"), (StorageService.Blob, account.BlobEndpoint, "Container") })
+        {
+            using var list = await pipeline.SendAsync(service, () => Get(new Uri($"{endpoint}/?comp=list"), "application/xml"), _timeout.Token);
+            var xml = XDocument.Parse(await list.Content.ReadAsStringAsync(_timeout.Token));
+            created.AddRange(xml.Descendants(element).Select(e => e.Element("Name")!.Value));
+        }
+
+        Assert.Contains("users", created);
+        Assert.Contains(EmailOutbox.QueueName, created);
+        var undeclared = created.Where(name => !declared.Contains(name)).ToList();
+        Assert.True(undeclared.Count == 0, "Created by the platform but not declared in Infra/app/storage.bicep: " + string.Join(", ", undeclared));
+    }
+
+    private static HttpRequestMessage Get(Uri uri, string accept)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        return request;
+    }
+
+    private async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Within 30 s, expected: {what}.");
+            await Task.Delay(100, _timeout.Token);
+        }
+    }
+
+    // storage.bicep declares them as string arrays: var tableNames = [ ... ], queueNames, containerNames.
+    [GeneratedRegex(@"var (?:tableNames|queueNames|containerNames) = \[(.*?)\]", RegexOptions.Singleline)]
+    private static partial Regex DeclaredList();
+
+    [GeneratedRegex(@"'([^']+)'")]
+    private static partial Regex QuotedName();
+}
