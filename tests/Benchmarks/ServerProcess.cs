@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Serverless.Benchmarks;
 
@@ -30,7 +29,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     public static ServerProcess Start(string appDir, string dataDir)
     {
         Directory.CreateDirectory(dataDir);
-        var port = GetFreeLoopbackPort();
+        var port = Serverless.Testing.TestProcesses.FreeLoopbackPort();
         var startInfo = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = appDir,
@@ -45,7 +44,35 @@ internal sealed class ServerProcess : IAsyncDisposable
         startInfo.Environment["RateLimits__AuthPerMinutePerIp"] = "10000";
         startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
         startInfo.Environment["Triggers__Enabled"] = "false";
+        return Launch(startInfo, port);
+    }
 
+    /// <summary>
+    /// Starts the package's apphost the way the Functions host starts a custom handler: in the app folder, listening on
+    /// FUNCTIONS_CUSTOMHANDLER_PORT, with <paramref name="settings"/> as its app settings.
+    /// </summary>
+    public static ServerProcess StartLikeFunctionsHost(string appDir, IReadOnlyDictionary<string, string> settings)
+    {
+        var port = Serverless.Testing.TestProcesses.FreeLoopbackPort();
+        var startInfo = new ProcessStartInfo(Path.Combine(appDir, "Functions"))
+        {
+            WorkingDirectory = appDir,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        startInfo.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = $"{port}";
+        startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in settings)
+        {
+            startInfo.Environment[name] = value;
+        }
+
+        return Launch(startInfo, port);
+    }
+
+    private static ServerProcess Launch(ProcessStartInfo startInfo, int port)
+    {
         var sinceStart = Stopwatch.StartNew();
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("dotnet did not start");
         var server = new ServerProcess(process, sinceStart, new Uri($"http://127.0.0.1:{port}"));
@@ -112,34 +139,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         throw new InvalidOperationException("VmRSS missing from /proc status");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException)
-        {
-            // Already gone, or refusing to die; either way there is nothing more to do here.
-        }
-        finally
-        {
-            _process.Dispose();
-        }
-    }
-
-    private static int GetFreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public ValueTask DisposeAsync() => new(Serverless.Testing.TestProcesses.StopAsync(_process));
 
     private void Remember(string? line)
     {

@@ -11,7 +11,7 @@ namespace Serverless.Testing;
 /// on free loopback ports, in memory only. <see cref="SharedAsync"/> starts one per process and shares it; it stops
 /// when the process ends, even when the process is killed.
 /// </summary>
-/// <remarks>Compiled into each project that needs it (linked), so it depends on nothing but the BCL.</remarks>
+/// <remarks>Compiled into each project that needs it (linked, with TestProcesses.cs), so it depends on nothing but the BCL.</remarks>
 public sealed class Azurite : IAsyncDisposable
 {
     public const string AccountName = "devstoreaccount1";
@@ -78,31 +78,11 @@ public sealed class Azurite : IAsyncDisposable
         throw new InvalidOperationException("Azurite did not start.", last);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _process.WaitForExitAsync(timeout.Token);
-        }
-        catch (Exception e) when (e is InvalidOperationException or OperationCanceledException)
-        {
-            // Already gone, or not dying: nothing more to do.
-        }
-        finally
-        {
-            _process.Dispose();
-        }
-    }
+    public ValueTask DisposeAsync() => new(TestProcesses.StopAsync(_process));
 
     private static async Task<Azurite> LaunchAsync(string folder, CancellationToken cancellationToken)
     {
-        var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
+        var (blob, queue, table) = (TestProcesses.FreeLoopbackPort(), TestProcesses.FreeLoopbackPort(), TestProcesses.FreeLoopbackPort());
         var start = new ProcessStartInfo("node")
         {
             // In memory, Azurite writes no files; a neutral working directory keeps it that way should that change.
@@ -243,13 +223,6 @@ public sealed class Azurite : IAsyncDisposable
         }
 
         throw new InvalidOperationException("tests/azurite/package-lock.json not found above " + AppContext.BaseDirectory);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<bool> AcceptsAsync(int port)

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection.PortableExecutable;
 using System.Text;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Tests.Support;
+using Serverless.Testing;
 
 namespace Serverless.Functions.Tests.Packaging;
 
@@ -140,7 +140,7 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package) : IClas
         /// <summary>Starts the package's executable the way the Functions host does and waits for its first 200.</summary>
         public async Task<RunningApp> StartAsync()
         {
-            var port = FreePort();
+            var port = TestProcesses.FreeLoopbackPort();
             var executable = JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, "host.json")))!["customHandler"]!["description"]!["defaultExecutablePath"]!.GetValue<string>();
             var start = new ProcessStartInfo(Path.Combine(Directory, executable))
             {
@@ -154,13 +154,6 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package) : IClas
             var app = new RunningApp(Process.Start(start) ?? throw new InvalidOperationException("The app did not start."), new Uri($"http://127.0.0.1:{port}"));
             await app.WaitForFirstOkAsync();
             return app;
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
     }
 
@@ -228,16 +221,7 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package) : IClas
             }
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            await _process.WaitForExitAsync();
-            _process.Dispose();
-        }
+        public ValueTask DisposeAsync() => new(TestProcesses.StopAsync(_process));
 
         private void Remember(string? line)
         {
