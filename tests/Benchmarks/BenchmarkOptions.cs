@@ -6,7 +6,14 @@ namespace Serverless.Benchmarks;
 internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, string? AppDir, string? OutFile)
 {
     public const string Usage =
-        "usage: Benchmarks [--duration SECONDS (10)] [--warmup SECONDS (2)] [--app PUBLISHED_DIR] [--out FILE]";
+        "usage: Benchmarks [--duration SECONDS (10)] [--warmup SECONDS (2)] [--app PUBLISHED_DIR] [--out FILE]\n" +
+        "       Benchmarks --storage [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]";
+
+    /// <summary>Run the storage scenario set (adapters on Azurite vs SQLite, published start) instead of the HTTP one.</summary>
+    public bool Storage { get; init; }
+
+    /// <summary>Measured calls per storage operation and adapter.</summary>
+    public int Iterations { get; init; } = 400;
 
     public static bool TryParse(
         string[] args, [NotNullWhen(true)] out BenchmarkOptions? options, [NotNullWhen(false)] out string? error)
@@ -17,9 +24,17 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         var warmup = 2.0;
         string? appDir = null;
         string? outFile = null;
+        var storage = false;
+        var iterations = 400;
 
         for (var i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--storage")
+            {
+                storage = true;
+                continue;
+            }
+
             if (i + 1 >= args.Length)
             {
                 error = $"missing value for {args[i]}";
@@ -29,6 +44,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
             var value = args[++i];
             switch (args[i - 1])
             {
+                case "--iterations" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out iterations) && iterations > 0:
                 case "--duration" when TryParseSeconds(value, out duration) && duration > 0:
                 case "--warmup" when TryParseSeconds(value, out warmup) && warmup >= 0:
                     break;
@@ -50,7 +66,11 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         }
 
         options = new BenchmarkOptions(
-            TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmup), appDir, outFile);
+            TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmup), appDir, outFile)
+        {
+            Storage = storage,
+            Iterations = iterations,
+        };
         return true;
     }
 

@@ -18,6 +18,18 @@ var workDir = Directory.CreateTempSubdirectory("serverless-bench-");
 ServerProcess? server = null;
 try
 {
+    if (options.Storage)
+    {
+        var report = await StorageBenchmark.RunAsync(options, workDir.FullName, Log, ct);
+        Console.Write(report);
+        if (options.OutFile is { } storageOutFile)
+        {
+            await File.WriteAllTextAsync(storageOutFile, report, ct);
+        }
+
+        return 0;
+    }
+
     var appDir = options.AppDir ?? await Publisher.PublishAsync(Path.Combine(workDir.FullName, "app"), ct);
 
     const int startRuns = 3;
