@@ -54,7 +54,7 @@ resource embedding 'Microsoft.CognitiveServices/accounts/deployments@2024-10-01'
     chat
   ]
   sku: {
-    name: 'Standard'
+    name: 'GlobalStandard'
     capacity: capacity
   }
   properties: {

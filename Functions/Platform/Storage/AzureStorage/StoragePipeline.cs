@@ -8,6 +8,11 @@ namespace Serverless.Functions.Platform.Storage.AzureStorage;
 /// each attempt (Shared Key or bearer token), bounds each attempt by a timeout, and retries with exponential
 /// backoff and jitter on timeouts, connection failures and the statuses the services use for transient trouble.
 /// </summary>
+/// <remarks>
+/// A write whose answer was lost but which the service applied is retried like any other: an insert then reports
+/// Conflict and an enqueue leaves a second message. The ports promise no more (at-least-once delivery, inserts that
+/// callers already treat as "exists"), as the Azure SDKs' own retries do.
+/// </remarks>
 internal sealed class StoragePipeline : IDisposable
 {
     /// <summary>The REST version every request asks for (supported by Azure and by Azurite 3.37).</summary>
