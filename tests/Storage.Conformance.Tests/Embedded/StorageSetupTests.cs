@@ -34,6 +34,26 @@ public sealed class StorageSetupTests : IDisposable
         Assert.Contains("CosmosDb", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task GeneratedSecret_AskedAgainByANewInstance_IsTheSameAndReadableByTheOwnerOnly()
+    {
+        byte[] created;
+        await using (var first = Build("Sqlite").BuildServiceProvider())
+        {
+            created = await first.GetRequiredService<IGeneratedSecrets>().GetOrCreateAsync("test.key", 48, CancellationToken.None);
+        }
+
+        await using var second = Build("Sqlite").BuildServiceProvider();
+        var again = await second.GetRequiredService<IGeneratedSecrets>().GetOrCreateAsync("test.key", 48, CancellationToken.None);
+
+        Assert.Equal(48, created.Length);
+        Assert.Equal(created, again);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_storage.DataDirectory, "test.key")));
+        }
+    }
+
     public void Dispose() => _storage.Dispose();
 
     private ServiceCollection Build(string provider)
