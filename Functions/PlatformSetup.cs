@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Serverless.Functions.Features.ApiKeys;
 using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
+using Serverless.Functions.Features.Workflows;
 using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Email;
 using Serverless.Functions.Platform.Http;
@@ -67,6 +68,7 @@ internal static class PlatformSetup
         services.AddWorkspaces();
         services.AddIdentityFeature();
         services.AddApiKeys();
+        services.AddWorkflows(configuration);
         services.AddTriggers(configuration);
         return builder;
     }
@@ -77,6 +79,7 @@ internal static class PlatformSetup
         app.UseRequestIds();
         app.UseErrorEnvelopes();
         app.UsePlatformDocs();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         app.UseRouting();
         app.UseBodySizeLimit(http.MaxRequestBodyBytes);
         app.UseAuthentication();
@@ -88,6 +91,7 @@ internal static class PlatformSetup
         app.MapIdentity();
         app.MapApiKeys();
         app.MapWorkspaces();
+        app.MapWorkflows();
         app.MapPlatformDocs();
         app.MapTriggers();
         return app;
