@@ -14,11 +14,25 @@ internal sealed class Admission(IEntityStore store, EngineOptions options)
 
     internal sealed record Slots(List<string> Running, List<string> Waiting);
 
-    /// <summary>Whether the workspace may queue another run (the hard admission cap).</summary>
-    public async Task<bool> HasRoomAsync(string workspaceId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Puts a new run in line, unless the line is full (the hard admission cap). From here on the run is on the
+    /// watchdog's list, even if its first message is lost.
+    /// </summary>
+    public async Task<bool> TryEnqueueAsync(string workspaceId, string executionId, CancellationToken cancellationToken)
     {
-        var slots = await ReadAsync(workspaceId, cancellationToken);
-        return slots.Value.Waiting.Count < options.MaxQueuedPerWorkspace;
+        var accepted = false;
+        await UpdateAsync(workspaceId, slots =>
+        {
+            accepted = slots.Waiting.Count < options.MaxQueuedPerWorkspace;
+            if (!accepted || slots.Waiting.Contains(executionId))
+            {
+                return false;
+            }
+
+            slots.Waiting.Add(executionId);
+            return true;
+        }, cancellationToken);
+        return accepted;
     }
 
     /// <summary>Takes a slot for the run, or puts it in line; true when it may start now. <paramref name="force"/> takes one even over the cap (an explicit retry).</summary>

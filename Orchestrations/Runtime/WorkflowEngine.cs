@@ -89,12 +89,13 @@ public sealed class WorkflowEngine
     /// <summary>Accepts a run: stores it as <c>queued</c> and queues its start.</summary>
     public async Task<StartResult> StartAsync(StartRunRequest request, CancellationToken cancellationToken)
     {
-        if (!await _admission.HasRoomAsync(request.WorkspaceId, cancellationToken))
+        var id = _ids.NewId("exe");
+        if (!await _admission.TryEnqueueAsync(request.WorkspaceId, id, cancellationToken))
         {
             return new StartResult(null, Refused: true);
         }
 
-        var run = NewRun(_ids.NewId("exe"), request.WorkspaceId, request.WorkflowId, request.Version, request.Definition, request.Inputs, request.Metadata, null);
+        var run = NewRun(id, request.WorkspaceId, request.WorkflowId, request.Version, request.Definition, request.Inputs, request.Metadata, null);
         await Store.InsertAsync(run, cancellationToken);
         await Index.AddAsync(run, cancellationToken);
         await EnqueueAsync(new WorkItem(run.Id, null, 0, WorkItem.Start), null, cancellationToken);
@@ -196,7 +197,7 @@ public sealed class WorkflowEngine
         {
             foreach (var id in slots.Running.Concat(slots.Waiting).ToList())
             {
-                await RedriveRunAsync(id, workspaceId, slots.Running.Contains(id), report, depth: 0, cancellationToken);
+                await RedriveRunAsync(id, workspaceId, report, depth: 0, cancellationToken);
             }
         }
 
@@ -396,7 +397,7 @@ public sealed class WorkflowEngine
         }
     }
 
-    private async Task RedriveRunAsync(string id, string workspaceId, bool holdsSlot, RedriveCounter report, int depth, CancellationToken cancellationToken)
+    private async Task RedriveRunAsync(string id, string workspaceId, RedriveCounter report, int depth, CancellationToken cancellationToken)
     {
         report.Checked++;
         var loaded = await Store.LoadAsync(id, cancellationToken);
@@ -436,7 +437,8 @@ public sealed class WorkflowEngine
         }
 
         var stale = now - run.UpdatedAt >= _options.StaleAfter;
-        if (stale && run.Status == ExecutionStatus.Queued && (holdsSlot || run.ParentExecutionId is not null))
+        // A queued run's start may have been lost; starting it again either takes a slot or leaves it in line.
+        if (stale && run.Status == ExecutionStatus.Queued)
         {
             await EnqueueAsync(new WorkItem(id, null, 0, WorkItem.Start), null, cancellationToken);
             report.Redriven++;
@@ -486,7 +488,7 @@ public sealed class WorkflowEngine
             }
             else if (depth < 8)
             {
-                await RedriveRunAsync(childId, run.WorkspaceId, holdsSlot: false, report, depth + 1, cancellationToken);
+                await RedriveRunAsync(childId, run.WorkspaceId, report, depth + 1, cancellationToken);
             }
         }
     }
