@@ -20,7 +20,7 @@ internal sealed class WorkflowsOptions
 
     /// <summary>How long a node attempt holds its node beyond its own timeout.</summary>
     [Range(1, 86_400)]
-    public int NodeLeaseSeconds { get; set; } = 300;
+    public int NodeLeaseSeconds { get; set; } = 120;
 
     /// <summary>How long POST /run waits by default before answering 202 (ms).</summary>
     [Range(0, 220_000)]
