@@ -2,8 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Serverless.Functions.Features.ApiKeys;
+using Serverless.Functions.Features.Apps;
 using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
+using Serverless.Functions.Features.Library;
 using Serverless.Functions.Features.Workflows;
 using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Email;
@@ -69,6 +71,8 @@ internal static class PlatformSetup
         services.AddIdentityFeature();
         services.AddApiKeys();
         services.AddWorkflows(configuration);
+        services.AddApps();
+        services.AddLibrary();
         services.AddTriggers(configuration);
         return builder;
     }
@@ -92,6 +96,8 @@ internal static class PlatformSetup
         app.MapApiKeys();
         app.MapWorkspaces();
         app.MapWorkflows();
+        app.MapApps();
+        app.MapLibrary();
         app.MapPlatformDocs();
         app.MapTriggers();
         return app;
