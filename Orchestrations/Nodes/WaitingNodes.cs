@@ -24,6 +24,11 @@ public sealed class DelayNode : INodeType
         }
 
         var now = context.Clock.GetUtcNow();
+        if (seconds == 0)
+        {
+            return ValueTask.FromResult(NodeResult.Complete(new JsonObject { ["waitedSeconds"] = 0, ["startedAt"] = now.ToString("O", CultureInfo.InvariantCulture) }));
+        }
+
         return ValueTask.FromResult(NodeResult.WaitFor(new WaitRequest
         {
             Until = now.AddSeconds(seconds),

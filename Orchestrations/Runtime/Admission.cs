@@ -12,25 +12,39 @@ internal sealed class Admission(IEntityStore store, EngineOptions options)
     private const string Table = "executionslots";
     private const string Row = "slots";
 
+    private readonly SemaphoreSlim[] _locks = [.. Enumerable.Range(0, 16).Select(_ => new SemaphoreSlim(1, 1))];
+
     internal sealed record Slots(List<string> Running, List<string> Waiting);
 
     /// <summary>
-    /// Puts a new run in line, unless the line is full (the hard admission cap). From here on the run is on the
-    /// watchdog's list, even if its first message is lost.
+    /// Takes a slot for a new run when one is free, else puts it in line, unless the line is full (the hard
+    /// admission cap). From here on the run is on the watchdog's list, even if its first message is lost.
     /// </summary>
     public async Task<bool> TryEnqueueAsync(string workspaceId, string executionId, CancellationToken cancellationToken)
     {
         var accepted = false;
         await UpdateAsync(workspaceId, slots =>
         {
-            accepted = slots.Waiting.Count < options.MaxQueuedPerWorkspace;
-            if (!accepted || slots.Waiting.Contains(executionId))
+            if (slots.Running.Contains(executionId) || slots.Waiting.Contains(executionId))
             {
+                accepted = true;
                 return false;
             }
 
-            slots.Waiting.Add(executionId);
-            return true;
+            if (slots.Running.Count < options.MaxRunningPerWorkspace && slots.Waiting.Count == 0)
+            {
+                slots.Running.Add(executionId);
+                accepted = true;
+                return true;
+            }
+
+            accepted = slots.Waiting.Count < options.MaxQueuedPerWorkspace;
+            if (accepted)
+            {
+                slots.Waiting.Add(executionId);
+            }
+
+            return accepted;
         }, cancellationToken);
         return accepted;
     }
@@ -111,6 +125,22 @@ internal sealed class Admission(IEntityStore store, EngineOptions options)
     }
 
     private async Task UpdateAsync(string workspaceId, Func<Slots, bool> change, CancellationToken cancellationToken)
+    {
+        // One document per workspace takes every run's start and end: serialising this process's writers to it
+        // turns a storm of lost optimistic races into a short queue. Other processes still meet the ETag.
+        var gate = _locks[(uint)StringComparer.Ordinal.GetHashCode(workspaceId) % (uint)_locks.Length];
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            await UpdateUnderLockAsync(workspaceId, change, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task UpdateUnderLockAsync(string workspaceId, Func<Slots, bool> change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {

@@ -26,7 +26,9 @@ public sealed class ExecutionIndex(IEntityStore store)
         await store.UpsertAsync(ByWorkflow, run.WorkflowId, Key(run), json, cancellationToken);
     }
 
-    internal Task UpdateAsync(ExecutionDocument run, CancellationToken cancellationToken) => AddAsync(run, cancellationToken);
+    /// <summary>Records the end of a run in the workspace list; the per-workflow list only locates runs (readers ask the run for its status).</summary>
+    internal Task UpdateAsync(ExecutionDocument run, CancellationToken cancellationToken) =>
+        store.UpsertAsync(ByWorkspace, run.WorkspaceId, Key(run), JsonSerializer.Serialize(Summary(run), ExecutionStore.Json), cancellationToken);
 
     /// <summary>The workspace's runs, newest first, page by page.</summary>
     public Task<EntityPage> ListByWorkspaceAsync(string workspaceId, string? continuation, int take, CancellationToken cancellationToken) =>

@@ -42,13 +42,14 @@ public sealed class ExecutionStore(IEntityStore store)
         return result.Succeeded ? result.ETag : null;
     }
 
-    internal async Task AppendEventsAsync(string executionId, IReadOnlyList<ExecutionEvent> events, CancellationToken cancellationToken)
-    {
-        foreach (var e in events)
-        {
-            await store.UpsertAsync(EventsTable, executionId, SeqKey(e.Seq), JsonSerializer.Serialize(e, Json), cancellationToken);
-        }
-    }
+    /// <summary>
+    /// Writes one commit's events as one row, keyed by the batch's last sequence number: a reader asking for what
+    /// follows seq n starts at key n+1 and so finds every batch that holds a later event. Idempotent.
+    /// </summary>
+    internal Task AppendEventsAsync(string executionId, IReadOnlyList<ExecutionEvent> events, CancellationToken cancellationToken) =>
+        events.Count == 0
+            ? Task.CompletedTask
+            : store.UpsertAsync(EventsTable, executionId, SeqKey(events[^1].Seq), JsonSerializer.Serialize(events, Json), cancellationToken);
 
     /// <summary>Events after <paramref name="afterSeq"/>, in order, at most <paramref name="max"/>.</summary>
     public async Task<IReadOnlyList<ExecutionEvent>> ReadEventsAsync(string executionId, long afterSeq, int max, CancellationToken cancellationToken)
@@ -58,13 +59,27 @@ public sealed class ExecutionStore(IEntityStore store)
             return [];
         }
 
-        var page = await store.QueryAsync(EventsTable, new EntityQuery
+        var events = new List<ExecutionEvent>();
+        string? token = null;
+        do
         {
-            PartitionKey = executionId,
-            RowKeyFrom = SeqKey(afterSeq + 1),
-            Take = Math.Clamp(max, 1, EntityQuery.MaxTake),
-        }, cancellationToken);
-        return [.. page.Items.Select(e => JsonSerializer.Deserialize<ExecutionEvent>(e.Json, Json)!)];
+            var page = await store.QueryAsync(EventsTable, new EntityQuery
+            {
+                PartitionKey = executionId,
+                RowKeyFrom = SeqKey(afterSeq + 1),
+                Take = 100,
+                ContinuationToken = token,
+            }, cancellationToken);
+            foreach (var batch in page.Items)
+            {
+                events.AddRange(JsonSerializer.Deserialize<List<ExecutionEvent>>(batch.Json, Json)!.Where(e => e.Seq > afterSeq));
+            }
+
+            token = page.ContinuationToken;
+        }
+        while (token is not null && events.Count < max);
+
+        return events.Count > max ? events[..max] : events;
     }
 
     private static string SeqKey(long seq) => seq.ToString("D12", CultureInfo.InvariantCulture);

@@ -3,10 +3,10 @@ using System.Globalization;
 
 namespace Serverless.Benchmarks;
 
-internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, string? AppDir, string? OutFile)
+internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, string? AppDir, string? OutFile, string Suite = "foundation")
 {
     public const string Usage =
-        "usage: Benchmarks [--duration SECONDS (10)] [--warmup SECONDS (2)] [--app PUBLISHED_DIR] [--out FILE]";
+        "usage: Benchmarks [--suite foundation|workflows] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--app PUBLISHED_DIR] [--out FILE]";
 
     public static bool TryParse(
         string[] args, [NotNullWhen(true)] out BenchmarkOptions? options, [NotNullWhen(false)] out string? error)
@@ -17,6 +17,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         var warmup = 2.0;
         string? appDir = null;
         string? outFile = null;
+        var suite = "foundation";
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -43,6 +44,9 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
                 case "--out":
                     outFile = Path.GetFullPath(value);
                     break;
+                case "--suite" when value is "foundation" or "workflows":
+                    suite = value;
+                    break;
                 default:
                     error = $"bad argument: {args[i - 1]} {value}";
                     return false;
@@ -50,7 +54,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         }
 
         options = new BenchmarkOptions(
-            TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmup), appDir, outFile);
+            TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmup), appDir, outFile, suite);
         return true;
     }
 

@@ -19,6 +19,20 @@ ServerProcess? server = null;
 try
 {
     var appDir = options.AppDir ?? await Publisher.PublishAsync(Path.Combine(workDir.FullName, "app"), ct);
+    if (options.Suite == "workflows")
+    {
+        server = ServerProcess.Start(appDir, Path.Combine(workDir.FullName, "data-workflows"), WorkflowSuite.Environment);
+        await server.WaitUntilHealthyAsync(ct);
+        var owner = await ApiSetup.CreateCredentialsAsync(server.BaseAddress, ct);
+        var report = await WorkflowSuite.RunAsync(server.BaseAddress, owner.AccessToken, options, Log, ct);
+        Console.Write(report);
+        if (options.OutFile is { } file)
+        {
+            await File.WriteAllTextAsync(file, report, ct);
+        }
+
+        return 0;
+    }
 
     const int startRuns = 3;
     var startTimes = new List<TimeSpan>();
