@@ -103,6 +103,13 @@ internal sealed class Admission(IEntityStore store, EngineOptions options)
         return promoted;
     }
 
+    /// <summary>The runs of one workspace that hold a slot or wait for one.</summary>
+    public async Task<IReadOnlyList<string>> ActiveAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var (slots, _) = await ReadAsync(workspaceId, cancellationToken);
+        return [.. slots.Running, .. slots.Waiting];
+    }
+
     /// <summary>Every workspace's slots, for the watchdog.</summary>
     public async Task<List<(string WorkspaceId, Slots Slots)>> ListAllAsync(CancellationToken cancellationToken)
     {

@@ -104,8 +104,8 @@ public sealed class WorkflowEngine
     }
 
     /// <summary>The workspace's top-level runs that hold a slot or wait for one.</summary>
-    public async Task<IReadOnlyList<string>> ActiveRunsAsync(string workspaceId, CancellationToken cancellationToken) =>
-        (await _admission.ListAllAsync(cancellationToken)).Where(s => s.WorkspaceId == workspaceId).SelectMany(s => s.Slots.Running.Concat(s.Slots.Waiting)).ToList();
+    public Task<IReadOnlyList<string>> ActiveRunsAsync(string workspaceId, CancellationToken cancellationToken) =>
+        _admission.ActiveAsync(workspaceId, cancellationToken);
 
     /// <summary>Processes one work item from the queue. Safe to call more than once for the same item.</summary>
     public Task HandleAsync(WorkItem item, CancellationToken cancellationToken) => item.Kind switch

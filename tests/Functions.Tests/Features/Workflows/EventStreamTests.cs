@@ -128,6 +128,26 @@ public sealed class EventStreamTests(WorkflowFactory factory) : IClassFixture<Wo
     }
 
     [Fact]
+    public async Task Run_WithStreamAndIdempotencyKey_StillStreamsLive()
+    {
+        var user = await _client.RegisterAsync();
+        var id = await _client.CreateWorkflowAsync(user, Line(new { }, Node("pause", "delay", new { seconds = 1.5 })));
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/workflows/{id}/run")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { options = new { stream = true } }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken);
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        var started = DateTime.UtcNow;
+
+        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var (first, _) = await ReadSseAsync(response, stopAfter: 1);
+
+        Assert.Equal("execution.started", first[0].Type);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(1.2), "The first event waited for the run to end.");
+    }
+
+    [Fact]
     public async Task WebSocket_SubscribedToARun_ReceivesItsEventsThroughCompletion()
     {
         var user = await _client.RegisterAsync();
