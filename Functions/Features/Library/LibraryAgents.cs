@@ -57,56 +57,33 @@ internal static class CreateLibraryAgent
 
 internal static class GetLibraryAgent
 {
-    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, LibraryStore library, CancellationToken cancellationToken) =>
-        await library.Agents.FindAsync(workspace.WorkspaceId, id, cancellationToken) is { } agent
-            ? Api.Ok(LibraryAgentDto.From(agent.Value))
-            : Api.NotFound("The library agent was not found.");
+    public static Task<IResult> HandleAsync(string id, WorkspaceContext workspace, LibraryStore library, CancellationToken cancellationToken) =>
+        LibraryItems.GetAsync(library.Agents, workspace.WorkspaceId, id, LibraryAgentDto.From, "library agent", cancellationToken);
 }
 
 internal static class UpdateLibraryAgent
 {
     internal sealed record Request(string? Name, string? Description, bool? IsFavorite, int? WorkflowVersion);
 
-    public static async Task<IResult> HandleAsync(
-        string id, Request request, WorkspaceContext workspace, LibraryStore library, WorkflowStore workflows, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var check = new Validator()
-            .When(request.Name is not null && string.IsNullOrWhiteSpace(request.Name), "name", "name cannot be empty.")
-            .MaxLength("name", request.Name, 200).MaxLength("description", request.Description, 2000);
-        if (!check.IsValid)
-        {
-            return check.ToResult();
-        }
-
-        if (await library.Agents.FindAsync(workspace.WorkspaceId, id, cancellationToken) is not { } current)
-        {
-            return Api.NotFound("The library agent was not found.");
-        }
-
-        if (request.WorkflowVersion is { } version
-            && await LibraryChecks.WorkflowProblemAsync(workflows, workspace.WorkspaceId, current.Value.WorkflowId, version, cancellationToken) is { } problem)
-        {
-            return problem;
-        }
-
-        var updated = await library.Agents.UpdateAsync(workspace.WorkspaceId, id, a => a with
-        {
-            Name = request.Name?.Trim() ?? a.Name,
-            Description = request.Description ?? a.Description,
-            IsFavorite = request.IsFavorite ?? a.IsFavorite,
-            WorkflowVersion = request.WorkflowVersion ?? a.WorkflowVersion,
-            UpdatedAt = time.GetUtcNow(),
-        }, cancellationToken);
-        return updated is null ? Api.NotFound("The library agent was not found.") : Api.Ok(LibraryAgentDto.From(updated.Value));
-    }
+    public static Task<IResult> HandleAsync(
+        string id, Request request, WorkspaceContext workspace, LibraryStore library, WorkflowStore workflows, TimeProvider time, CancellationToken cancellationToken) =>
+        LibraryItems.UpdateAsync(library.Agents, workflows, workspace.WorkspaceId, id, request.Name, request.Description, request.WorkflowVersion,
+            a => a.WorkflowId,
+            a => a with
+            {
+                Name = request.Name?.Trim() ?? a.Name,
+                Description = request.Description ?? a.Description,
+                IsFavorite = request.IsFavorite ?? a.IsFavorite,
+                WorkflowVersion = request.WorkflowVersion ?? a.WorkflowVersion,
+                UpdatedAt = time.GetUtcNow(),
+            },
+            LibraryAgentDto.From, "library agent", cancellationToken);
 }
 
 internal static class DeleteLibraryAgent
 {
-    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, LibraryStore library, CancellationToken cancellationToken) =>
-        await library.Agents.FindAsync(workspace.WorkspaceId, id, cancellationToken) is null
-            ? Api.NotFound("The library agent was not found.")
-            : (await library.Agents.DeleteAsync(workspace.WorkspaceId, id, null, cancellationToken)).Succeeded ? Api.NoContent() : Api.NotFound("The library agent was not found.");
+    public static Task<IResult> HandleAsync(string id, WorkspaceContext workspace, LibraryStore library, CancellationToken cancellationToken) =>
+        LibraryItems.DeleteAsync(library.Agents, workspace.WorkspaceId, id, "library agent", cancellationToken);
 }
 
 internal static class LibraryChecks

@@ -56,56 +56,33 @@ internal static class CreatePreset
 
 internal static class GetPreset
 {
-    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, LibraryStore library, CancellationToken cancellationToken) =>
-        await library.Presets.FindAsync(workspace.WorkspaceId, id, cancellationToken) is { } preset
-            ? Api.Ok(PresetDto.From(preset.Value))
-            : Api.NotFound("The preset was not found.");
+    public static Task<IResult> HandleAsync(string id, WorkspaceContext workspace, LibraryStore library, CancellationToken cancellationToken) =>
+        LibraryItems.GetAsync(library.Presets, workspace.WorkspaceId, id, PresetDto.From, "preset", cancellationToken);
 }
 
 internal static class UpdatePreset
 {
     internal sealed record Request(string? Name, string? Description, JsonObject? Inputs, int? WorkflowVersion);
 
-    public static async Task<IResult> HandleAsync(
-        string id, Request request, WorkspaceContext workspace, LibraryStore library, WorkflowStore workflows, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var check = new Validator()
-            .When(request.Name is not null && string.IsNullOrWhiteSpace(request.Name), "name", "name cannot be empty.")
-            .MaxLength("name", request.Name, 200).MaxLength("description", request.Description, 2000);
-        if (!check.IsValid)
-        {
-            return check.ToResult();
-        }
-
-        if (await library.Presets.FindAsync(workspace.WorkspaceId, id, cancellationToken) is not { } current)
-        {
-            return Api.NotFound("The preset was not found.");
-        }
-
-        if (request.WorkflowVersion is { } version
-            && await LibraryChecks.WorkflowProblemAsync(workflows, workspace.WorkspaceId, current.Value.WorkflowId, version, cancellationToken) is { } problem)
-        {
-            return problem;
-        }
-
-        var updated = await library.Presets.UpdateAsync(workspace.WorkspaceId, id, p => p with
-        {
-            Name = request.Name?.Trim() ?? p.Name,
-            Description = request.Description ?? p.Description,
-            Inputs = request.Inputs ?? p.Inputs,
-            WorkflowVersion = request.WorkflowVersion ?? p.WorkflowVersion,
-            UpdatedAt = time.GetUtcNow(),
-        }, cancellationToken);
-        return updated is null ? Api.NotFound("The preset was not found.") : Api.Ok(PresetDto.From(updated.Value));
-    }
+    public static Task<IResult> HandleAsync(
+        string id, Request request, WorkspaceContext workspace, LibraryStore library, WorkflowStore workflows, TimeProvider time, CancellationToken cancellationToken) =>
+        LibraryItems.UpdateAsync(library.Presets, workflows, workspace.WorkspaceId, id, request.Name, request.Description, request.WorkflowVersion,
+            p => p.WorkflowId,
+            p => p with
+            {
+                Name = request.Name?.Trim() ?? p.Name,
+                Description = request.Description ?? p.Description,
+                Inputs = request.Inputs ?? p.Inputs,
+                WorkflowVersion = request.WorkflowVersion ?? p.WorkflowVersion,
+                UpdatedAt = time.GetUtcNow(),
+            },
+            PresetDto.From, "preset", cancellationToken);
 }
 
 internal static class DeletePreset
 {
-    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, LibraryStore library, CancellationToken cancellationToken) =>
-        await library.Presets.FindAsync(workspace.WorkspaceId, id, cancellationToken) is null
-            ? Api.NotFound("The preset was not found.")
-            : (await library.Presets.DeleteAsync(workspace.WorkspaceId, id, null, cancellationToken)).Succeeded ? Api.NoContent() : Api.NotFound("The preset was not found.");
+    public static Task<IResult> HandleAsync(string id, WorkspaceContext workspace, LibraryStore library, CancellationToken cancellationToken) =>
+        LibraryItems.DeleteAsync(library.Presets, workspace.WorkspaceId, id, "preset", cancellationToken);
 }
 
 internal static class ExecutePreset

@@ -5,20 +5,8 @@ using static Serverless.Functions.Tests.Support.WorkflowApi;
 
 namespace Serverless.Functions.Tests.Features.Workflows;
 
-public sealed class ExecutionControlTests(WorkflowFactory factory) : IClassFixture<WorkflowFactory>, IAsyncLifetime
+public sealed class ExecutionControlTests(WorkflowFactory factory) : WorkflowTestBase(factory), IClassFixture<WorkflowFactory>
 {
-    private readonly HttpClient _client = factory.CreateClient();
-    private FakeUpstream _upstream = null!;
-    private TestUser _user = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _user = await _client.RegisterAsync();
-    }
-
-    public async Task DisposeAsync() => await _upstream.DisposeAsync();
-
     private static JsonObject ReviewFlow() => Definition(
         [
             Node("start", "start"),
@@ -32,10 +20,10 @@ public sealed class ExecutionControlTests(WorkflowFactory factory) : IClassFixtu
     [Fact]
     public async Task Execute_Answers202AtOnce_AndTheRunCompletes()
     {
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { v = "{{inputs.v}}" }));
+        var id = await Client.CreateWorkflowAsync(User, Line(new { v = "{{inputs.v}}" }));
 
-        var accepted = await _client.ApiPostAsync($"/api/v1/workflows/{id}/execute", new { input = new { v = 7 }, metadata = new { source = "test" } }, _user.AccessToken);
-        var run = await _client.WaitForAsync(_user, accepted.Data["executionId"]!.GetValue<string>());
+        var accepted = await Client.ApiPostAsync($"/api/v1/workflows/{id}/execute", new { input = new { v = 7 }, metadata = new { source = "test" } }, User.AccessToken);
+        var run = await Client.WaitForAsync(User, accepted.Data["executionId"]!.GetValue<string>());
 
         Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
         Assert.Equal("queued", accepted.Data["status"]!.GetValue<string>());
@@ -46,12 +34,12 @@ public sealed class ExecutionControlTests(WorkflowFactory factory) : IClassFixtu
     [Fact]
     public async Task Execute_WithIdempotencyKey_GivesTheSameExecutionBack()
     {
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { }));
+        var id = await Client.CreateWorkflowAsync(User, Line(new { }));
         var key = new Dictionary<string, string> { ["Idempotency-Key"] = Guid.NewGuid().ToString() };
 
-        var first = await _client.ApiPostAsync($"/api/v1/workflows/{id}/execute", new { input = new { a = 1 } }, _user.AccessToken, key);
-        var second = await _client.ApiPostAsync($"/api/v1/workflows/{id}/execute", new { input = new { a = 1 } }, _user.AccessToken, key);
-        var runs = await _client.ApiGetAsync($"/api/v1/executions?workflowId={id}", _user.AccessToken);
+        var first = await Client.ApiPostAsync($"/api/v1/workflows/{id}/execute", new { input = new { a = 1 } }, User.AccessToken, key);
+        var second = await Client.ApiPostAsync($"/api/v1/workflows/{id}/execute", new { input = new { a = 1 } }, User.AccessToken, key);
+        var runs = await Client.ApiGetAsync($"/api/v1/executions?workflowId={id}", User.AccessToken);
 
         Assert.Equal(first.Data["executionId"]!.GetValue<string>(), second.Data["executionId"]!.GetValue<string>());
         Assert.Single(runs.Data.AsArray());
@@ -60,10 +48,10 @@ public sealed class ExecutionControlTests(WorkflowFactory factory) : IClassFixtu
     [Fact]
     public async Task Run_NotDoneInTime_Answers202_AndTheRunGoesOn()
     {
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { done = true }, Node("pause", "delay", new { seconds = 1 })));
+        var id = await Client.CreateWorkflowAsync(User, Line(new { done = true }, Node("pause", "delay", new { seconds = 1 })));
 
-        var answer = await _client.ApiPostAsync($"/api/v1/workflows/{id}/run", new { options = new { timeout = 100 } }, _user.AccessToken);
-        var run = await _client.WaitForAsync(_user, answer.Data["runId"]!.GetValue<string>());
+        var answer = await Client.ApiPostAsync($"/api/v1/workflows/{id}/run", new { options = new { timeout = 100 } }, User.AccessToken);
+        var run = await Client.WaitForAsync(User, answer.Data["runId"]!.GetValue<string>());
 
         Assert.Equal(HttpStatusCode.Accepted, answer.Status);
         Assert.Equal("waiting", answer.Data["status"]!.GetValue<string>());
@@ -73,13 +61,13 @@ public sealed class ExecutionControlTests(WorkflowFactory factory) : IClassFixtu
     [Fact]
     public async Task Stop_CancelsAWaitingRun()
     {
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { }, Node("pause", "delay", new { seconds = 60 })));
-        var executionId = await _client.ExecuteAsync(_user, id);
-        await _client.WaitForAsync(_user, executionId, r => r["status"]!.GetValue<string>() == "waiting");
+        var id = await Client.CreateWorkflowAsync(User, Line(new { }, Node("pause", "delay", new { seconds = 60 })));
+        var executionId = await Client.ExecuteAsync(User, id);
+        await Client.WaitForAsync(User, executionId, r => r["status"]!.GetValue<string>() == "waiting");
 
-        var stopped = await _client.ApiPostAsync($"/api/v1/executions/{executionId}/stop", new { }, _user.AccessToken);
-        var run = await _client.GetExecutionAsync(_user, executionId);
-        var again = await _client.ApiPostAsync($"/api/v1/executions/{executionId}/stop", new { }, _user.AccessToken);
+        var stopped = await Client.ApiPostAsync($"/api/v1/executions/{executionId}/stop", new { }, User.AccessToken);
+        var run = await Client.GetExecutionAsync(User, executionId);
+        var again = await Client.ApiPostAsync($"/api/v1/executions/{executionId}/stop", new { }, User.AccessToken);
 
         Assert.Equal("cancelled", stopped.Data["status"]!.GetValue<string>());
         Assert.Equal("cancelled", NodeOf(run, "pause")["status"]!.GetValue<string>());
@@ -89,16 +77,16 @@ public sealed class ExecutionControlTests(WorkflowFactory factory) : IClassFixtu
     [Fact]
     public async Task Stop_AlsoStopsChildRuns()
     {
-        var child = await _client.CreateWorkflowAsync(_user, Line(new { }, Node("pause", "delay", new { seconds = 60 })), "child");
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { }, Node("sub", "sub_workflow", new { workflowId = child })));
-        var executionId = await _client.ExecuteAsync(_user, id);
-        var waiting = await _client.WaitForAsync(_user, executionId, r => NodeOf(r, "sub")["waiting"]?["children"]?.AsArray().Count == 1);
+        var child = await Client.CreateWorkflowAsync(User, Line(new { }, Node("pause", "delay", new { seconds = 60 })), "child");
+        var id = await Client.CreateWorkflowAsync(User, Line(new { }, Node("sub", "sub_workflow", new { workflowId = child })));
+        var executionId = await Client.ExecuteAsync(User, id);
+        var waiting = await Client.WaitForAsync(User, executionId, r => NodeOf(r, "sub")["waiting"]?["children"]?.AsArray().Count == 1);
         var childId = NodeOf(waiting, "sub")["waiting"]!["children"]![0]!["executionId"]!.GetValue<string>();
-        await _client.WaitForAsync(_user, childId, r => r["status"]!.GetValue<string>() == "waiting");
+        await Client.WaitForAsync(User, childId, r => r["status"]!.GetValue<string>() == "waiting");
 
-        await _client.ApiPostAsync($"/api/v1/executions/{executionId}/stop", new { }, _user.AccessToken);
+        await Client.ApiPostAsync($"/api/v1/executions/{executionId}/stop", new { }, User.AccessToken);
 
-        var childRun = await _client.WaitForAsync(_user, childId);
+        var childRun = await Client.WaitForAsync(User, childId);
         Assert.Equal("cancelled", childRun["status"]!.GetValue<string>());
     }
 
@@ -106,15 +94,15 @@ public sealed class ExecutionControlTests(WorkflowFactory factory) : IClassFixtu
     public async Task Retry_ResumesFromTheFailedNode_KeepingWhatSucceeded()
     {
         var key = Guid.NewGuid().ToString("N");
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { ok = "{{call.body.ok}}", before = "{{first.n}}" },
+        var id = await Client.CreateWorkflowAsync(User, Line(new { ok = "{{call.body.ok}}", before = "{{first.n}}" },
             Node("first", "set", new { values = new { n = 1 } }),
-            Node("call", "http_request", new { url = $"{_upstream.BaseUrl}/flaky/{key}?failures=1000" })));
-        var executionId = await _client.ExecuteAsync(_user, id);
-        var failed = await _client.WaitForAsync(_user, executionId);
-        _upstream.Healed[key] = true;
+            Node("call", "http_request", new { url = $"{Upstream.BaseUrl}/flaky/{key}?failures=1000" })));
+        var executionId = await Client.ExecuteAsync(User, id);
+        var failed = await Client.WaitForAsync(User, executionId);
+        Upstream.Healed[key] = true;
 
-        var retried = await _client.ApiPostAsync($"/api/v1/executions/{executionId}/retry", new { }, _user.AccessToken);
-        var run = await _client.WaitForAsync(_user, executionId, r => r["status"]!.GetValue<string>() == "succeeded");
+        var retried = await Client.ApiPostAsync($"/api/v1/executions/{executionId}/retry", new { }, User.AccessToken);
+        var run = await Client.WaitForAsync(User, executionId, r => r["status"]!.GetValue<string>() == "succeeded");
 
         Assert.Equal("failed", failed["status"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.Accepted, retried.Status);
@@ -122,19 +110,19 @@ public sealed class ExecutionControlTests(WorkflowFactory factory) : IClassFixtu
         Assert.Equal(1, run["outputs"]!["before"]!.GetValue<int>());
         Assert.Equal(1, run["stats"]!["retries"]!.GetValue<int>());
         Assert.Equal(1, NodeOf(run, "first")["attempts"]!.GetValue<int>());
-        Assert.Equal(HttpStatusCode.Conflict, (await _client.ApiPostAsync($"/api/v1/executions/{executionId}/retry", new { }, _user.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await Client.ApiPostAsync($"/api/v1/executions/{executionId}/retry", new { }, User.AccessToken)).Status);
     }
 
     [Fact]
     public async Task Review_Approve_TakesTheApprovedBranchWithTheReviewersData()
     {
-        var id = await _client.CreateWorkflowAsync(_user, ReviewFlow());
-        var executionId = await _client.ExecuteAsync(_user, id, new { amount = 120 });
-        await _client.WaitForAsync(_user, executionId, r => r["status"]!.GetValue<string>() == "waiting");
+        var id = await Client.CreateWorkflowAsync(User, ReviewFlow());
+        var executionId = await Client.ExecuteAsync(User, id, new { amount = 120 });
+        await Client.WaitForAsync(User, executionId, r => r["status"]!.GetValue<string>() == "waiting");
 
-        var pending = await _client.ApiGetAsync("/api/v1/executions/review/pending", _user.AccessToken);
-        var decided = await _client.ApiPostAsync($"/api/v1/executions/{executionId}/review", new { nodeId = "review", decision = "approve", data = new { note = "ok by me" } }, _user.AccessToken);
-        var run = await _client.WaitForAsync(_user, executionId);
+        var pending = await Client.ApiGetAsync("/api/v1/executions/review/pending", User.AccessToken);
+        var decided = await Client.ApiPostAsync($"/api/v1/executions/{executionId}/review", new { nodeId = "review", decision = "approve", data = new { note = "ok by me" } }, User.AccessToken);
+        var run = await Client.WaitForAsync(User, executionId);
 
         var item = Assert.Single(pending.Data.AsArray(), p => p!["executionId"]!.GetValue<string>() == executionId)!;
         Assert.Equal("Approve the refund of 120?", item["prompt"]!["instructions"]!.GetValue<string>());
@@ -148,14 +136,14 @@ public sealed class ExecutionControlTests(WorkflowFactory factory) : IClassFixtu
     [Fact]
     public async Task Review_Reject_TakesTheRejectedBranch_AndASecondDecisionIs409()
     {
-        var id = await _client.CreateWorkflowAsync(_user, ReviewFlow());
-        var executionId = await _client.ExecuteAsync(_user, id, new { amount = 5 });
-        await _client.WaitForAsync(_user, executionId, r => r["status"]!.GetValue<string>() == "waiting");
+        var id = await Client.CreateWorkflowAsync(User, ReviewFlow());
+        var executionId = await Client.ExecuteAsync(User, id, new { amount = 5 });
+        await Client.WaitForAsync(User, executionId, r => r["status"]!.GetValue<string>() == "waiting");
 
-        await _client.ApiPostAsync($"/api/v1/executions/{executionId}/review", new { nodeId = "review", decision = "reject" }, _user.AccessToken);
-        var run = await _client.WaitForAsync(_user, executionId);
-        var late = await _client.ApiPostAsync($"/api/v1/executions/{executionId}/review", new { nodeId = "review", decision = "approve" }, _user.AccessToken);
-        var invalid = await _client.ApiPostAsync($"/api/v1/executions/{executionId}/review", new { nodeId = "review", decision = "maybe" }, _user.AccessToken);
+        await Client.ApiPostAsync($"/api/v1/executions/{executionId}/review", new { nodeId = "review", decision = "reject" }, User.AccessToken);
+        var run = await Client.WaitForAsync(User, executionId);
+        var late = await Client.ApiPostAsync($"/api/v1/executions/{executionId}/review", new { nodeId = "review", decision = "approve" }, User.AccessToken);
+        var invalid = await Client.ApiPostAsync($"/api/v1/executions/{executionId}/review", new { nodeId = "review", decision = "maybe" }, User.AccessToken);
 
         Assert.Equal("refused", run["outputs"]!["refused"]!.GetValue<string>());
         Assert.Equal("rejected", run["outputs"]!["decision"]!.GetValue<string>());
@@ -166,17 +154,17 @@ public sealed class ExecutionControlTests(WorkflowFactory factory) : IClassFixtu
     [Fact]
     public async Task ListAndStatus_ShowRunsNewestFirstWithFilters()
     {
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { }));
-        var other = await _client.CreateWorkflowAsync(_user, Line(new { }));
-        var first = (await _client.RunAsync(_user, id))["executionId"]!.GetValue<string>();
-        var second = (await _client.RunAsync(_user, id))["executionId"]!.GetValue<string>();
-        await _client.RunAsync(_user, other);
+        var id = await Client.CreateWorkflowAsync(User, Line(new { }));
+        var other = await Client.CreateWorkflowAsync(User, Line(new { }));
+        var first = (await Client.RunAsync(User, id))["executionId"]!.GetValue<string>();
+        var second = (await Client.RunAsync(User, id))["executionId"]!.GetValue<string>();
+        await Client.RunAsync(User, other);
 
-        var mine = await _client.ApiGetAsync($"/api/v1/executions?workflowId={id}", _user.AccessToken);
-        var succeeded = await _client.ApiGetAsync($"/api/v1/executions?workflowId={id}&status=succeeded&from={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-5).ToString("O"))}", _user.AccessToken);
-        var future = await _client.ApiGetAsync($"/api/v1/executions?from={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(5).ToString("O"))}", _user.AccessToken);
-        var status = await _client.ApiGetAsync($"/api/v1/workflows/{id}/status", _user.AccessToken);
-        var badFilter = await _client.ApiGetAsync("/api/v1/executions?status=sleeping", _user.AccessToken);
+        var mine = await Client.ApiGetAsync($"/api/v1/executions?workflowId={id}", User.AccessToken);
+        var succeeded = await Client.ApiGetAsync($"/api/v1/executions?workflowId={id}&status=succeeded&from={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-5).ToString("O"))}", User.AccessToken);
+        var future = await Client.ApiGetAsync($"/api/v1/executions?from={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(5).ToString("O"))}", User.AccessToken);
+        var status = await Client.ApiGetAsync($"/api/v1/workflows/{id}/status", User.AccessToken);
+        var badFilter = await Client.ApiGetAsync("/api/v1/executions?status=sleeping", User.AccessToken);
 
         Assert.Equal([second, first], mine.Data.AsArray().Select(r => r!["id"]!.GetValue<string>()));
         Assert.Equal(2, succeeded.Data.AsArray().Count);
@@ -188,9 +176,9 @@ public sealed class ExecutionControlTests(WorkflowFactory factory) : IClassFixtu
     [Fact]
     public async Task ExecutionDetail_HasPerNodeInputsOutputsAttemptsAndTimings()
     {
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { t = "{{t.text}}" }, Node("t", "template", new { template = "x{{inputs.y}}" })));
+        var id = await Client.CreateWorkflowAsync(User, Line(new { t = "{{t.text}}" }, Node("t", "template", new { template = "x{{inputs.y}}" })));
 
-        var run = await _client.GetExecutionAsync(_user, (await _client.RunAsync(_user, id, new { y = 2 }))["executionId"]!.GetValue<string>());
+        var run = await Client.GetExecutionAsync(User, (await Client.RunAsync(User, id, new { y = 2 }))["executionId"]!.GetValue<string>());
 
         var node = NodeOf(run, "t");
         Assert.Equal("x2", node["input"]!["template"]!.GetValue<string>());

@@ -4,22 +4,10 @@ using static Serverless.Functions.Tests.Support.WorkflowApi;
 
 namespace Serverless.Functions.Tests.Features.Workflows;
 
-public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<WorkflowFactory>, IAsyncLifetime
+public sealed class NodeBehaviourTests(WorkflowFactory factory) : WorkflowTestBase(factory), IClassFixture<WorkflowFactory>
 {
-    private readonly HttpClient _client = factory.CreateClient();
-    private FakeUpstream _upstream = null!;
-    private TestUser _user = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstream.StartAsync();
-        _user = await _client.RegisterAsync();
-    }
-
-    public async Task DisposeAsync() => await _upstream.DisposeAsync();
-
     private async Task<JsonNode> RunAsync(JsonObject definition, object? inputs = null) =>
-        await _client.RunAsync(_user, await _client.CreateWorkflowAsync(_user, definition), inputs);
+        await Client.RunAsync(User, await Client.CreateWorkflowAsync(User, definition), inputs);
 
     [Fact]
     public async Task StartTemplateSetEnd_ResolveReferencesKeepingTypes()
@@ -84,7 +72,7 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
             [Edge("start", "check"), Edge("check", "yes", "true"), Edge("check", "no", "false"), Edge("yes", "end"), Edge("no", "end")]);
 
         var run = await RunAsync(definition);
-        var detail = await _client.GetExecutionAsync(_user, run["executionId"]!.GetValue<string>());
+        var detail = await Client.GetExecutionAsync(User, run["executionId"]!.GetValue<string>());
 
         Assert.Equal(1, run["outputs"]!["v"]!.GetValue<int>());
         Assert.Equal("skipped", NodeOf(detail, "no")["status"]!.GetValue<string>());
@@ -109,7 +97,7 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
     public async Task HttpRequest_CallsTheUrlAndParsesJson()
     {
         var run = await RunAsync(Line(new { status = "{{call.status}}", body = "{{call.body}}" },
-            Node("call", "http_request", new { method = "POST", url = _upstream.BaseUrl + "/echo", headers = new Dictionary<string, string> { ["X-Test"] = "yes" }, body = new { n = "{{inputs.n}}" } })),
+            Node("call", "http_request", new { method = "POST", url = Upstream.BaseUrl + "/echo", headers = new Dictionary<string, string> { ["X-Test"] = "yes" }, body = new { n = "{{inputs.n}}" } })),
             new { n = 42 });
 
         Assert.Equal(200, run["outputs"]!["status"]!.GetValue<int>());
@@ -123,12 +111,12 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
         var key = Guid.NewGuid().ToString("N");
         var started = DateTime.UtcNow;
         var run = await RunAsync(Line(new { ok = "{{call.body.ok}}" },
-            Node("call", "http_request", new { url = $"{_upstream.BaseUrl}/flaky/{key}?failures=2", retry = new { maxAttempts = 3, backoffSeconds = 0.2 } })));
-        var detail = await _client.GetExecutionAsync(_user, run["executionId"]!.GetValue<string>());
+            Node("call", "http_request", new { url = $"{Upstream.BaseUrl}/flaky/{key}?failures=2", retry = new { maxAttempts = 3, backoffSeconds = 0.2 } })));
+        var detail = await Client.GetExecutionAsync(User, run["executionId"]!.GetValue<string>());
 
         Assert.True(run["outputs"]!["ok"]!.GetValue<bool>());
         Assert.Equal(3, NodeOf(detail, "call")["attempts"]!.GetValue<int>());
-        Assert.Equal(3, _upstream.Calls("/flaky/" + key));
+        Assert.Equal(3, Upstream.Calls("/flaky/" + key));
         // Backoff 0.2 s then 0.4 s.
         Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(550));
     }
@@ -137,25 +125,25 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
     public async Task Retry_Exhausted_FailsTheRunWithTheNodesError()
     {
         var key = Guid.NewGuid().ToString("N");
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { },
-            Node("call", "http_request", new { url = $"{_upstream.BaseUrl}/flaky/{key}?failures=10", retry = new { maxAttempts = 2, backoffSeconds = 0 } })));
+        var id = await Client.CreateWorkflowAsync(User, Line(new { },
+            Node("call", "http_request", new { url = $"{Upstream.BaseUrl}/flaky/{key}?failures=10", retry = new { maxAttempts = 2, backoffSeconds = 0 } })));
 
-        var run = await _client.WaitForAsync(_user, await _client.ExecuteAsync(_user, id));
+        var run = await Client.WaitForAsync(User, await Client.ExecuteAsync(User, id));
 
         Assert.Equal("failed", run["status"]!.GetValue<string>());
         Assert.Equal("HTTP_ERROR", run["error"]!["code"]!.GetValue<string>());
         Assert.Equal("call", run["error"]!["nodeId"]!.GetValue<string>());
         Assert.Equal(2, NodeOf(run, "call")["attempts"]!.GetValue<int>());
-        Assert.Equal(2, _upstream.Calls("/flaky/" + key));
+        Assert.Equal(2, Upstream.Calls("/flaky/" + key));
     }
 
     [Fact]
     public async Task Timeout_StopsASlowNode()
     {
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { },
-            Node("call", "http_request", new { url = _upstream.BaseUrl + "/slow?ms=5000", timeoutSeconds = 0.5 })));
+        var id = await Client.CreateWorkflowAsync(User, Line(new { },
+            Node("call", "http_request", new { url = Upstream.BaseUrl + "/slow?ms=5000", timeoutSeconds = 0.5 })));
 
-        var run = await _client.WaitForAsync(_user, await _client.ExecuteAsync(_user, id));
+        var run = await Client.WaitForAsync(User, await Client.ExecuteAsync(User, id));
 
         Assert.Equal("failed", run["status"]!.GetValue<string>());
         Assert.Equal("NODE_TIMEOUT", run["error"]!["code"]!.GetValue<string>());
@@ -165,8 +153,8 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
     public async Task ErrorStrategy_Default_UsesTheDefaultOutput()
     {
         var run = await RunAsync(Line(new { value = "{{call.fallback}}" },
-            Node("call", "http_request", new { url = _upstream.BaseUrl + "/status/404", onError = "default", defaultOutput = new { fallback = "used" } })));
-        var detail = await _client.GetExecutionAsync(_user, run["executionId"]!.GetValue<string>());
+            Node("call", "http_request", new { url = Upstream.BaseUrl + "/status/404", onError = "default", defaultOutput = new { fallback = "used" } })));
+        var detail = await Client.GetExecutionAsync(User, run["executionId"]!.GetValue<string>());
 
         Assert.Equal("used", run["outputs"]!["value"]!.GetValue<string>());
         Assert.True(NodeOf(detail, "call")["usedDefault"]!.GetValue<bool>());
@@ -179,7 +167,7 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
         var definition = Definition(
             [
                 Node("start", "start"),
-                Node("call", "http_request", new { url = _upstream.BaseUrl + "/status/500", onError = "branch" }),
+                Node("call", "http_request", new { url = Upstream.BaseUrl + "/status/500", onError = "branch" }),
                 Node("happy", "set", new { values = new { path = "happy" } }),
                 Node("sad", "set", new { values = new { path = "sad", code = "{{call.error.code}}" } }),
                 Node("end", "end", new { outputs = new { happy = "{{happy.path}}", sad = "{{sad.path}}", code = "{{sad.code}}" } }),
@@ -196,12 +184,12 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
     [Fact]
     public async Task Delay_WaitsDurablyThenContinues()
     {
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { waited = "{{pause.waitedSeconds}}" }, Node("pause", "delay", new { seconds = 1 })));
+        var id = await Client.CreateWorkflowAsync(User, Line(new { waited = "{{pause.waitedSeconds}}" }, Node("pause", "delay", new { seconds = 1 })));
         var started = DateTime.UtcNow;
 
-        var executionId = await _client.ExecuteAsync(_user, id);
-        var waiting = await _client.WaitForAsync(_user, executionId, r => r["status"]!.GetValue<string>() == "waiting");
-        var done = await _client.WaitForAsync(_user, executionId);
+        var executionId = await Client.ExecuteAsync(User, id);
+        var waiting = await Client.WaitForAsync(User, executionId, r => r["status"]!.GetValue<string>() == "waiting");
+        var done = await Client.WaitForAsync(User, executionId);
 
         Assert.Equal("waiting", NodeOf(waiting, "pause")["status"]!.GetValue<string>());
         Assert.Equal("succeeded", done["status"]!.GetValue<string>());
@@ -212,7 +200,7 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
     [Fact]
     public async Task SubWorkflow_RunsAChildAndReturnsItsOutputs()
     {
-        var child = await _client.CreateWorkflowAsync(_user, Line(new { shout = "{{up.text}}!" }, Node("up", "template", new { template = "HELLO {{inputs.who}}" })), "child");
+        var child = await Client.CreateWorkflowAsync(User, Line(new { shout = "{{up.text}}!" }, Node("up", "template", new { template = "HELLO {{inputs.who}}" })), "child");
 
         var run = await RunAsync(Line(new { result = "{{sub.shout}}" }, Node("sub", "sub_workflow", new { workflowId = child, inputs = new { who = "{{inputs.name}}" } })), new { name = "Bo" });
 
@@ -222,9 +210,9 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
     [Fact]
     public async Task SubWorkflow_OfAMissingWorkflow_FailsTheNode()
     {
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { }, Node("sub", "sub_workflow", new { workflowId = "wf_missing" })));
+        var id = await Client.CreateWorkflowAsync(User, Line(new { }, Node("sub", "sub_workflow", new { workflowId = "wf_missing" })));
 
-        var run = await _client.WaitForAsync(_user, await _client.ExecuteAsync(_user, id));
+        var run = await Client.WaitForAsync(User, await Client.ExecuteAsync(User, id));
 
         Assert.Equal("failed", run["status"]!.GetValue<string>());
         Assert.Equal("SUB_WORKFLOW_FAILED", run["error"]!["code"]!.GetValue<string>());
@@ -233,7 +221,7 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
     [Fact]
     public async Task Loop_RunsEachItemAndCollectsOutputsInOrder()
     {
-        var child = await _client.CreateWorkflowAsync(_user, Line(new { value = "{{calc.text}}" }, Node("calc", "template", new { template = "{{inputs.index}}:{{inputs.item}}{{inputs.suffix}}" })), "item");
+        var child = await Client.CreateWorkflowAsync(User, Line(new { value = "{{calc.text}}" }, Node("calc", "template", new { template = "{{inputs.index}}:{{inputs.item}}{{inputs.suffix}}" })), "item");
 
         var run = await RunAsync(Line(new { results = "{{each.results}}", count = "{{each.count}}" },
             Node("each", "loop", new { items = "{{inputs.list}}", workflowId = child, concurrency = 2, inputs = new { suffix = "!" } })),
@@ -246,11 +234,11 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
     [Fact]
     public async Task Loop_OverNothing_SucceedsEmpty_AndOverANonList_Fails()
     {
-        var child = await _client.CreateWorkflowAsync(_user, Line(new { }), "item");
+        var child = await Client.CreateWorkflowAsync(User, Line(new { }), "item");
         var empty = await RunAsync(Line(new { count = "{{each.count}}" }, Node("each", "loop", new { items = "{{inputs.list}}", workflowId = child })), new { list = Array.Empty<int>() });
-        var id = await _client.CreateWorkflowAsync(_user, Line(new { }, Node("each", "loop", new { items = "{{inputs.list}}", workflowId = child })));
+        var id = await Client.CreateWorkflowAsync(User, Line(new { }, Node("each", "loop", new { items = "{{inputs.list}}", workflowId = child })));
 
-        var notAList = await _client.WaitForAsync(_user, await _client.ExecuteAsync(_user, id, new { list = "nope" }));
+        var notAList = await Client.WaitForAsync(User, await Client.ExecuteAsync(User, id, new { list = "nope" }));
 
         Assert.Equal(0, empty["outputs"]!["count"]!.GetValue<int>());
         Assert.Equal("INVALID_ITEMS", notAList["error"]!["code"]!.GetValue<string>());
@@ -260,9 +248,9 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : IClassFixture<
     public async Task Events_RecordStartedRetryOutputAndCompleted()
     {
         var key = Guid.NewGuid().ToString("N");
-        var run = await RunAsync(Line(new { }, Node("call", "http_request", new { url = $"{_upstream.BaseUrl}/flaky/{key}?failures=1", retry = new { maxAttempts = 2, backoffSeconds = 0 } })));
-        var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", _user.AccessToken);
+        var run = await RunAsync(Line(new { }, Node("call", "http_request", new { url = $"{Upstream.BaseUrl}/flaky/{key}?failures=1", retry = new { maxAttempts = 2, backoffSeconds = 0 } })));
+        var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", User.AccessToken);
 
         var stream = await client.GetStringAsync($"/api/v1/executions/{run["executionId"]!.GetValue<string>()}/events");
 
@@ -279,7 +267,7 @@ public sealed class OutboundHttpPolicyTests(OutboundHttpPolicyTests.Factory fact
 {
     public sealed class Factory() : WorkflowFactory(new Dictionary<string, string?> { ["Http:AllowedPrivateHosts"] = "" });
 
-    private readonly HttpClient _client = factory.CreateClient();
+    private readonly HttpClient Client = factory.CreateClient();
 
     [Theory]
     [InlineData("http://127.0.0.1:9/")]
@@ -289,10 +277,10 @@ public sealed class OutboundHttpPolicyTests(OutboundHttpPolicyTests.Factory fact
     [InlineData("http://[::1]:9/")]
     public async Task HttpRequest_ToAnInternalAddress_IsRefused(string url)
     {
-        var user = await _client.RegisterAsync();
-        var id = await _client.CreateWorkflowAsync(user, Line(new { }, Node("call", "http_request", new { url })));
+        var user = await Client.RegisterAsync();
+        var id = await Client.CreateWorkflowAsync(user, Line(new { }, Node("call", "http_request", new { url })));
 
-        var run = await _client.WaitForAsync(user, await _client.ExecuteAsync(user, id));
+        var run = await Client.WaitForAsync(user, await Client.ExecuteAsync(user, id));
 
         Assert.Equal("failed", run["status"]!.GetValue<string>());
         Assert.Equal("ADDRESS_NOT_ALLOWED", run["error"]!["code"]!.GetValue<string>());
