@@ -133,6 +133,9 @@ public sealed class NodeState
     public DateTimeOffset? CompletedAt { get; set; }
     /// <summary>While running: the attempt's lease; past it, another worker may take the attempt over.</summary>
     public DateTimeOffset? LeaseUntil { get; set; }
+    /// <summary>How many times an attempt of this node was taken over after its worker stopped answering.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int Takeovers { get; set; }
     /// <summary>While waiting: what for.</summary>
     public WaitState? Wait { get; set; }
 }

@@ -47,6 +47,9 @@ public sealed class WorkflowEngine
 {
     private static readonly TimeSpan MaxQueueDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
 
+    /// <summary>Takeovers of one node before it is failed: a node that kills its worker every time must not loop forever.</summary>
+    public const int MaxTakeovers = 3;
+
     private readonly IWorkQueue _queue;
     private readonly NodeRegistry _registry;
     private readonly IWorkflowCatalog _catalog;
@@ -241,12 +244,21 @@ public sealed class WorkflowEngine
         }
 
         JsonObject config = [];
-        var claim = await TransactAsync(item.ExecutionId, tx =>
+        var gaveUp = false;
+        var claim = await TransactAsync(item.ExecutionId, async tx =>
         {
             var state = tx.Doc.Nodes[node.Id];
             if (ExecutionStatus.IsTerminal(tx.Doc.Status) || !Claimable(state, item.Attempt))
             {
-                return ValueTask.FromResult(false);
+                return false;
+            }
+
+            if (state.Status == NodeStatus.Running && ++state.Takeovers > MaxTakeovers)
+            {
+                gaveUp = true;
+                await _machine.ApplyAsync(tx, node.Id, NodeResult.Fail("WORKER_LOST",
+                    $"The worker running this node stopped answering {state.Takeovers} times; the node was given up.", retryable: false), instant: false);
+                return true;
             }
 
             config = StateMachine.ResolveConfig(tx.Doc, node);
@@ -262,10 +274,10 @@ public sealed class WorkflowEngine
                 tx.Emit(EventTypes.ExecutionResumed, null, null);
             }
 
-            tx.Emit(EventTypes.NodeStarted, node.Id, new JsonObject { ["attempt"] = item.Attempt, ["type"] = node.Type });
-            return ValueTask.FromResult(true);
+            tx.Emit(EventTypes.NodeStarted, node.Id, new JsonObject { ["attempt"] = item.Attempt, ["type"] = node.Type, ["takeover"] = state.Takeovers > 0 });
+            return true;
         }, cancellationToken);
-        if (!claim.Committed)
+        if (!claim.Committed || gaveUp)
         {
             return;
         }

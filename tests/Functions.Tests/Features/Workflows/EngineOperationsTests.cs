@@ -49,17 +49,25 @@ public sealed class HostDrivenEngineTests(HostDrivenEngineTests.Factory factory)
     {
         ["Triggers:Enabled"] = "false",
         ["Workflows:StaleAfterSeconds"] = "1",
+        ["Workflows:NodeLeaseSeconds"] = "1",
     });
 
     private readonly HttpClient _client = factory.CreateClient();
 
     private IWorkQueue Queue => factory.Services.GetRequiredService<IWorkQueue>();
 
-    private async Task<int> DeliverAllAsync()
+    /// <summary>Delivers queued work items until none is left (or, with <paramref name="untilNodeItem"/>, until a node attempt is next).</summary>
+    private async Task<int> DeliverAllAsync(bool untilNodeItem = false)
     {
         var delivered = 0;
-        while ((await Queue.DequeueAsync("workflow-steps", 32, TimeSpan.FromMinutes(1), CancellationToken.None)) is { Count: > 0 } messages)
+        while ((await Queue.DequeueAsync("workflow-steps", 1, TimeSpan.FromMinutes(1), CancellationToken.None)) is { Count: > 0 } messages)
         {
+            if (untilNodeItem && messages[0].Body.Contains("\"k\":\"node\"", StringComparison.Ordinal))
+            {
+                await Queue.UpdateVisibilityAsync("workflow-steps", messages[0].Id, messages[0].PopReceipt, TimeSpan.Zero, CancellationToken.None);
+                return delivered;
+            }
+
             foreach (var message in messages)
             {
                 var envelope = new JsonObject
@@ -113,6 +121,37 @@ public sealed class HostDrivenEngineTests(HostDrivenEngineTests.Factory factory)
         Assert.NotEmpty(lost);
         Assert.True(report["ReturnValue"]!["redriven"]!.GetValue<int>() >= 1, report.ToJsonString());
         Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task NodeWhoseWorkerKeepsDying_IsFailedWithAReasonAfterThreeTakeovers()
+    {
+        await using var upstream = await FakeUpstream.StartAsync();
+        var user = await _client.RegisterAsync();
+        var id = await _client.CreateWorkflowAsync(user, Line(new { }, Node("call", "http_request", new { url = upstream.BaseUrl + "/slow?ms=10000" })));
+        var executionId = await _client.ExecuteAsync(user, id);
+        await DeliverAllAsync(untilNodeItem: true);
+
+        for (var takeover = 0; takeover <= 3; takeover++)
+        {
+            // The invocation dies mid-attempt: the node stays running under a lease nobody renews.
+            var item = Assert.Single(await Queue.DequeueAsync("workflow-steps", 1, TimeSpan.FromMinutes(1), CancellationToken.None));
+            await Queue.DeleteAsync("workflow-steps", item.Id, item.PopReceipt, CancellationToken.None);
+            using var dying = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _client.PostAsync("/RunWorkflowStep",
+                new StringContent(new JsonObject { ["Data"] = new JsonObject { ["message"] = item.Body } }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), dying.Token));
+            await Task.Delay(1300);
+            using var watchdog = await _client.PostAsync("/WorkflowWatchdog", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+            if (takeover == 3)
+            {
+                break;
+            }
+        }
+
+        await DeliverAllAsync();
+        var run = await _client.GetExecutionAsync(user, executionId);
+        Assert.Equal("failed", run["status"]!.GetValue<string>());
+        Assert.Equal("WORKER_LOST", run["error"]!["code"]!.GetValue<string>());
     }
 
     [Fact]
