@@ -2,8 +2,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Serverless.Functions.Features.ApiKeys;
+using Serverless.Functions.Features.Apps;
 using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
+using Serverless.Functions.Features.Library;
+using Serverless.Functions.Features.Workflows;
 using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Email;
 using Serverless.Functions.Platform.Http;
@@ -69,6 +72,9 @@ internal static class PlatformSetup
         services.AddWorkspaces();
         services.AddIdentityFeature();
         services.AddApiKeys();
+        services.AddWorkflows(configuration);
+        services.AddApps();
+        services.AddLibrary();
         services.AddTriggers(configuration);
         return builder;
     }
@@ -79,6 +85,7 @@ internal static class PlatformSetup
         app.UseRequestIds();
         app.UseErrorEnvelopes();
         app.UsePlatformDocs();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         app.UseRouting();
         app.UseBodySizeLimit(http.MaxRequestBodyBytes);
         app.UseAuthentication();
@@ -90,6 +97,9 @@ internal static class PlatformSetup
         app.MapIdentity();
         app.MapApiKeys();
         app.MapWorkspaces();
+        app.MapWorkflows();
+        app.MapApps();
+        app.MapLibrary();
         app.MapPlatformDocs();
         app.MapTriggers();
         return app;

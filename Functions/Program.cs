@@ -8,7 +8,7 @@ app.MapPlatform();
 
 if (args is [FunctionJsonGenerator.Command, ..])
 {
-    FunctionJsonGenerator.Write(app.Services.GetRequiredService<EndpointDataSource>().Endpoints, args.Length > 1 ? args[1] : app.Environment.ContentRootPath);
+    FunctionJsonGenerator.Write(((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints), args.Length > 1 ? args[1] : app.Environment.ContentRootPath);
     return;
 }
 

@@ -53,6 +53,12 @@ internal static class FunctionJsonGenerator
     public static void Write(IEnumerable<Endpoint> endpoints, string functionsDirectory)
     {
         var files = Render(endpoints);
+        if (files.Count == 0)
+        {
+            // An empty table means the endpoints were read too early, never that the app has none: deleting every
+            // function would be the wrong conclusion.
+            throw new InvalidOperationException("No HTTP endpoints were found; nothing was written or deleted.");
+        }
         foreach (var existing in Directory.GetDirectories(functionsDirectory))
         {
             var path = Path.Combine(existing, "function.json");

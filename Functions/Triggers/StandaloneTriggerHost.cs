@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,7 @@ internal sealed class StandaloneTriggerHost(
     FunctionManifest manifest,
     TriggerDispatcher dispatcher,
     IWorkQueue queue,
+    QueueSignal signal,
     IConfiguration configuration,
     IOptions<TriggerOptions> options,
     TimeProvider time,
@@ -104,45 +106,87 @@ internal sealed class StandaloneTriggerHost(
         return now;
     }
 
+    /// <summary>
+    /// A continuous pump: up to one and a half batches in flight (as the Functions host runs a queue), topped up as
+    /// each message finishes, so one slow step never holds back the others.
+    /// </summary>
     private async Task RunQueueAsync(FunctionDefinition function, CancellationToken cancellationToken)
     {
         var queueName = Resolve(function.QueueName ?? "");
         var settings = manifest.Queues;
+        var batch = Math.Clamp(settings.BatchSize, 1, 32);
+        var capacity = batch + batch / 2;
+        using var slots = new SemaphoreSlim(capacity, capacity);
+        var inFlight = new ConcurrentDictionary<Guid, Task>();
         var idle = MinPollingInterval;
-        while (!cancellationToken.IsCancellationRequested)
+        try
         {
-            IReadOnlyList<QueueMessage> messages;
-            try
+            while (!cancellationToken.IsCancellationRequested)
             {
-                messages = await queue.DequeueAsync(queueName, Math.Clamp(settings.BatchSize, 1, 32), Lease, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (Exception exception)
-            {
-                TriggersLog.PollFailed(logger, exception, queueName);
-                messages = [];
-            }
+                await slots.WaitAsync(cancellationToken);
+                var free = 1;
+                while (free < batch && slots.Wait(0))
+                {
+                    free++;
+                }
 
-            if (messages.Count == 0)
-            {
+                IReadOnlyList<QueueMessage> messages;
                 try
                 {
-                    await Task.Delay(idle, time, cancellationToken);
+                    messages = await queue.DequeueAsync(queueName, free, Lease, cancellationToken);
                 }
-                catch (OperationCanceledException)
+                catch (Exception exception) when (exception is not OperationCanceledException)
                 {
-                    return;
+                    TriggersLog.PollFailed(logger, exception, queueName);
+                    messages = [];
                 }
 
-                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, settings.MaxPollingInterval.Ticks));
-                continue;
-            }
+                if (free > messages.Count)
+                {
+                    slots.Release(free - messages.Count);
+                }
 
-            idle = MinPollingInterval;
-            await Task.WhenAll(messages.Select(m => ProcessAsync(function, queueName, m, settings, cancellationToken)));
+                if (messages.Count == 0)
+                {
+                    await signal.WaitAsync(queueName, idle, time, cancellationToken);
+                    idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, settings.MaxPollingInterval.Ticks));
+                    continue;
+                }
+
+                idle = MinPollingInterval;
+                foreach (var message in messages)
+                {
+                    var key = Guid.NewGuid();
+                    inFlight[key] = RunOneAsync(function, queueName, message, settings, slots, () => inFlight.TryRemove(key, out _), cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: what is in flight stops with the token and its messages come back after their lease.
+        }
+
+        await Task.WhenAll(inFlight.Values);
+    }
+
+    private async Task RunOneAsync(
+        FunctionDefinition function, string queueName, QueueMessage message, QueueSettings settings, SemaphoreSlim slots, Action done, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ProcessAsync(function, queueName, message, settings, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception exception)
+        {
+            TriggersLog.PollFailed(logger, exception, queueName);
+        }
+        finally
+        {
+            slots.Release();
+            done();
         }
     }
 

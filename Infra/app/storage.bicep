@@ -12,8 +12,16 @@ param dataPrincipalId string
 var tableNames = [
   'apikeyhashes'
   'apikeys'
+  'apps'
+  'executionevents'
+  'executions'
+  'executionsbyworkflow'
+  'executionsbyworkspace'
+  'executionslots'
   'expirations'
   'idempotency'
+  'libraryagents'
+  'librarypresets'
   'members'
   'onetimetokens'
   'platform'
@@ -22,11 +30,15 @@ var tableNames = [
   'userlogins'
   'usermemberships'
   'users'
+  'workflows'
+  'workflowversions'
   'workspaces'
 ]
 var queueNames = [
   'email-outbox'
   'email-outbox-poison'
+  'workflow-steps'
+  'workflow-steps-poison'
 ]
 var containerNames = [
   deploymentContainerName

@@ -3,16 +3,12 @@ using System.Globalization;
 
 namespace Serverless.Benchmarks;
 
-internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, string? AppDir, string? OutFile)
+internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, string? AppDir, string? OutFile, string Suite = "foundation")
 {
     public const string Usage =
-        "usage: Benchmarks [--duration SECONDS (10)] [--warmup SECONDS (2)] [--app PUBLISHED_DIR] [--out FILE]\n" +
-        "       Benchmarks --storage [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]";
+        "usage: Benchmarks [--suite foundation|workflows|storage] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]";
 
-    /// <summary>Run the storage scenario set (adapters on Azurite vs SQLite, published start) instead of the HTTP one.</summary>
-    public bool Storage { get; init; }
-
-    /// <summary>Measured calls per storage operation and adapter.</summary>
+    /// <summary>Storage suite: measured calls per operation and adapter.</summary>
     public int Iterations { get; init; } = 400;
 
     public static bool TryParse(
@@ -24,17 +20,11 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         var warmup = 2.0;
         string? appDir = null;
         string? outFile = null;
-        var storage = false;
+        var suite = "foundation";
         var iterations = 400;
 
         for (var i = 0; i < args.Length; i++)
         {
-            if (args[i] == "--storage")
-            {
-                storage = true;
-                continue;
-            }
-
             if (i + 1 >= args.Length)
             {
                 error = $"missing value for {args[i]}";
@@ -59,6 +49,9 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
                 case "--out":
                     outFile = Path.GetFullPath(value);
                     break;
+                case "--suite" when value is "foundation" or "workflows" or "storage":
+                    suite = value;
+                    break;
                 default:
                     error = $"bad argument: {args[i - 1]} {value}";
                     return false;
@@ -66,9 +59,8 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         }
 
         options = new BenchmarkOptions(
-            TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmup), appDir, outFile)
+            TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmup), appDir, outFile, suite)
         {
-            Storage = storage,
             Iterations = iterations,
         };
         return true;

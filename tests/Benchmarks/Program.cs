@@ -18,7 +18,7 @@ var workDir = Directory.CreateTempSubdirectory("serverless-bench-");
 ServerProcess? server = null;
 try
 {
-    if (options.Storage)
+    if (options.Suite == "storage")
     {
         var report = await StorageBenchmark.RunAsync(options, workDir.FullName, Log, ct);
         Console.Write(report);
@@ -31,6 +31,20 @@ try
     }
 
     var appDir = options.AppDir ?? await Publisher.PublishAsync(Path.Combine(workDir.FullName, "app"), ct);
+    if (options.Suite == "workflows")
+    {
+        server = ServerProcess.Start(appDir, Path.Combine(workDir.FullName, "data-workflows"), WorkflowSuite.Environment);
+        await server.WaitUntilHealthyAsync(ct);
+        var owner = await ApiSetup.CreateCredentialsAsync(server.BaseAddress, ct);
+        var report = await WorkflowSuite.RunAsync(server.BaseAddress, owner.AccessToken, options, Log, ct);
+        Console.Write(report);
+        if (options.OutFile is { } file)
+        {
+            await File.WriteAllTextAsync(file, report, ct);
+        }
+
+        return 0;
+    }
 
     const int startRuns = 3;
     var startTimes = new List<TimeSpan>();

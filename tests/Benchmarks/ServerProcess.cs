@@ -26,7 +26,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static ServerProcess Start(string appDir, string dataDir)
+    public static ServerProcess Start(string appDir, string dataDir, IReadOnlyDictionary<string, string>? environment = null)
     {
         Directory.CreateDirectory(dataDir);
         var port = Serverless.Testing.TestProcesses.FreeLoopbackPort();
@@ -44,6 +44,11 @@ internal sealed class ServerProcess : IAsyncDisposable
         startInfo.Environment["RateLimits__AuthPerMinutePerIp"] = "10000";
         startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
         startInfo.Environment["Triggers__Enabled"] = "false";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[key] = value;
+        }
+
         return Launch(startInfo, port);
     }
 

@@ -13,7 +13,7 @@ namespace Serverless.Benchmarks;
 internal sealed record OperationResult(string Operation, double SqliteP50Ms, double SqliteP99Ms, double AzureP50Ms, double AzureP99Ms);
 
 /// <summary>
-/// <c>--storage</c>: the latency of each port operation on the Azure adapters (against Azurite on this machine) next
+/// <c>--suite storage</c>: the latency of each port operation on the Azure adapters (against Azurite on this machine) next
 /// to the SQLite adapters, one call at a time, and the published app's start → first 200 as the Functions host
 /// starts it. Both adapters are wired by <see cref="StorageSetup.AddStorage"/>, as in the app.
 /// </summary>

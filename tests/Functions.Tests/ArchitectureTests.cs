@@ -22,6 +22,9 @@ public sealed partial class ArchitectureTests
         { "Functions/Features/Workspaces", "Serverless.Functions.Features", ["Serverless.Functions.Features.Workspaces"] },
         { "Functions/Features/ApiKeys", "Serverless.Functions.Features", ["Serverless.Functions.Features.ApiKeys"] },
         { "Functions/Features/Health", "Serverless.Functions.Features", ["Serverless.Functions.Features.Health"] },
+        { "Functions/Features/Workflows", "Serverless.Functions.Features", ["Serverless.Functions.Features.Workflows"] },
+        { "Functions/Features/Apps", "Serverless.Functions.Features", ["Serverless.Functions.Features.Apps", "Serverless.Functions.Features.Workflows"] },
+        { "Functions/Features/Library", "Serverless.Functions.Features", ["Serverless.Functions.Features.Library", "Serverless.Functions.Features.Workflows"] },
     };
 
     [Theory]

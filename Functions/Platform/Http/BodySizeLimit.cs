@@ -9,6 +9,15 @@ internal sealed class HttpOptions
 
     /// <summary>Largest request body accepted by default; an endpoint may declare its own limit.</summary>
     public long MaxRequestBodyBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>
+    /// Comma-separated host names or IP addresses that outbound calls (the http_request node) may reach although
+    /// they are private or loopback. Empty: none, so user-supplied URLs cannot reach internal services.
+    /// </summary>
+    public string AllowedPrivateHosts { get; set; } = "";
+
+    public IReadOnlyList<string> AllowedPrivateHostList =>
+        AllowedPrivateHosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
 /// <summary>

@@ -117,7 +117,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore s
     private async Task RunAndKeepAsync(HttpContext context, string partition, IdempotencyRecord pending, byte[] sealKey, CancellationToken cancellationToken)
     {
         var original = context.Response.Body;
-        await using var capture = new MemoryStream();
+        await using var capture = new CapturingStream(original, MaxStoredBody);
         context.Response.Body = capture;
         try
         {
@@ -125,14 +125,18 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore s
         }
         catch
         {
-            context.Response.Body = original;
             // A failed first attempt must leave the key free for the client's retry.
             await _records.DeleteAsync(partition, "r", null, CancellationToken.None);
             throw;
         }
+        finally
+        {
+            context.Response.Body = original;
+        }
 
-        context.Response.Body = original;
-        if (context.Response.StatusCode < 500 && capture.Length <= MaxStoredBody)
+        // A stream (SSE) is not an answer to replay, and neither is a server error or one too large to keep.
+        var streamed = context.Response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+        if (context.Response.StatusCode < 500 && !capture.Overflowed && !streamed)
         {
             var done = pending with
             {
@@ -140,7 +144,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore s
                 StatusCode = context.Response.StatusCode,
                 ContentType = context.Response.ContentType,
                 Location = context.Response.Headers.Location.ToString() is { Length: > 0 } location ? location : null,
-                SealedBody = Seal(capture.GetBuffer().AsSpan(0, (int)capture.Length), sealKey),
+                SealedBody = Seal(capture.Captured, sealKey),
             };
             await _records.UpsertAsync(partition, "r", done, CancellationToken.None);
         }
@@ -148,9 +152,6 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore s
         {
             await _records.DeleteAsync(partition, "r", null, CancellationToken.None);
         }
-
-        capture.Position = 0;
-        await capture.CopyToAsync(original, cancellationToken);
     }
 
     private static async Task ReplayAsync(HttpContext context, IdempotencyRecord record, byte[] sealKey)
@@ -206,5 +207,59 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore s
 
         request.Body.Position = 0;
         return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Writes through to the response at once (streams stay live) and keeps a copy up to a limit.</summary>
+    private sealed class CapturingStream(Stream inner, int limit) : Stream
+    {
+        private readonly MemoryStream _copy = new();
+
+        public bool Overflowed { get; private set; }
+
+        public ReadOnlySpan<byte> Captured => _copy.GetBuffer().AsSpan(0, (int)_copy.Length);
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Keep(buffer.Span);
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() => inner.Flush();
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _copy.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private void Keep(ReadOnlySpan<byte> bytes)
+        {
+            if (Overflowed || _copy.Length + bytes.Length > limit)
+            {
+                Overflowed = true;
+                return;
+            }
+
+            _copy.Write(bytes);
+        }
     }
 }

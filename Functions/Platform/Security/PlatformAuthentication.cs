@@ -18,6 +18,7 @@ internal sealed class PlatformAuthenticationHandler(
 {
     public const string SchemeName = "Platform";
     public const string ApiKeyHeader = "X-API-Key";
+    public const string WebSocketPath = "/api/v1/ws";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -47,6 +48,14 @@ internal sealed class PlatformAuthenticationHandler(
             return authorization[7..].Trim() is { Length: > 0 } bearer ? bearer : null;
         }
 
-        return request.Headers[ApiKeyHeader].ToString().Trim() is { Length: > 0 } key ? key : null;
+        if (request.Headers[ApiKeyHeader].ToString().Trim() is { Length: > 0 } key)
+        {
+            return key;
+        }
+
+        // Browsers cannot set headers on a WebSocket handshake, so that one route also takes the token in the query.
+        return request.Path.Equals(WebSocketPath, StringComparison.OrdinalIgnoreCase) && request.Query["access_token"].ToString() is { Length: > 0 } token
+            ? token
+            : null;
     }
 }

@@ -9,6 +9,11 @@ internal static class Scopes
     public const string ApiKeysWrite = "api_keys:write";
     public const string WorkspacesRead = "workspaces:read";
     public const string WorkspacesWrite = "workspaces:write";
+    public const string WorkflowsRead = "workflows:read";
+    public const string WorkflowsWrite = "workflows:write";
+    public const string WorkflowsExecute = "workflows:execute";
+    public const string AppsRead = "apps:read";
+    public const string AppsWrite = "apps:write";
 
     public static readonly IReadOnlyList<ScopeInfo> All =
     [
@@ -18,6 +23,11 @@ internal static class Scopes
         new(ApiKeysWrite, "Create and delete API keys (never with more scopes than the calling key holds)."),
         new(WorkspacesRead, "List the key's workspace and its members."),
         new(WorkspacesWrite, "Manage the members of the key's workspace."),
+        new(WorkflowsRead, "Read workflows, their versions, blocks, executions and their events."),
+        new(WorkflowsWrite, "Create, change and delete workflows, library agents and presets."),
+        new(WorkflowsExecute, "Run workflows; stop, retry and review executions."),
+        new(AppsRead, "Read and export apps."),
+        new(AppsWrite, "Create, change, clone, import and delete apps."),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);

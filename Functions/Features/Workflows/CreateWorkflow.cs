@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
+using Serverless.Orchestrations.Definitions;
+
+namespace Serverless.Functions.Features.Workflows;
+
+internal static class CreateWorkflow
+{
+    internal sealed record Request(string? Name, string? Description, string? Status, bool? IsTemplate, WorkflowDefinition? Definition, JsonObject? InputsSchema);
+
+    public static async Task<IResult> HandleAsync(
+        Request request, Caller caller, WorkspaceContext workspace, WorkflowStore workflows, DefinitionValidator validator, CancellationToken cancellationToken)
+    {
+        var definition = request.Definition ?? WorkflowStore.DefaultDefinition;
+        var check = new Validator()
+            .Require("name", request.Name, 200)
+            .MaxLength("description", request.Description, 2000)
+            .CheckStatus(request.Status)
+            .CheckDefinition(validator, definition)
+            .CheckInputsSchema(request.InputsSchema);
+        if (!check.IsValid)
+        {
+            return check.ToResult();
+        }
+
+        var workflow = await workflows.CreateAsync(workspace.WorkspaceId, request.Name!.Trim(), request.Description, request.Status ?? WorkflowStatus.Active,
+            request.IsTemplate ?? false, definition, request.InputsSchema, null, caller.UserId, cancellationToken);
+        return Api.Created(WorkflowDto.From(workflow), $"/api/v1/workflows/{workflow.Id}");
+    }
+}

@@ -1,0 +1,13 @@
+using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
+using Serverless.Orchestrations.Runtime;
+
+namespace Serverless.Functions.Features.Workflows;
+
+internal static class GetExecution
+{
+    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, WorkflowEngine engine, CancellationToken cancellationToken) =>
+        await Executions.FindAsync(engine, workspace, id, cancellationToken) is { } run
+            ? Api.Ok(ExecutionViews.Detail(run))
+            : Api.NotFound("The execution was not found.");
+}

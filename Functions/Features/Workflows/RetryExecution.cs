@@ -1,0 +1,23 @@
+using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
+using Serverless.Orchestrations.Runtime;
+
+namespace Serverless.Functions.Features.Workflows;
+
+internal static class RetryExecution
+{
+    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, WorkflowEngine engine, CancellationToken cancellationToken)
+    {
+        if (await Executions.FindAsync(engine, workspace, id, cancellationToken) is null)
+        {
+            return Api.NotFound("The execution was not found.");
+        }
+
+        return await engine.RetryAsync(id, cancellationToken) switch
+        {
+            RunActionOutcome.Done => Api.Accepted(ExecutionViews.Summary((await engine.Store.LoadAsync(id, cancellationToken))!.Document)),
+            RunActionOutcome.NotFound => Api.NotFound("The execution was not found."),
+            _ => Api.Conflict("Only a failed, cancelled or timed-out execution can be retried."),
+        };
+    }
+}

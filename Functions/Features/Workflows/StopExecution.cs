@@ -1,0 +1,23 @@
+using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
+using Serverless.Orchestrations.Runtime;
+
+namespace Serverless.Functions.Features.Workflows;
+
+internal static class StopExecution
+{
+    public static async Task<IResult> HandleAsync(string id, Caller caller, WorkspaceContext workspace, WorkflowEngine engine, CancellationToken cancellationToken)
+    {
+        if (await Executions.FindAsync(engine, workspace, id, cancellationToken) is null)
+        {
+            return Api.NotFound("The execution was not found.");
+        }
+
+        return await engine.StopAsync(id, $"Stopped by {caller.UserId}.", cancellationToken) switch
+        {
+            RunActionOutcome.Done => Api.Ok(ExecutionViews.Summary((await engine.Store.LoadAsync(id, cancellationToken))!.Document)),
+            RunActionOutcome.NotFound => Api.NotFound("The execution was not found."),
+            _ => Api.Conflict("The execution has already ended."),
+        };
+    }
+}

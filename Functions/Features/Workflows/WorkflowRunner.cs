@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+using Serverless.Functions.Platform.Http;
+using Serverless.Orchestrations.Runtime;
+
+namespace Serverless.Functions.Features.Workflows;
+
+/// <summary>Starts runs of a workspace's workflows; the one place that decides whether a workflow may run.</summary>
+internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowEngine engine)
+{
+    /// <summary>The started run, or the error result explaining why it was not started.</summary>
+    public async Task<(ExecutionDocument? Run, IResult? Error)> StartAsync(
+        string workspaceId, string workflowId, int? version, JsonObject inputs, JsonObject? metadata, CancellationToken cancellationToken)
+    {
+        if (await workflows.GetAsync(workspaceId, workflowId, cancellationToken) is not { } stored)
+        {
+            return (null, Api.NotFound("The workflow was not found."));
+        }
+
+        var workflow = stored.Value;
+        if (workflow.Status != WorkflowStatus.Active)
+        {
+            return (null, Api.Conflict($"The workflow is {workflow.Status}; only ACTIVE workflows run."));
+        }
+
+        var (definition, schema, pinned) = (workflow.Definition, workflow.InputsSchema, workflow.Version);
+        if (version is { } v && v != workflow.Version)
+        {
+            if (await workflows.GetVersionAsync(workflowId, v, cancellationToken) is not { } old)
+            {
+                return (null, Api.NotFound($"Version {v} of the workflow was not found."));
+            }
+
+            (definition, schema, pinned) = (old.Definition, old.InputsSchema, old.Version);
+        }
+
+        if (InputsSchema.CheckInputs(schema, inputs) is { Count: > 0 } problems)
+        {
+            return (null, Api.Validation(problems, "The inputs do not match the workflow's inputs schema."));
+        }
+
+        var started = await engine.StartAsync(new StartRunRequest(workspaceId, workflowId, pinned, definition, inputs, metadata), cancellationToken);
+        return started.Refused
+            ? (null, Api.Error(StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimitExceeded, "Too many runs are waiting in this workspace; try again when some have finished."))
+            : (started.Run, null);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text.Json.Nodes;
+using Serverless.Functions.Platform.Security;
+using Serverless.Functions.Platform.Storage;
+using Serverless.Orchestrations.Definitions;
+using Serverless.Orchestrations.Ports;
+
+namespace Serverless.Functions.Features.Workflows;
+
+internal static class WorkflowStatus
+{
+    public const string Active = "ACTIVE";
+    public const string Paused = "PAUSED";
+    public const string Archived = "ARCHIVED";
+
+    public static bool IsValid(string? status) => status is Active or Paused or Archived;
+}
+
+internal sealed record WorkflowRecord(
+    string Id,
+    string WorkspaceId,
+    string Name,
+    string? Description,
+    string Status,
+    int Version,
+    bool IsTemplate,
+    WorkflowDefinition Definition,
+    JsonObject? InputsSchema,
+    string? AppId,
+    string CreatedBy,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+internal sealed record WorkflowVersionRecord(int Version, WorkflowDefinition Definition, JsonObject? InputsSchema, string CreatedBy, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// Workflows per workspace, each with an immutable row per version. The engine finds sub-workflows through
+/// <see cref="IWorkflowCatalog"/>, always inside the calling run's workspace.
+/// </summary>
+internal sealed class WorkflowStore(IEntityStore store, TimeProvider time) : IWorkflowCatalog
+{
+    private readonly EntityTable<WorkflowRecord> _workflows = new(store, "workflows");
+    private readonly EntityTable<WorkflowVersionRecord> _versions = new(store, "workflowversions");
+
+    public static WorkflowDefinition DefaultDefinition { get; } = new(
+        [new NodeDefinition("start", "start", "Start", null), new NodeDefinition("end", "end", "End", new JsonObject { ["outputs"] = new JsonObject() })],
+        [new EdgeDefinition("start", "end", null)]);
+
+    public async Task<WorkflowRecord> CreateAsync(
+        string workspaceId, string name, string? description, string status, bool isTemplate, WorkflowDefinition definition,
+        JsonObject? inputsSchema, string? appId, string userId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var record = new WorkflowRecord(Secrets.NewId("wf"), workspaceId, name, description, status, 1, isTemplate, definition, inputsSchema, appId, userId, now, now);
+        await _versions.InsertAsync(record.Id, VersionKey(1), new WorkflowVersionRecord(1, definition, inputsSchema, userId, now), cancellationToken);
+        await _workflows.InsertAsync(workspaceId, record.Id, record, cancellationToken);
+        return record;
+    }
+
+    public async Task<Stored<WorkflowRecord>?> GetAsync(string workspaceId, string workflowId, CancellationToken cancellationToken) =>
+        await _workflows.FindAsync(workspaceId, workflowId, cancellationToken);
+
+    public async Task<List<WorkflowRecord>> ListAsync(string workspaceId, CancellationToken cancellationToken) =>
+        [.. (await _workflows.ListPartitionAsync(workspaceId, cancellationToken)).Select(w => w.Value)];
+
+    /// <summary>Replaces the record under its ETag; when the definition or inputs schema changed, first saves them as the next version.</summary>
+    public async Task<WorkflowRecord?> SaveAsync(Stored<WorkflowRecord> current, WorkflowRecord updated, bool newVersion, string userId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (newVersion)
+        {
+            updated = updated with { Version = current.Value.Version + 1 };
+            // The version row goes first and is never overwritten: two racing edits cannot both become version n.
+            var inserted = await _versions.InsertAsync(updated.Id, VersionKey(updated.Version),
+                new WorkflowVersionRecord(updated.Version, updated.Definition, updated.InputsSchema, userId, now), cancellationToken);
+            if (!inserted.Succeeded)
+            {
+                return null;
+            }
+        }
+
+        updated = updated with { UpdatedAt = now };
+        return (await _workflows.ReplaceAsync(current, updated, cancellationToken)).Succeeded ? updated : null;
+    }
+
+    public async Task DeleteAsync(WorkflowRecord workflow, CancellationToken cancellationToken)
+    {
+        await _workflows.DeleteAsync(workflow.WorkspaceId, workflow.Id, null, cancellationToken);
+        foreach (var version in await _versions.ListPartitionAsync(workflow.Id, cancellationToken))
+        {
+            await _versions.DeleteAsync(workflow.Id, version.RowKey, null, cancellationToken);
+        }
+    }
+
+    public async Task<List<WorkflowVersionRecord>> ListVersionsAsync(string workflowId, CancellationToken cancellationToken) =>
+        [.. (await _versions.ListPartitionAsync(workflowId, cancellationToken)).Select(v => v.Value)];
+
+    public async Task<WorkflowVersionRecord?> GetVersionAsync(string workflowId, int version, CancellationToken cancellationToken) =>
+        (await _versions.FindAsync(workflowId, VersionKey(version), cancellationToken))?.Value;
+
+    public async Task<CatalogEntry?> FindAsync(string workspaceId, string workflowId, int? version, CancellationToken cancellationToken)
+    {
+        var workflow = (await GetAsync(workspaceId, workflowId, cancellationToken))?.Value;
+        if (workflow is null || workflow.Status != WorkflowStatus.Active)
+        {
+            return null;
+        }
+
+        if (version is null || version == workflow.Version)
+        {
+            return new CatalogEntry(workflow.Id, workflow.Version, workflow.Definition);
+        }
+
+        var pinned = await GetVersionAsync(workflowId, version.Value, cancellationToken);
+        return pinned is null ? null : new CatalogEntry(workflow.Id, pinned.Version, pinned.Definition);
+    }
+
+    private static string VersionKey(int version) => version.ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,248 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Serverless.Orchestrations.Definitions;
+
+namespace Serverless.Orchestrations.Nodes;
+
+/// <summary>Where <c>http_request</c> may connect.</summary>
+public sealed class OutboundHttpPolicy
+{
+    /// <summary>Host names or IP addresses that may be reached although they are private or loopback (e.g. for tests or an internal service).</summary>
+    public IReadOnlyCollection<string> AllowedPrivateHosts { get; init; } = [];
+
+    /// <summary>Largest response body read, in bytes.</summary>
+    public int MaxResponseBytes { get; init; } = 10 * 1024 * 1024;
+
+    /// <summary>
+    /// Whether a connection to <paramref name="address"/> is refused: loopback, private, link-local, unique-local,
+    /// carrier-grade NAT, multicast, unspecified and the IPv4-mapped forms of those — the places SSRF aims at.
+    /// </summary>
+    public static bool IsInternal(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.IPv6None))
+        {
+            return true;
+        }
+
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || (address.GetAddressBytes()[0] & 0xFE) == 0xFC;
+        }
+
+        var b = address.GetAddressBytes();
+        return b[0] switch
+        {
+            0 or 10 or 127 => true,
+            100 => b[1] >= 64 && b[1] <= 127,
+            169 => b[1] == 254,
+            172 => b[1] >= 16 && b[1] <= 31,
+            192 => b[1] == 168 || (b[1] == 0 && b[2] == 0),
+            198 => b[1] is 18 or 19,
+            >= 224 => true,
+            _ => false,
+        };
+    }
+}
+
+/// <summary>
+/// <c>http_request</c>: calls a URL. Internal addresses are refused at connect time (after DNS, so rebinding
+/// cannot sneak past) unless the host is allow-listed. 429 and 5xx are retryable failures; other non-2xx fail
+/// unless <c>failOnErrorStatus</c> is false.
+/// </summary>
+public sealed class HttpRequestNode : INodeType
+{
+    private const double DefaultTimeoutSeconds = 30;
+    private const double MaxTimeoutSeconds = 300;
+    private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+    private readonly OutboundHttpPolicy _policy;
+    private readonly HttpClient _client;
+
+    /// <summary>Creates the node with its connection policy.</summary>
+    public HttpRequestNode(OutboundHttpPolicy policy)
+    {
+        _policy = policy;
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            UseCookies = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            ConnectCallback = ConnectAsync,
+        };
+        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <inheritdoc />
+    public NodeTypeDescriptor Descriptor { get; } = new("http_request", "HTTP request", "Calls a URL; outputs status, headers and body (JSON parsed when the response is JSON). Internal addresses are refused.", "integration",
+        Schemas.Parse("""
+            {"type":"object","required":["url"],"properties":{
+              "method":{"enum":["GET","POST","PUT","PATCH","DELETE","HEAD","OPTIONS"],"default":"GET"},
+              "url":{"type":"string","format":"uri"},"headers":{"type":"object","additionalProperties":{"type":"string"}},
+              "body":{"description":"a string is sent as text; anything else as JSON"},
+              "timeoutSeconds":{"type":"number","minimum":1,"maximum":300,"default":30},
+              "failOnErrorStatus":{"type":"boolean","default":true}}}
+            """),
+        Schemas.Parse("""{"type":"object","properties":{"status":{"type":"integer"},"headers":{"type":"object"},"body":{}}}"""), [], IsInstant: false);
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate(NodeDefinition node)
+    {
+        if (JsonValues.AsString(node.Config?["method"]) is { } method && !Methods.Contains(method.ToUpperInvariant()))
+        {
+            yield return $"config.method must be one of {string.Join(", ", Methods)}.";
+        }
+
+        if (JsonValues.AsString(node.Config?["url"]) is { } url && !url.Contains("{{", StringComparison.Ordinal)
+            && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            yield return "config.url must be an absolute http or https URL.";
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<NodeResult> ExecuteAsync(NodeContext context, CancellationToken cancellationToken)
+    {
+        var config = context.Config;
+        if (!Uri.TryCreate(JsonValues.ToText(config["url"]), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            return NodeResult.Fail("INVALID_URL", "url must be an absolute http or https URL.", retryable: false);
+        }
+
+        var method = (JsonValues.AsString(config["method"]) ?? "GET").ToUpperInvariant();
+        var timeout = Math.Clamp(JsonValues.AsNumber(config["timeoutSeconds"]) ?? DefaultTimeoutSeconds, 1, MaxTimeoutSeconds);
+        using var request = new HttpRequestMessage(new HttpMethod(method), uri);
+        if (config["body"] is { } body && method is not ("GET" or "HEAD"))
+        {
+            request.Content = JsonValues.AsString(body) is { } text
+                ? new StringContent(text, Encoding.UTF8, "text/plain")
+                : new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        }
+
+        foreach (var (name, value) in config["headers"] as JsonObject ?? [])
+        {
+            if (!request.Headers.TryAddWithoutValidation(name, JsonValues.ToText(value)))
+            {
+                request.Content?.Headers.TryAddWithoutValidation(name, JsonValues.ToText(value));
+            }
+        }
+
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(TimeSpan.FromSeconds(timeout));
+        try
+        {
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token);
+            var output = new JsonObject
+            {
+                ["status"] = (int)response.StatusCode,
+                ["headers"] = ReadHeaders(response),
+                ["body"] = await ReadBodyAsync(response.Content, timeoutSource.Token),
+            };
+            var status = (int)response.StatusCode;
+            var failOnError = config["failOnErrorStatus"] is not JsonValue flag || flag.GetValueKind() != JsonValueKind.False;
+            if (status >= 400 && failOnError)
+            {
+                return NodeResult.Fail("HTTP_ERROR", $"{method} {uri.GetLeftPart(UriPartial.Path)} answered {status}.", retryable: status is 408 or 429 or >= 500, output);
+            }
+
+            return NodeResult.Complete(output);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return NodeResult.Fail("HTTP_TIMEOUT", $"{method} {uri.GetLeftPart(UriPartial.Path)} did not answer within {timeout} s.", retryable: true);
+        }
+        catch (HttpRequestException exception) when (exception.InnerException is BlockedAddressException blocked)
+        {
+            return NodeResult.Fail("ADDRESS_NOT_ALLOWED", blocked.Message, retryable: false);
+        }
+        catch (HttpRequestException exception)
+        {
+            return NodeResult.Fail("HTTP_UNREACHABLE", $"{method} {uri.GetLeftPart(UriPartial.Path)} failed: {exception.HttpRequestError}.", retryable: true);
+        }
+        catch (ResponseTooLargeException)
+        {
+            return NodeResult.Fail("RESPONSE_TOO_LARGE", $"The response is larger than {_policy.MaxResponseBytes} bytes.", retryable: false);
+        }
+    }
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var host = context.DnsEndPoint.Host;
+        var allowed = _policy.AllowedPrivateHosts.Contains(host, StringComparer.OrdinalIgnoreCase);
+        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
+        var usable = addresses.Where(a => allowed || _policy.AllowedPrivateHosts.Contains(a.ToString()) || !OutboundHttpPolicy.IsInternal(a)).ToArray();
+        if (usable.Length == 0)
+        {
+            throw new BlockedAddressException($"{host} resolves to an internal address; add it to Http:AllowedPrivateHosts to allow it.");
+        }
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(usable, context.DnsEndPoint.Port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static JsonObject ReadHeaders(HttpResponseMessage response)
+    {
+        var headers = new JsonObject();
+        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+        {
+            headers[name.ToLowerInvariant()] = string.Join(", ", values);
+        }
+
+        return headers;
+    }
+
+    private async Task<JsonNode?> ReadBodyAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > _policy.MaxResponseBytes)
+            {
+                throw new ResponseTooLargeException();
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        var text = Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        var mediaType = content.Headers.ContentType?.MediaType ?? "";
+        if (text.Length > 0 && (mediaType.Contains("json", StringComparison.OrdinalIgnoreCase)))
+        {
+            try
+            {
+                return JsonNode.Parse(text);
+            }
+            catch (JsonException)
+            {
+                return text;
+            }
+        }
+
+        return text;
+    }
+
+    private sealed class BlockedAddressException(string message) : Exception(message);
+
+    private sealed class ResponseTooLargeException : Exception;
+}

@@ -1,0 +1,41 @@
+namespace Serverless.Orchestrations.Runtime;
+
+/// <summary>Engine limits and timings.</summary>
+public sealed class EngineOptions
+{
+    /// <summary>The work queue the engine's steps travel on.</summary>
+    public string QueueName { get; init; } = "workflow-steps";
+
+    /// <summary>Top-level runs a workspace may have running at once; more wait as <c>queued</c>.</summary>
+    public int MaxRunningPerWorkspace { get; init; } = 50;
+
+    /// <summary>Runs a workspace may have waiting for a slot; beyond it new runs are refused.</summary>
+    public int MaxQueuedPerWorkspace { get; init; } = 1000;
+
+    /// <summary>How long an attempt holds a node beyond its own timeout before another worker may take it over.</summary>
+    public TimeSpan NodeLease { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A run with no progress for this long is re-driven by the watchdog.</summary>
+    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>Creates ids; replaceable so tests and replays can be deterministic.</summary>
+public interface IIdGenerator
+{
+    /// <summary>A new unique id with the given prefix.</summary>
+    string NewId(string prefix);
+}
+
+/// <summary>Time-ordered random ids (UUID v7).</summary>
+public sealed class IdGenerator : IIdGenerator
+{
+    /// <inheritdoc />
+    public string NewId(string prefix) => prefix + "_" + Guid.CreateVersion7().ToString("N");
+}
+
+/// <summary>Told, in process, of every committed change to a run (for live streams and waiting callers).</summary>
+public interface IExecutionObserver
+{
+    /// <summary>Called after <paramref name="document"/> was committed with <paramref name="events"/>; must not block.</summary>
+    void OnCommitted(ExecutionDocument document, IReadOnlyList<ExecutionEvent> events);
+}
