@@ -53,8 +53,9 @@ public sealed class AppProcess : IDisposable
                     return app;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet, or too busy starting to answer within the probe's timeout.
             }
 
             Assert.False(process.HasExited, "The app exited during start-up.");
