@@ -51,7 +51,7 @@ public sealed class ExecutionStore(IEntityStore store)
             ? Task.CompletedTask
             : store.UpsertAsync(EventsTable, executionId, SeqKey(events[^1].Seq), JsonSerializer.Serialize(events, Json), cancellationToken);
 
-    /// <summary>Events after <paramref name="afterSeq"/>, in order, at most <paramref name="max"/>.</summary>
+    /// <summary>Events after <paramref name="afterSeq"/>, in order and without gaps, at most <paramref name="max"/>.</summary>
     public async Task<IReadOnlyList<ExecutionEvent>> ReadEventsAsync(string executionId, long afterSeq, int max, CancellationToken cancellationToken)
     {
         if (!StoreKeys.IsValidKey(executionId))
@@ -79,7 +79,15 @@ public sealed class ExecutionStore(IEntityStore store)
         }
         while (token is not null && events.Count < max);
 
-        return events.Count > max ? events[..max] : events;
+        // Only a gap-free run from afterSeq + 1: a batch still being written must not be skipped by a reader that
+        // would otherwise move past it.
+        var contiguous = 0;
+        while (contiguous < events.Count && contiguous < max && events[contiguous].Seq == afterSeq + 1 + contiguous)
+        {
+            contiguous++;
+        }
+
+        return events[..contiguous];
     }
 
     private static string SeqKey(long seq) => seq.ToString("D12", CultureInfo.InvariantCulture);

@@ -548,6 +548,10 @@ public sealed class WorkflowEngine
                 {
                     continue;
                 }
+
+                // Still under the lock, so this process writes the log in commit order: a reader never sees a
+                // later commit's events before an earlier one's.
+                await AppendCommittedEventsAsync(doc);
             }
             finally
             {
@@ -559,6 +563,16 @@ public sealed class WorkflowEngine
         }
 
         throw new InvalidOperationException($"Run {executionId} kept changing under 50 attempts to update it.");
+    }
+
+    private async Task AppendCommittedEventsAsync(ExecutionDocument doc)
+    {
+        if (doc.PendingEvents.Count > 0)
+        {
+            // Not cancellable: the commit happened, so its events belong in the log.
+            await Store.AppendEventsAsync(doc.Id, doc.PendingEvents, CancellationToken.None);
+            _flushedThrough[doc.Id] = doc.PendingEvents[^1].Seq;
+        }
     }
 
     private async Task FlushPendingEventsAsync(ExecutionDocument doc, CancellationToken cancellationToken)
@@ -593,12 +607,6 @@ public sealed class WorkflowEngine
     {
         var doc = tx.Doc;
         var events = doc.PendingEvents.ToList();
-        if (events.Count > 0)
-        {
-            await Store.AppendEventsAsync(doc.Id, events, cancellationToken);
-            _flushedThrough[doc.Id] = events[^1].Seq;
-        }
-
         foreach (var (item, delay) in tx.Enqueue)
         {
             await EnqueueAsync(item, delay, cancellationToken);

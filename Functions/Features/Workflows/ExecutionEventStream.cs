@@ -49,7 +49,7 @@ internal sealed class ExecutionEventStream(string executionId, long afterSeq, Ti
                         return;
                     }
 
-                    events = [.. run.PendingEvents.Where(e => e.Seq > after)];
+                    events = [.. run.PendingEvents.SkipWhile(e => e.Seq <= after).TakeWhile((e, i) => e.Seq == after + 1 + i)];
                     if (events.Count == 0 && ExecutionStatus.IsTerminal(run.Status) && run.EventSeq <= after)
                     {
                         return;

@@ -53,9 +53,9 @@ public sealed class AppProcess : IDisposable
                     return app;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
             {
-                // Not listening yet, or (on a loaded machine) too slow to answer this probe within its 2 s.
+                // Not listening yet, or too busy starting to answer within the probe's timeout.
             }
 
             Assert.False(process.HasExited, "The app exited during start-up.");
