@@ -139,6 +139,25 @@ public sealed partial class InfraTests
         });
     }
 
+    /// <summary>
+    /// Production storage is created by Bicep, not by the app, so a table the code writes but Infra does not declare
+    /// would only fail in Azure. Every table name in the code (typed tables and the engine's table constants) is declared.
+    /// </summary>
+    [Fact]
+    public void Storage_EveryTableTheCodeUses_IsDeclared()
+    {
+        var storage = File.ReadAllText(Path.Combine(InfraDirectory, "app", "storage.bicep"));
+        var code = string.Join("\n", new[] { "Functions", "Orchestrations" }
+            .SelectMany(d => Directory.GetFiles(Path.Combine(RepoPaths.Root, d), "*.cs", SearchOption.AllDirectories))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(File.ReadAllText));
+        var used = TableInCode().Matches(code).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+
+        Assert.True(used.Count >= 20, "The scan found too few tables; the patterns no longer match the code.");
+        var undeclared = used.Where(t => !storage.Contains($"'{t}'", StringComparison.Ordinal)).Order().ToList();
+        Assert.True(undeclared.Count == 0, "Tables the code uses but Infra/app/storage.bicep does not declare: " + string.Join(", ", undeclared));
+    }
+
     [Fact]
     public void Names_EveryNamedResource_StartsWithItsAbbreviation()
     {
@@ -217,6 +236,10 @@ public sealed partial class InfraTests
 
     [GeneratedRegex(@"^param (\w+) ")]
     private static partial Regex ParameterLine();
+
+    // new(store, "users") for typed tables; Table = "executions" / ByWorkspace = "…" constants in the engine's stores.
+    [GeneratedRegex(@"(?:new\(store, ""|(?:Table|EventsTable|ByWorkspace|ByWorkflow) = "")([a-z][a-z0-9]{2,62})""")]
+    private static partial Regex TableInCode();
 
     [GeneratedRegex(@"\b([A-Za-z][A-Za-z0-9]*__[A-Za-z][A-Za-z0-9]*)\s*:")]
     private static partial Regex SettingKey();

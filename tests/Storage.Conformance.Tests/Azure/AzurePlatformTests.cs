@@ -46,7 +46,7 @@ public sealed partial class AzurePlatformTests : IAsyncLifetime
     public async Task Platform_OnAzureStorage_WorksDrivenByTheTriggerHostAndSurvivesARestartWithAnEmptyDataDirectory()
     {
         var clockOffset = TimeSpan.FromDays(3);
-        string apiKey, accessToken, userId, verifyHash;
+        string apiKey, accessToken, userId, verifyHash, executionId;
         TestUser user;
         using (var first = Start())
         {
@@ -69,10 +69,16 @@ public sealed partial class AzurePlatformTests : IAsyncLifetime
             var azureQueues = first.Services.GetRequiredService<QueueRestClient>();
             await WaitUntilAsync(async () => await azureQueues.CountAsync(EmailOutbox.QueueName, _timeout.Token) == 0, "the email queue in Azure Storage drains");
 
-            // ── Extension point: a workflow with a `delay` (the workflow engine's issue) ──
-            // When the engine lands: create a workflow whose graph holds a `delay` node of a few seconds, execute it
-            // (202 + execution id) and wait for `succeeded` — the wait is a delayed message on the Azure work queue,
-            // drained by the standalone trigger host — then read the same execution back after the restart below.
+            // A workflow with a durable delay: its steps, and the delayed message the wait is made of, travel the
+            // Azure work queue, drained by the standalone trigger host; the run is read back after the restart.
+            var workflowId = await client.CreateWorkflowAsync(user, WorkflowApi.Line(new { v = "{{inputs.v}}", waited = "{{pause.waitedSeconds}}" },
+                WorkflowApi.Node("pause", "delay", new { seconds = 2 })));
+            executionId = await client.ExecuteAsync(user, workflowId, new { v = 42 });
+            var waiting = await client.WaitForAsync(user, executionId, r => r["status"]!.GetValue<string>() == "waiting");
+            var finished = await client.WaitForAsync(user, executionId, seconds: 30);
+            Assert.Equal("waiting", WorkflowApi.NodeOf(waiting, "pause")["status"]!.GetValue<string>());
+            Assert.Equal("succeeded", finished["status"]!.GetValue<string>());
+            Assert.Equal(42, finished["outputs"]!["v"]!.GetValue<int>());
 
             // The cleanup timer (due every second in this script root) deletes what expired: three days on, the
             // never-used 48-hour verification token.
@@ -101,6 +107,9 @@ public sealed partial class AzurePlatformTests : IAsyncLifetime
         Assert.Contains(withKey.Data.AsArray(), w => w?["id"]?.GetValue<string>() == user.PersonalWorkspaceId);
         Assert.Equal(HttpStatusCode.OK, withOldToken.Status);
         Assert.Equal(userId, withOldToken.Data["user"]!["id"]!.GetValue<string>());
+        var run = (await again.ApiGetAsync($"/api/v1/executions/{executionId}", accessToken)).Data;
+        Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+        Assert.Equal(42, run["outputs"]!["v"]!.GetValue<int>());
         await AssertDeclaredInInfraAsync(second.Services.GetRequiredService<StoragePipeline>(), second.Services.GetRequiredService<StorageAccount>());
     }
 
@@ -117,7 +126,7 @@ public sealed partial class AzurePlatformTests : IAsyncLifetime
     {
         Directory.CreateDirectory(_scriptRoot);
         File.Copy(Path.Combine(AppContext.BaseDirectory, "host.json"), Path.Combine(_scriptRoot, "host.json"));
-        foreach (var name in new[] { "SendEmail", "CleanupExpiredRecords" })
+        foreach (var name in new[] { "SendEmail", "CleanupExpiredRecords", "RunWorkflowStep", "WorkflowWatchdog" })
         {
             var function = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, name, "function.json")))!;
             if (function["bindings"]![0]!["schedule"] is not null)
