@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Authentication;
 using Serverless.Functions.Features.ApiKeys;
 using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
+using Serverless.Functions.Features.Models;
 using Serverless.Functions.Features.Workspaces;
+using Serverless.Functions.Platform.Ai;
 using Serverless.Functions.Platform.Email;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
@@ -56,7 +58,9 @@ internal static class PlatformSetup
         services.AddSingleton<Expirations>();
         services.AddEmail(configuration);
 
+        services.AddOptions<SecretProtectionOptions>().Bind(configuration.GetSection(SecretProtectionOptions.Section));
         services.AddSingleton<SigningKeys>();
+        services.AddSingleton<SecretProtector>();
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<RateLimiter>();
         services.AddAuthentication(PlatformAuthenticationHandler.SchemeName)
@@ -67,6 +71,7 @@ internal static class PlatformSetup
         services.AddWorkspaces();
         services.AddIdentityFeature();
         services.AddApiKeys();
+        services.AddModelGateway(configuration);
         services.AddTriggers(configuration);
         return builder;
     }
@@ -88,6 +93,7 @@ internal static class PlatformSetup
         app.MapIdentity();
         app.MapApiKeys();
         app.MapWorkspaces();
+        app.MapModels();
         app.MapPlatformDocs();
         app.MapTriggers();
         return app;

@@ -9,6 +9,12 @@ internal static class Scopes
     public const string ApiKeysWrite = "api_keys:write";
     public const string WorkspacesRead = "workspaces:read";
     public const string WorkspacesWrite = "workspaces:write";
+    public const string ModelsUse = "models:use";
+    public const string ProvidersRead = "providers:read";
+    public const string ProvidersWrite = "providers:write";
+    public const string UsageRead = "usage:read";
+    public const string TasksRead = "tasks:read";
+    public const string TasksWrite = "tasks:write";
 
     public static readonly IReadOnlyList<ScopeInfo> All =
     [
@@ -18,6 +24,12 @@ internal static class Scopes
         new(ApiKeysWrite, "Create and delete API keys (never with more scopes than the calling key holds)."),
         new(WorkspacesRead, "List the key's workspace and its members."),
         new(WorkspacesWrite, "Manage the members of the key's workspace."),
+        new(ModelsUse, "Call models: the OpenAI-compatible /v1 API, Ollama generation, and the task assistant."),
+        new(ProvidersRead, "List the workspace's model providers and their health."),
+        new(ProvidersWrite, "Create, change and delete the workspace's model providers; pull and delete Ollama models."),
+        new(UsageRead, "Read the workspace's model usage and cost."),
+        new(TasksRead, "List and read the workspace's tasks."),
+        new(TasksWrite, "Create, change and delete the workspace's tasks, also through the task assistant."),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
