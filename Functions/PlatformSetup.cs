@@ -5,6 +5,8 @@ using Serverless.Functions.Features.ApiKeys;
 using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
 using Serverless.Functions.Features.Models;
+using Serverless.Functions.Features.Ollama;
+using Serverless.Functions.Features.Providers;
 using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Ai;
 using Serverless.Functions.Platform.Email;
@@ -72,6 +74,8 @@ internal static class PlatformSetup
         services.AddIdentityFeature();
         services.AddApiKeys();
         services.AddModelGateway(configuration);
+        services.AddProviders(configuration);
+        services.AddOllama();
         services.AddTriggers(configuration);
         return builder;
     }
@@ -94,6 +98,8 @@ internal static class PlatformSetup
         app.MapApiKeys();
         app.MapWorkspaces();
         app.MapModels();
+        app.MapProviders();
+        app.MapOllama();
         app.MapPlatformDocs();
         app.MapTriggers();
         return app;

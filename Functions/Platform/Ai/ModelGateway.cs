@@ -82,6 +82,23 @@ internal sealed class ModelGateway(
             (usage, ttft, status) => Record(caller, modelId, provider.Name, ChatOperation, true, usage, model.Cost(usage.PromptTokens, usage.CompletionTokens), started, ttft, status));
     }
 
+    /// <summary>
+    /// The checks every model call passes before it goes upstream (allow-list, per-key quotas), for features that
+    /// reach a provider by another protocol (Ollama's native generate).
+    /// </summary>
+    public async Task<ModelFailure?> AdmitAsync(ModelCaller caller, string modelId, CancellationToken cancellationToken) =>
+        !(caller.Limits?.Allows(modelId) ?? true)
+            ? new ModelFailure(ModelFailureKind.NotAllowed, 403, $"This API key may not use the model '{modelId}'.", "model")
+            : await quotas.CheckAsync(caller, cancellationToken);
+
+    /// <summary>Records a call made by another protocol, priced by the provider's model entry when it lists the model.</summary>
+    public void RecordCall(ModelCaller caller, ProviderDefinition provider, string modelId, string operation, bool stream, TokenUsage usage,
+        long started, long? timeToFirstTokenMs, string status)
+    {
+        var cost = provider.Find(modelId)?.Cost(usage.PromptTokens, usage.CompletionTokens) ?? 0m;
+        Record(caller, modelId, provider.Name, operation, stream, usage, cost, started, timeToFirstTokenMs, status);
+    }
+
     private async Task<ModelOutcome<ModelResponse>> SendAsync(ModelCaller caller, JsonObject request, string operation, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();

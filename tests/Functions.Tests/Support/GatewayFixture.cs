@@ -1,8 +1,8 @@
 namespace Serverless.Functions.Tests.Support;
 
 /// <summary>
-/// The app with two operator providers on two fake upstreams: <c>gpt-test</c> is served by both (primary first, so a
-/// failing primary falls back), <c>solo</c> and <c>embed-test</c> only by the primary. Prices: 1.0 in / 2.0 out per 1K.
+/// The app with three operator providers on two fake upstreams: <c>gpt-test</c> is served by both (primary first, so a
+/// failing primary falls back), <c>solo</c> and <c>embed-test</c> only by the primary; <c>local-ollama</c> is the primary's Ollama face serving <c>llama3.2:1b</c>. Prices: 1.0 in / 2.0 out per 1K.
 /// </summary>
 public class GatewayFixture : IAsyncLifetime
 {
@@ -40,6 +40,12 @@ public class GatewayFixture : IAsyncLifetime
             ["Models:Providers:1:Models:0:Id"] = "gpt-test",
             ["Models:Providers:1:Models:0:InputPricePer1K"] = "1.0",
             ["Models:Providers:1:Models:0:OutputPricePer1K"] = "2.0",
+            ["Models:Providers:2:Name"] = "local-ollama",
+            ["Models:Providers:2:Kind"] = "ollama",
+            ["Models:Providers:2:BaseUrl"] = Primary.BaseUrl.ToString(),
+            ["Models:Providers:2:Models:0:Id"] = "llama3.2:1b",
+            ["Models:Providers:2:Models:0:InputPricePer1K"] = "0.1",
+            ["Models:Providers:2:Models:0:OutputPricePer1K"] = "0.1",
             ["Models:MaxRetries"] = "1",
             ["Models:RetryBaseDelayMs"] = "10",
             ["Models:RequestTimeoutSeconds"] = "1",
@@ -53,7 +59,11 @@ public class GatewayFixture : IAsyncLifetime
 
         Factory = PlatformFactory.With(settings);
         Client = Factory.CreateClient();
+        // The first user becomes platform admin; taking that seat here keeps every test's own users ordinary.
+        Operator = await Client.RegisterAsync();
     }
+
+    public TestUser Operator { get; private set; } = null!;
 
     public async Task DisposeAsync()
     {

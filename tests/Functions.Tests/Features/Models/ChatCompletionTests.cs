@@ -193,7 +193,7 @@ public sealed class ChatCompletionTests(GatewayFixture fixture) : IClassFixture<
 
         Assert.Equal("list", response.Body!["object"]!.GetValue<string>());
         var ids = response.Body["data"]!.AsArray().Select(m => m!["id"]!.GetValue<string>()).ToList();
-        Assert.Equal(["gpt-test", "solo", "embed-test"], ids);
+        Assert.Equal(["gpt-test", "solo", "embed-test", "llama3.2:1b"], ids);
         Assert.Equal("primary", response.Body["data"]![0]!["owned_by"]!.GetValue<string>());
     }
 
