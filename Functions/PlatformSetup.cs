@@ -7,6 +7,7 @@ using Serverless.Functions.Features.Identity;
 using Serverless.Functions.Features.Models;
 using Serverless.Functions.Features.Ollama;
 using Serverless.Functions.Features.Providers;
+using Serverless.Functions.Features.Tasks;
 using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Ai;
 using Serverless.Functions.Platform.Email;
@@ -76,6 +77,7 @@ internal static class PlatformSetup
         services.AddModelGateway(configuration);
         services.AddProviders(configuration);
         services.AddOllama();
+        services.AddTasks(configuration);
         services.AddTriggers(configuration);
         return builder;
     }
@@ -100,6 +102,7 @@ internal static class PlatformSetup
         app.MapModels();
         app.MapProviders();
         app.MapOllama();
+        app.MapTasks();
         app.MapPlatformDocs();
         app.MapTriggers();
         return app;

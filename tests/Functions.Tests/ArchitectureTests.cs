@@ -22,6 +22,11 @@ public sealed partial class ArchitectureTests
         { "Functions/Features/Workspaces", "Serverless.Functions.Features", ["Serverless.Functions.Features.Workspaces"] },
         { "Functions/Features/ApiKeys", "Serverless.Functions.Features", ["Serverless.Functions.Features.ApiKeys"] },
         { "Functions/Features/Health", "Serverless.Functions.Features", ["Serverless.Functions.Features.Health"] },
+        { "Functions/Features/Models", "Serverless.Functions.Features", ["Serverless.Functions.Features.Models"] },
+        // A provider is a monitored component: the providers feature plugs its probes into health.
+        { "Functions/Features/Providers", "Serverless.Functions.Features", ["Serverless.Functions.Features.Providers", "Serverless.Functions.Features.Health"] },
+        { "Functions/Features/Ollama", "Serverless.Functions.Features", ["Serverless.Functions.Features.Ollama"] },
+        { "Functions/Features/Tasks", "Serverless.Functions.Features", ["Serverless.Functions.Features.Tasks"] },
     };
 
     [Theory]
