@@ -3,10 +3,13 @@ using System.Globalization;
 
 namespace Serverless.Benchmarks;
 
-internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, string? AppDir, string? OutFile)
+internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, string? AppDir, string? OutFile, string Suite = BenchmarkOptions.FoundationSuite)
 {
+    public const string FoundationSuite = "foundation";
+    public const string GatewaySuite = "gateway";
+
     public const string Usage =
-        "usage: Benchmarks [--duration SECONDS (10)] [--warmup SECONDS (2)] [--app PUBLISHED_DIR] [--out FILE]";
+        "usage: Benchmarks [--suite foundation|gateway (foundation)] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--app PUBLISHED_DIR] [--out FILE]";
 
     public static bool TryParse(
         string[] args, [NotNullWhen(true)] out BenchmarkOptions? options, [NotNullWhen(false)] out string? error)
@@ -17,6 +20,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         var warmup = 2.0;
         string? appDir = null;
         string? outFile = null;
+        var suite = FoundationSuite;
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -43,6 +47,9 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
                 case "--out":
                     outFile = Path.GetFullPath(value);
                     break;
+                case "--suite" when value is FoundationSuite or GatewaySuite:
+                    suite = value;
+                    break;
                 default:
                     error = $"bad argument: {args[i - 1]} {value}";
                     return false;
@@ -50,7 +57,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         }
 
         options = new BenchmarkOptions(
-            TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmup), appDir, outFile);
+            TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmup), appDir, outFile, suite);
         return true;
     }
 

@@ -14,6 +14,11 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; cts.Cancel(); });
 var ct = cts.Token;
 
+if (options.Suite == BenchmarkOptions.GatewaySuite)
+{
+    return await GatewaySuite.RunAsync(options, ct);
+}
+
 var workDir = Directory.CreateTempSubdirectory("serverless-bench-");
 ServerProcess? server = null;
 try

@@ -27,7 +27,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static ServerProcess Start(string appDir, string dataDir)
+    public static ServerProcess Start(string appDir, string dataDir, IReadOnlyDictionary<string, string>? environment = null)
     {
         Directory.CreateDirectory(dataDir);
         var port = GetFreeLoopbackPort();
@@ -45,6 +45,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         startInfo.Environment["RateLimits__AuthPerMinutePerIp"] = "10000";
         startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
         startInfo.Environment["Triggers__Enabled"] = "false";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
+        }
 
         var sinceStart = Stopwatch.StartNew();
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("dotnet did not start");

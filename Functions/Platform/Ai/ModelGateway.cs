@@ -166,7 +166,8 @@ internal sealed class ModelGateway(
                 using (var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
                     attemptTimeout.CancelAfter(timeout);
-                    var requestOptions = new RequestOptions { CancellationToken = attemptTimeout.Token, BufferResponse = !stream, ErrorOptions = ClientErrorBehaviors.NoThrow };
+                    // The body is read here, under this attempt's timeout, rather than by the SDK's buffering policy.
+                    var requestOptions = new RequestOptions { CancellationToken = attemptTimeout.Token, BufferResponse = false, ErrorOptions = ClientErrorBehaviors.NoThrow };
                     PipelineResponse? response = null;
                     try
                     {
@@ -176,6 +177,10 @@ internal sealed class ModelGateway(
                             ? await client.Embeddings.GenerateEmbeddingsAsync(content, requestOptions)
                             : await client.Chat.CompleteChatAsync(content, requestOptions);
                         response = result.GetRawResponse();
+                        if (!stream || response.IsError)
+                        {
+                            await response.BufferContentAsync(attemptTimeout.Token);
+                        }
                     }
                     catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                     {
@@ -202,7 +207,7 @@ internal sealed class ModelGateway(
                         ModelGatewayLog.UpstreamFailed(logger, provider.Name, attempt, status);
                         if (status is 400 or 422)
                         {
-                            var upstreamBody = stream ? await response.BufferContentAsync(cancellationToken) : response.Content;
+                            var upstreamBody = response.Content;
                             response.Dispose();
                             return new Attempt(null, provider, model, new ModelFailure(ModelFailureKind.UpstreamRejected, status,
                                 $"The provider '{provider.Name}' rejected the request.", null, null, upstreamBody));

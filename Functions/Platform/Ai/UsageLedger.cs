@@ -34,14 +34,27 @@ internal static class UsageStatus
     public const string Rejected = "rejected";
 }
 
+/// <summary>A slice of a workspace's usage rows written together (one entity), oldest first.</summary>
+internal sealed record UsageBatch(IReadOnlyList<UsageRecord> Records);
+
 /// <summary>
-/// Usage rows, one per model call, in the workspace's partition under a time-ordered row key. Calls hand their row
-/// over and go on: a background writer persists them, so the store's latency never adds to a model call's.
+/// Usage rows, one per model call. Calls hand their row over and go on: a background writer persists them, so the
+/// store's latency never adds to a model call's. Rows are written in batches (one entity per workspace per flush,
+/// under a row key holding the batch's first time), because one store write per call cost more CPU than the rest of
+/// the gateway's work on a call; reads unpack the batches, so callers only ever see rows.
 /// </summary>
 internal sealed class UsageLedger(IEntityStore store, ILogger<UsageLedger> logger) : BackgroundService
 {
+    /// <summary>How long the writer gathers rows before a flush; it bounds how stale usage reads are.</summary>
+    public static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(100);
+
+    // Batches stay well below a table entity's size limits (a row is about 400 bytes of JSON).
+    private const int MaxBatch = 100;
     private const string RowTimeFormat = "yyyyMMddHHmmssfffffff";
-    private readonly EntityTable<UsageRecord> _rows = new(store, "modelusage");
+    // A batch's key is its first row's time; its last row is at most this much later.
+    private static readonly TimeSpan MaxBatchSpan = TimeSpan.FromMinutes(1);
+
+    private readonly EntityTable<UsageBatch> _batches = new(store, "modelusage");
     private readonly Channel<UsageRecord> _pending = Channel.CreateUnbounded<UsageRecord>(new UnboundedChannelOptions { SingleReader = true });
 
     public void Record(UsageRecord record)
@@ -58,16 +71,17 @@ internal sealed class UsageLedger(IEntityStore store, ILogger<UsageLedger> logge
         var query = new EntityQuery
         {
             PartitionKey = workspaceId,
-            RowKeyFrom = from is { } f ? RowPrefix(f) : null,
+            RowKeyFrom = from is { } f ? RowPrefix(f > DateTimeOffset.MinValue + MaxBatchSpan ? f - MaxBatchSpan : f) : null,
             RowKeyTo = to is { } t ? RowPrefix(t) : null,
             Take = EntityQuery.MaxTake,
         };
         var rows = new List<UsageRecord>();
-        await foreach (var row in _rows.QueryAllAsync(query, cancellationToken))
+        await foreach (var batch in _batches.QueryAllAsync(query, cancellationToken))
         {
-            rows.Add(row.Value);
+            rows.AddRange(batch.Value.Records.Where(r => (from is null || r.CreatedAt >= from) && (to is null || r.CreatedAt < to)));
         }
 
+        rows.Sort((a, b) => a.CreatedAt.CompareTo(b.CreatedAt));
         return rows;
     }
 
@@ -77,6 +91,7 @@ internal sealed class UsageLedger(IEntityStore store, ILogger<UsageLedger> logge
         {
             while (await _pending.Reader.WaitToReadAsync(stoppingToken))
             {
+                await Task.Delay(FlushDelay, stoppingToken);
                 await DrainAsync(stoppingToken);
             }
         }
@@ -95,21 +110,29 @@ internal sealed class UsageLedger(IEntityStore store, ILogger<UsageLedger> logge
 
     private async Task DrainAsync(CancellationToken cancellationToken)
     {
+        var gathered = new List<UsageRecord>();
         while (_pending.Reader.TryRead(out var record))
         {
-            try
+            gathered.Add(record);
+        }
+
+        foreach (var workspace in gathered.GroupBy(r => r.WorkspaceId, StringComparer.Ordinal))
+        {
+            foreach (var chunk in workspace.OrderBy(r => r.CreatedAt).Chunk(MaxBatch))
             {
-                await _rows.UpsertAsync(record.WorkspaceId, RowKey(record), record, cancellationToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                // A lost usage row must not stop the writer; the log says which call it was.
-                ModelGatewayLog.UsageWriteFailed(logger, exception, record.Id);
+                try
+                {
+                    var key = RowPrefix(chunk[0].CreatedAt) + "_" + chunk[0].Id;
+                    await _batches.UpsertAsync(workspace.Key, key, new UsageBatch(chunk), cancellationToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // A lost batch must not stop the writer; the log says which calls it held.
+                    ModelGatewayLog.UsageWriteFailed(logger, exception, chunk[0].Id, chunk.Length);
+                }
             }
         }
     }
-
-    private static string RowKey(UsageRecord record) => RowPrefix(record.CreatedAt) + "_" + record.Id;
 
     private static string RowPrefix(DateTimeOffset at) => at.UtcDateTime.ToString(RowTimeFormat, CultureInfo.InvariantCulture);
 }
