@@ -30,6 +30,9 @@ internal sealed class FakeOpenAi : IAsyncDisposable
         "data: [DONE]\n\n"u8.ToArray(),
     ];
 
+    /// <summary>How long the slow face of the fake takes before its answer (or its first chunk), like a small model would.</summary>
+    public static readonly TimeSpan SlowServiceTime = TimeSpan.FromMilliseconds(50);
+
     private readonly WebApplication _app;
 
     private FakeOpenAi(WebApplication app, Uri baseUrl)
@@ -48,7 +51,9 @@ internal sealed class FakeOpenAi : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         app.MapGet("/v1/models", () => Results.Text("{\"object\":\"list\",\"data\":[]}", "application/json"));
-        app.MapPost("/v1/chat/completions", HandleAsync);
+        app.MapPost("/v1/chat/completions", context => HandleAsync(context, TimeSpan.Zero));
+        app.MapGet("/slow/v1/models", () => Results.Text("{\"object\":\"list\",\"data\":[]}", "application/json"));
+        app.MapPost("/slow/v1/chat/completions", context => HandleAsync(context, SlowServiceTime));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new FakeOpenAi(app, new Uri(address.TrimEnd('/') + "/"));
@@ -60,12 +65,17 @@ internal sealed class FakeOpenAi : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private static async Task HandleAsync(HttpContext context)
+    private static async Task HandleAsync(HttpContext context, TimeSpan serviceTime)
     {
         // The request is drained but not parsed: only "stream":true matters, and it is found by a byte search.
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         var stream = body.GetBuffer().AsSpan(0, (int)body.Length).IndexOf("\"stream\":true"u8) >= 0;
+        if (serviceTime > TimeSpan.Zero)
+        {
+            await Task.Delay(serviceTime, context.RequestAborted);
+        }
+
         if (!stream)
         {
             context.Response.ContentType = "application/json";

@@ -117,7 +117,7 @@ internal sealed class ModelGateway(
         }
 
         using var response = attempt.Response;
-        var body = response.Content;
+        var body = attempt.Body!;
         var usage = ReadUsage(body, embedding) ?? new TokenUsage(EstimateTokens(request.ToJsonString().Length), 0);
         var cost = attempt.Model!.Cost(usage.PromptTokens, usage.CompletionTokens);
         Record(caller, modelId, attempt.Provider!.Name, operation, false, usage, cost, started, null, UsageStatus.Ok);
@@ -147,7 +147,20 @@ internal sealed class ModelGateway(
         return (modelId, candidates, await quotas.CheckAsync(caller, cancellationToken));
     }
 
-    private sealed record Attempt(PipelineResponse? Response, ProviderDefinition? Provider, ProviderModel? Model, ModelFailure? Failure);
+    private sealed record Attempt(PipelineResponse? Response, ProviderDefinition? Provider, ProviderModel? Model, ModelFailure? Failure, BinaryData? Body = null);
+
+    /// <summary>Reads a whole (small) answer straight off the connection; measurably cheaper than the SDK's buffering policy.</summary>
+    private static async Task<BinaryData> ReadBodyAsync(PipelineResponse response, CancellationToken cancellationToken)
+    {
+        if (response.ContentStream is not { } content)
+        {
+            return BinaryData.Empty;
+        }
+
+        using var buffer = new MemoryStream();
+        await content.CopyToAsync(buffer, cancellationToken);
+        return BinaryData.FromBytes(buffer.ToArray());
+    }
 
     private async Task<Attempt> RunAsync(
         IReadOnlyList<(ProviderDefinition Provider, ProviderModel Model)> candidates, JsonObject request, string operation, bool stream, CancellationToken cancellationToken)
@@ -158,7 +171,7 @@ internal sealed class ModelGateway(
         foreach (var (provider, model) in candidates)
         {
             lastProvider = provider;
-            var body = BinaryData.FromBytes(Serialize(request, model.UpstreamModel, operation, stream));
+            var requestBody = BinaryData.FromBytes(Serialize(request, model.UpstreamModel, operation, stream));
             for (var attempt = 0; ; attempt++)
             {
                 var retryable = false;
@@ -169,17 +182,18 @@ internal sealed class ModelGateway(
                     // The body is read here, under this attempt's timeout, rather than by the SDK's buffering policy.
                     var requestOptions = new RequestOptions { CancellationToken = attemptTimeout.Token, BufferResponse = false, ErrorOptions = ClientErrorBehaviors.NoThrow };
                     PipelineResponse? response = null;
+                    BinaryData? body = null;
                     try
                     {
                         var client = clients.For(provider);
-                        var content = BinaryContent.Create(body);
+                        var content = BinaryContent.Create(requestBody);
                         var result = operation == EmbeddingOperation
                             ? await client.Embeddings.GenerateEmbeddingsAsync(content, requestOptions)
                             : await client.Chat.CompleteChatAsync(content, requestOptions);
                         response = result.GetRawResponse();
                         if (!stream || response.IsError)
                         {
-                            await response.BufferContentAsync(attemptTimeout.Token);
+                            body = await ReadBodyAsync(response, attemptTimeout.Token);
                         }
                     }
                     catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -200,14 +214,14 @@ internal sealed class ModelGateway(
                     {
                         if (!response.IsError)
                         {
-                            return new Attempt(response, provider, model, null);
+                            return new Attempt(response, provider, model, null, body);
                         }
 
                         var status = response.Status;
                         ModelGatewayLog.UpstreamFailed(logger, provider.Name, attempt, status);
                         if (status is 400 or 422)
                         {
-                            var upstreamBody = response.Content;
+                            var upstreamBody = body;
                             response.Dispose();
                             return new Attempt(null, provider, model, new ModelFailure(ModelFailureKind.UpstreamRejected, status,
                                 $"The provider '{provider.Name}' rejected the request.", null, null, upstreamBody));
