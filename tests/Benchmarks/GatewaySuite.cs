@@ -67,18 +67,14 @@ internal static class GatewaySuite
                 foreach (var scenario in scenarios)
                 {
                     Log($"running {scenario.Name} @ {Connections} connections");
-                    var result = await PostLoadGenerator.RunAsync(scenario, Connections, options.Warmup, options.Duration, ct);
+                    var result = await HttpLoad.RunAsync(scenario, Connections, options.Warmup, options.Duration, ct);
                     Log($"  {result.RequestsPerSecond:F0} req/s, p50 {result.P50Ms:F2} ms, p99 {result.P99Ms:F2} ms, first token p50 {result.FirstTokenP50Ms:F2} ms, errors {result.Errors}");
                     results.Add(result);
                 }
             }
 
             var markdown = Render(options, results, server.ReadRssMegabytes());
-            Console.Write(markdown);
-            if (options.OutFile is { } outFile)
-            {
-                await File.WriteAllTextAsync(outFile, markdown, ct);
-            }
+            await RunFiles.WriteReportAsync(markdown, options, ct);
 
             return 0;
         }
@@ -89,19 +85,7 @@ internal static class GatewaySuite
         }
         finally
         {
-            if (server is not null)
-            {
-                await server.DisposeAsync();
-            }
-
-            try
-            {
-                workDir.Delete(recursive: true);
-            }
-            catch (IOException ex)
-            {
-                Log($"could not delete {workDir.FullName}: {ex.Message}");
-            }
+            await RunFiles.CleanUpAsync(server, workDir);
         }
     }
 

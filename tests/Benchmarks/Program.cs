@@ -74,11 +74,7 @@ try
 
         var markdown = Report.Render(new BenchmarkRun(
             options, results, startTimes, idleRssMb, await sampler.StopAsync()));
-        Console.Write(markdown);
-        if (options.OutFile is { } outFile)
-        {
-            await File.WriteAllTextAsync(outFile, markdown, ct);
-        }
+        await RunFiles.WriteReportAsync(markdown, options, ct);
     }
 
     return 0;
@@ -90,19 +86,7 @@ catch (OperationCanceledException) when (ct.IsCancellationRequested)
 }
 finally
 {
-    if (server is not null)
-    {
-        await server.DisposeAsync();
-    }
-
-    try
-    {
-        workDir.Delete(recursive: true);
-    }
-    catch (IOException ex)
-    {
-        Log($"could not delete {workDir.FullName}: {ex.Message}");
-    }
+    await RunFiles.CleanUpAsync(server, workDir);
 }
 
 // Progress goes to stderr so stdout carries only the markdown report.

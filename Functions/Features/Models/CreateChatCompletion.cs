@@ -51,13 +51,9 @@ internal static class CreateChatCompletion
     /// </summary>
     private static async Task PumpAsync(ModelChatStream stream, HttpResponse response, CancellationToken cancellationToken)
     {
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
         try
         {
-            await response.StartAsync(cancellationToken);
+            await StreamingResponses.StartAsync(response, "text/event-stream", cancellationToken);
             await foreach (var chunk in stream.ReadEventsAsync(cancellationToken))
             {
                 await WriteEventAsync(response, Encoding.UTF8.GetBytes(chunk.Json), cancellationToken);

@@ -84,13 +84,9 @@ internal sealed class OllamaServer(ProviderDirectory directory, UpstreamClients 
     /// </summary>
     public static async Task PumpNdjsonAsync(HttpResponseMessage upstream, HttpResponse response, Action<string>? onLine, CancellationToken cancellationToken)
     {
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "application/x-ndjson";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
         try
         {
-            await response.StartAsync(cancellationToken);
+            await StreamingResponses.StartAsync(response, "application/x-ndjson", cancellationToken);
             await using var stream = await upstream.Content.ReadAsStreamAsync(cancellationToken);
             using var reader = new StreamReader(stream, Encoding.UTF8);
             while (await reader.ReadLineAsync(cancellationToken) is { } line)

@@ -9,14 +9,29 @@ internal sealed record PostScenarioResult(
     string Name, int Connections, double RequestsPerSecond, double P50Ms, double P99Ms, double FirstTokenP50Ms, double FirstTokenP99Ms, long Errors);
 
 /// <summary>
-/// Closed-loop POST load like <see cref="LoadGenerator"/>, timing each request to its last byte and, for streams,
+/// Closed-loop load: N workers, each with one request in flight over its own keep-alive connection, timing each request to its last byte and, for streams,
 /// to the first SSE data event (time to first token as a client sees it).
 /// </summary>
-internal static class PostLoadGenerator
+internal static class HttpLoad
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
-    public static async Task<PostScenarioResult> RunAsync(PostScenario scenario, int connections, TimeSpan warmup, TimeSpan duration, CancellationToken ct)
+    public static Task<PostScenarioResult> RunAsync(PostScenario scenario, int connections, TimeSpan warmup, TimeSpan duration, CancellationToken ct) =>
+        RunAsync(scenario.Name, () =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, scenario.Uri) { Content = new ByteArrayContent(scenario.Body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            if (scenario.BearerToken is { } token)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            }
+
+            return request;
+        }, scenario.Stream, connections, warmup, duration, ct);
+
+    /// <summary>The load loop for any request: <paramref name="newRequest"/> builds each one.</summary>
+    public static async Task<PostScenarioResult> RunAsync(
+        string name, Func<HttpRequestMessage> newRequest, bool stream, int connections, TimeSpan warmup, TimeSpan duration, CancellationToken ct)
     {
         using var handler = new SocketsHttpHandler
         {
@@ -31,18 +46,19 @@ internal static class PostLoadGenerator
         var workers = new Task<Worker>[connections];
         for (var i = 0; i < connections; i++)
         {
-            workers[i] = Task.Run(() => RunWorkerAsync(client, scenario, measureStart, measureEnd, ct), ct);
+            workers[i] = Task.Run(() => RunWorkerAsync(client, newRequest, stream, measureStart, measureEnd, ct), ct);
         }
 
         var results = await Task.WhenAll(workers);
         var latencies = results.SelectMany(r => r.Latencies).Order().ToArray();
         var firstTokens = results.SelectMany(r => r.FirstTokens).Order().ToArray();
-        return new PostScenarioResult(scenario.Name, connections, latencies.Length / duration.TotalSeconds,
+        return new PostScenarioResult(name, connections, latencies.Length / duration.TotalSeconds,
             Ms(Percentile(latencies, 0.5)), Ms(Percentile(latencies, 0.99)), Ms(Percentile(firstTokens, 0.5)), Ms(Percentile(firstTokens, 0.99)),
             results.Sum(r => r.Errors));
     }
 
-    private static async Task<Worker> RunWorkerAsync(HttpClient client, PostScenario scenario, long measureStart, long measureEnd, CancellationToken ct)
+    private static async Task<Worker> RunWorkerAsync(
+        HttpClient client, Func<HttpRequestMessage> newRequest, bool stream, long measureStart, long measureEnd, CancellationToken ct)
     {
         var worker = new Worker();
         var buffer = new byte[16 * 1024];
@@ -53,20 +69,14 @@ internal static class PostLoadGenerator
             bool succeeded;
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, scenario.Uri) { Content = new ByteArrayContent(scenario.Body) };
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                if (scenario.BearerToken is { } token)
-                {
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                }
-
+                using var request = newRequest();
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
                 await using var body = await response.Content.ReadAsStreamAsync(ct);
                 int read;
                 while ((read = await body.ReadAsync(buffer, ct)) > 0)
                 {
                     // The first read that carries an SSE data event is the first token the client can show.
-                    if (firstToken == 0 && scenario.Stream && buffer.AsSpan(0, read).IndexOf("data:"u8) >= 0)
+                    if (firstToken == 0 && stream && buffer.AsSpan(0, read).IndexOf("data:"u8) >= 0)
                     {
                         firstToken = Stopwatch.GetTimestamp();
                     }
