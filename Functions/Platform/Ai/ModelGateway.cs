@@ -198,10 +198,14 @@ internal sealed class ModelGateway(
                     }
                     catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                     {
+                        response?.Dispose();
                         throw;
                     }
                     catch (Exception exception) when (exception is OperationCanceledException or ClientResultException or HttpRequestException or IOException)
                     {
+                        // The answer may have started before it broke off; its connection must not be left open.
+                        response?.Dispose();
+                        response = null;
                         var timedOut = exception is OperationCanceledException || exception.InnerException is TimeoutException or OperationCanceledException;
                         last = timedOut
                             ? new ModelFailure(ModelFailureKind.Timeout, 504, $"The provider '{provider.Name}' did not answer in time.")

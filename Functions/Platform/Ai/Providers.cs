@@ -32,9 +32,10 @@ internal sealed record ProviderDefinition(
     string Version)
 {
     /// <summary>The OpenAI-style base the SDK talks to (Ollama: <c>{root}/v1</c>).</summary>
-    public Uri OpenAiEndpoint => Kind == ProviderKinds.Ollama && !BaseUrl.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal)
-        ? new Uri(BaseUrl.ToString().TrimEnd('/') + "/v1")
-        : BaseUrl;
+    public Uri OpenAiEndpoint => new(Kind == ProviderKinds.Ollama && !BaseUrl.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal)
+        ? BaseUrl.ToString().TrimEnd('/') + "/v1"
+        // The SDK appends "/chat/completions" itself; a trailing slash would double it.
+        : BaseUrl.ToString().TrimEnd('/'));
 
     /// <summary>Ollama's native API root (the base without a trailing <c>/v1</c>).</summary>
     public Uri NativeRoot

@@ -31,7 +31,7 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public string OpenAiBase => BaseUrl + "v1";
 
-    public ConcurrentQueue<(string Path, JsonObject? Body, string? Authorization)> Received { get; } = new();
+    public ConcurrentQueue<(string Path, JsonObject? Body, string? Authorization, string? ApiKeyHeader)> Received { get; } = new();
 
     /// <summary>Completed when a streamed request was aborted by the gateway (the client went away).</summary>
     public TaskCompletionSource StreamAborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -121,7 +121,8 @@ public sealed class FakeUpstream : IAsyncDisposable
         }
 
         var path = context.Request.Path.Value ?? "";
-        Received.Enqueue((path, body, context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null));
+        Received.Enqueue((path, body, context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null,
+            context.Request.Headers["api-key"].ToString() is { Length: > 0 } apiKey ? apiKey : null));
         if (_next.TryDequeue(out var behavior) && await behavior(context, body))
         {
             return;

@@ -81,6 +81,28 @@ public sealed class ProviderTests(GatewayFixture fixture) : IClassFixture<Gatewa
         Assert.Equal(HttpStatusCode.NotFound, foreignWorkspace.Status);
     }
 
+    [Fact]
+    public async Task AzureOpenAiProvider_SendsTheKeyAsTheApiKeyHeader_ToTheV1Endpoint()
+    {
+        var (user, key) = await fixture.UserWithKeyAsync();
+        await _client.ApiPostAsync("/api/v1/providers", new
+        {
+            name = "azure-prov",
+            kind = "azure-openai",
+            baseUrl = fixture.Secondary.OpenAiBase + "/",
+            apiKey = "azure-secret",
+            models = new[] { new { id = "azure-model", upstreamModel = "my-deployment" } },
+        }, user.AccessToken);
+
+        var response = await _client.ApiPostAsync("/v1/chat/completions", new { model = "azure-model", messages = new[] { new { role = "user", content = "az" } } }, key);
+
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+        var sent = fixture.Secondary.Received.Last(r => r.Body?["model"]?.ToString() == "my-deployment");
+        Assert.Equal("/v1/chat/completions", sent.Path);
+        Assert.Equal("azure-secret", sent.ApiKeyHeader);
+        Assert.Null(sent.Authorization);
+    }
+
     [Theory]
     [InlineData("http://10.1.2.3/v1")]
     [InlineData("http://169.254.169.254/latest")]
