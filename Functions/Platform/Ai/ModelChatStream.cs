@@ -15,7 +15,7 @@ internal sealed class ModelChatStream : IAsyncDisposable
     private readonly PipelineResponse _response;
     private readonly bool _forwardUsage;
     private readonly long _started;
-    private readonly int _promptEstimate;
+    private readonly Func<int> _promptEstimate;
     private readonly Action<TokenUsage, long?, string> _record;
     private TokenUsage? _reported;
     private int _completionCharacters;
@@ -23,7 +23,7 @@ internal sealed class ModelChatStream : IAsyncDisposable
     private string _status = UsageStatus.Cancelled;
     private int _disposed;
 
-    internal ModelChatStream(PipelineResponse response, string provider, string model, bool forwardUsage, long started, int promptEstimate,
+    internal ModelChatStream(PipelineResponse response, string provider, string model, bool forwardUsage, long started, Func<int> promptEstimate,
         Action<TokenUsage, long?, string> record)
     {
         _response = response;
@@ -45,7 +45,7 @@ internal sealed class ModelChatStream : IAsyncDisposable
     public long? TimeToFirstTokenMs => _timeToFirstTokenMs;
 
     /// <summary>The provider's own count when it sent one, else an estimate.</summary>
-    public TokenUsage Usage => _reported ?? new TokenUsage(_promptEstimate, ModelGateway.EstimateTokens(_completionCharacters));
+    public TokenUsage Usage => _reported ?? new TokenUsage(_promptEstimate(), ModelGateway.EstimateTokens(_completionCharacters));
 
     /// <summary>The chunks up to (not including) <c>[DONE]</c>; cancelling stops reading and, once disposed, the upstream call.</summary>
     public async IAsyncEnumerable<ChatStreamEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken)

@@ -77,7 +77,8 @@ internal sealed class ModelGateway(
 
         var provider = attempt.Provider!;
         var model = attempt.Model!;
-        var promptEstimate = EstimateTokens(request["messages"]?.ToJsonString().Length ?? 0);
+        // Only needed when the provider reports no usage, so the messages are not serialized again otherwise.
+        var promptEstimate = () => EstimateTokens(request["messages"]?.ToJsonString().Length ?? 0);
         return new ModelChatStream(attempt.Response, provider.Name, modelId, clientWantsUsage, started, promptEstimate,
             (usage, ttft, status) => Record(caller, modelId, provider.Name, ChatOperation, true, usage, model.Cost(usage.PromptTokens, usage.CompletionTokens), started, ttft, status));
     }
