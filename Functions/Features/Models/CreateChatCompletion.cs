@@ -51,9 +51,10 @@ internal static class CreateChatCompletion
     /// </summary>
     private static async Task PumpAsync(ModelChatStream stream, HttpResponse response, CancellationToken cancellationToken)
     {
+        // The upstream already answered, so the first chunk is at hand: the headers can travel with it.
+        StreamingResponses.Prepare(response, "text/event-stream");
         try
         {
-            await StreamingResponses.StartAsync(response, "text/event-stream", cancellationToken);
             await foreach (var chunk in stream.ReadEventsAsync(cancellationToken))
             {
                 await WriteEventAsync(response, Encoding.UTF8.GetBytes(chunk.Json), cancellationToken);

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -151,6 +152,31 @@ public sealed class ChatCompletionTests(GatewayFixture fixture) : IClassFixture<
         response.Dispose();
 
         await fixture.Primary.StreamAborted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Stream_FromAProviderThatReportsNoUsage_RecordsAnEstimate()
+    {
+        var (user, key) = await fixture.UserWithKeyAsync();
+        fixture.Primary.Enqueue(async (context, _) =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            foreach (var piece in new[] { "abcd", "efgh" })
+            {
+                await context.Response.WriteAsync($"data: {{\"object\":\"chat.completion.chunk\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{piece}\"}}}}]}}\n\n");
+            }
+
+            await context.Response.WriteAsync("data: [DONE]\n\n");
+            return true;
+        });
+
+        var events = await StreamAsync(key, Chat("solo", "count me", stream: true));
+        var row = (await _client.WaitForUsageAsync(user.AccessToken))[0];
+
+        Assert.Equal("[DONE]", events[^1]);
+        Assert.Equal(2, row["completionTokens"]!.GetValue<int>());
+        Assert.True(row["promptTokens"]!.GetValue<int>() > 0);
+        Assert.Equal("ok", row["status"]!.GetValue<string>());
     }
 
     [Fact]

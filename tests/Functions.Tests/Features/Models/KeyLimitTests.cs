@@ -93,7 +93,7 @@ public sealed class KeyLimitTests(GatewayFixture fixture) : IClassFixture<Gatewa
         await _client.ApiPostAsync("/v1/chat/completions", Chat(), key);
         await _client.ApiPostAsync("/v1/chat/completions", new { model = "gpt-test", messages = new[] { new { role = "user", content = "s" } }, stream = true }, key);
         await _client.ApiPostAsync("/v1/embeddings", new { model = "embed-test", input = "e" }, key);
-        var rows = await WaitForUsageAsync(user, 3);
+        var rows = await _client.WaitForUsageAsync(user.AccessToken, 3);
 
         var chat = rows.Single(r => r["operation"]!.GetValue<string>() == "chat" && !r["stream"]!.GetValue<bool>());
         Assert.Equal(10, chat["promptTokens"]!.GetValue<int>());
@@ -121,7 +121,7 @@ public sealed class KeyLimitTests(GatewayFixture fixture) : IClassFixture<Gatewa
         var (user, key) = await fixture.UserWithKeyAsync();
         var (other, otherKey) = await fixture.UserWithKeyAsync();
         await _client.ApiPostAsync("/v1/chat/completions", Chat(), key);
-        await WaitForUsageAsync(user, 1);
+        await _client.WaitForUsageAsync(user.AccessToken, 1);
 
         var theirs = await _client.ApiGetAsync("/api/v1/analytics/usage", otherKey);
         var peek = await _client.ApiGetAsync($"/v1/analytics/user/{user.Id}", otherKey);
@@ -129,22 +129,5 @@ public sealed class KeyLimitTests(GatewayFixture fixture) : IClassFixture<Gatewa
         Assert.Empty(theirs.Data.AsArray());
         Assert.Equal(0, peek.Body!["total_requests"]?.GetValue<int>() ?? 0);
         Assert.NotEqual(user.Id, other.Id);
-    }
-
-    private async Task<List<JsonNode>> WaitForUsageAsync(TestUser user, int count)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var list = await _client.ApiGetAsync("/api/v1/analytics/usage", user.AccessToken);
-            var rows = list.Data.AsArray().Select(r => r!).ToList();
-            if (rows.Count >= count)
-            {
-                return rows;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("usage rows did not appear");
     }
 }

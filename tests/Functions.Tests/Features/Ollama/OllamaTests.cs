@@ -37,7 +37,7 @@ public sealed class OllamaTests(GatewayFixture fixture) : IClassFixture<GatewayF
         Assert.True(response.Data["done"]!.GetValue<bool>());
         var sent = fixture.Primary.Received.Last(r => r.Path == "/api/generate").Body!;
         Assert.Equal(0.7, sent["options"]!["temperature"]!.GetValue<double>());
-        var usage = await WaitForUsageAsync(user);
+        var usage = (await _client.WaitForUsageAsync(user.AccessToken))[0];
         Assert.Equal(7, usage["promptTokens"]!.GetValue<int>());
         Assert.Equal(3, usage["completionTokens"]!.GetValue<int>());
         Assert.Equal(0.001m, usage["costUsd"]!.GetValue<decimal>());
@@ -110,21 +110,5 @@ public sealed class OllamaTests(GatewayFixture fixture) : IClassFixture<GatewayF
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType!.MediaType);
         return [.. (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)];
-    }
-
-    private async Task<JsonNode> WaitForUsageAsync(TestUser user)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var rows = (await _client.ApiGetAsync("/api/v1/analytics/usage", user.AccessToken)).Data.AsArray();
-            if (rows.Count > 0)
-            {
-                return rows[0]!;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("no usage row");
     }
 }
