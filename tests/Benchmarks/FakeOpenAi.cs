@@ -30,7 +30,11 @@ internal sealed class FakeOpenAi : IAsyncDisposable
         "data: [DONE]\n\n"u8.ToArray(),
     ];
 
-    /// <summary>How long the slow face of the fake takes before its answer (or its first chunk), like a small model would.</summary>
+    /// <summary>
+    /// How long, on average, the slow face of the fake takes before its answer (or its first chunk), like a small model
+    /// would. Each answer varies by ±10 ms: a fixed delay would finish every in-flight request on the same timer tick,
+    /// a thundering herd no real model produces, which would measure the burst rather than the path.
+    /// </summary>
     public static readonly TimeSpan SlowServiceTime = TimeSpan.FromMilliseconds(50);
 
     private readonly WebApplication _app;
@@ -73,7 +77,7 @@ internal sealed class FakeOpenAi : IAsyncDisposable
         var stream = body.GetBuffer().AsSpan(0, (int)body.Length).IndexOf("\"stream\":true"u8) >= 0;
         if (serviceTime > TimeSpan.Zero)
         {
-            await Task.Delay(serviceTime, context.RequestAborted);
+            await Task.Delay(serviceTime + TimeSpan.FromMilliseconds(Random.Shared.Next(-10, 11)), context.RequestAborted);
         }
 
         if (!stream)

@@ -116,7 +116,7 @@ internal static class GatewaySuite
     private static readonly Profile[] Profiles =
     [
         new("instant upstream", "bench-model", "v1"),
-        new($"{FakeOpenAi.SlowServiceTime.TotalMilliseconds:0} ms upstream", "bench-slow", "slow/v1"),
+        new($"{FakeOpenAi.SlowServiceTime.TotalMilliseconds:0} ± 10 ms upstream", "bench-slow", "slow/v1"),
     ];
 
     private static string Render(BenchmarkOptions options, IReadOnlyList<PostScenarioResult> results, double rssMb)
