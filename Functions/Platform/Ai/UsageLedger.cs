@@ -40,8 +40,8 @@ internal sealed record UsageBatch(IReadOnlyList<UsageRecord> Records);
 /// <summary>
 /// Usage rows, one per model call. Calls hand their row over and go on: a background writer persists them, so the
 /// store's latency never adds to a model call's. Rows are written in batches (one entity per workspace per flush,
-/// under a row key holding the batch's first time), because one store write per call cost more CPU than the rest of
-/// the gateway's work on a call; reads unpack the batches, so callers only ever see rows.
+/// under a row key holding the batch's first time), so the store sees a few writes a second instead of one per call;
+/// reads unpack the batches, so callers only ever see rows.
 /// </summary>
 internal sealed class UsageLedger(IEntityStore store, ILogger<UsageLedger> logger) : BackgroundService
 {
