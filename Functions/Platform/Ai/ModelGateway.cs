@@ -150,7 +150,7 @@ internal sealed class ModelGateway(
 
     private sealed record Attempt(PipelineResponse? Response, ProviderDefinition? Provider, ProviderModel? Model, ModelFailure? Failure, BinaryData? Body = null);
 
-    /// <summary>Reads a whole (small) answer straight off the connection; measurably cheaper than the SDK's buffering policy.</summary>
+    /// <summary>Reads a whole answer straight off the connection, inside the attempt (so under its timeout).</summary>
     private static async Task<BinaryData> ReadBodyAsync(PipelineResponse response, CancellationToken cancellationToken)
     {
         if (response.ContentStream is not { } content)
