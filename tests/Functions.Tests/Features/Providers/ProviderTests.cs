@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Features.Providers;
 using Serverless.Functions.Tests.Support;
 
 namespace Serverless.Functions.Tests.Features.Providers;
@@ -117,6 +119,24 @@ public sealed class ProviderTests(GatewayFixture fixture) : IClassFixture<Gatewa
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.Status);
         Assert.Equal("baseUrl", response.Body!["error"]!["details"]![0]!["field"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task StoredProviderOnAnInternalHost_IsRefusedAtConnectTime_NotOnlyWhenSaved()
+    {
+        // A name that resolved to a public address when saved may later resolve to an internal one (DNS rebinding):
+        // the guarded connection checks again. Written past the API's validation to stand for that later state.
+        var (user, key) = await fixture.UserWithKeyAsync();
+        var store = fixture.Factory.Services.GetRequiredService<ProviderStore>();
+        var now = DateTimeOffset.UtcNow;
+        await store.CreateAsync(user.PersonalWorkspaceId, new ProviderRecord("prv_rebound", "rebound", "openai-compatible",
+            $"http://localhost:{fixture.Secondary.BaseUrl.Port}/v1", null, [new ProviderModelRecord("rebound-model", null, 0, 0, false)], 100, user.Id, now, now),
+            null, CancellationToken.None);
+
+        var response = await _client.ApiPostAsync("/v1/chat/completions", new { model = "rebound-model", messages = new[] { new { role = "user", content = "x" } } }, key);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.Status);
+        Assert.DoesNotContain(fixture.Secondary.Received, r => r.Body?["model"]?.ToString() == "rebound-model");
     }
 
     [Fact]
