@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Diagnostics;
@@ -271,33 +272,57 @@ internal sealed class ModelGateway(
     /// </summary>
     private static byte[] Serialize(JsonObject request, string upstreamModel, string operation, bool stream)
     {
-        var copy = new JsonObject();
-        foreach (var (name, node) in request)
+        // Written straight from the caller's nodes: no copy of the request is built for each provider tried.
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            copy[name] = name switch
+            var chat = operation == ChatOperation;
+            writer.WriteStartObject();
+            foreach (var (name, node) in request)
             {
-                "model" => upstreamModel,
-                _ => node?.DeepClone(),
-            };
+                if (name == "model" || (chat && name is "stream" or "stream_options"))
+                {
+                    continue;
+                }
+
+                WriteProperty(writer, name, node);
+            }
+
+            writer.WriteString("model", upstreamModel);
+            if (chat && stream)
+            {
+                writer.WriteBoolean("stream", true);
+                writer.WritePropertyName("stream_options");
+                writer.WriteStartObject();
+                foreach (var (name, node) in request["stream_options"] as JsonObject ?? [])
+                {
+                    if (name != "include_usage")
+                    {
+                        WriteProperty(writer, name, node);
+                    }
+                }
+
+                writer.WriteBoolean("include_usage", true);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
         }
 
-        if (operation == ChatOperation)
-        {
-            if (stream)
-            {
-                copy["stream"] = true;
-                var streamOptions = copy["stream_options"] as JsonObject ?? new JsonObject();
-                streamOptions["include_usage"] = true;
-                copy["stream_options"] = streamOptions;
-            }
-            else
-            {
-                copy.Remove("stream");
-                copy.Remove("stream_options");
-            }
-        }
+        return buffer.WrittenSpan.ToArray();
+    }
 
-        return JsonSerializer.SerializeToUtf8Bytes(copy);
+    private static void WriteProperty(Utf8JsonWriter writer, string name, JsonNode? node)
+    {
+        writer.WritePropertyName(name);
+        if (node is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            node.WriteTo(writer);
+        }
     }
 
     private static TokenUsage? ReadUsage(BinaryData body, bool embedding)
