@@ -132,7 +132,7 @@ public sealed class ChatCompletionTests(GatewayFixture fixture) : IClassFixture<
     [Fact]
     public async Task ClientDisconnectMidStream_CancelsTheUpstreamRequest()
     {
-        var (_, key) = await fixture.UserWithKeyAsync();
+        var (user, key) = await fixture.UserWithKeyAsync();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
             Content = new StringContent(new JsonObject
@@ -152,6 +152,9 @@ public sealed class ChatCompletionTests(GatewayFixture fixture) : IClassFixture<
         response.Dispose();
 
         await fixture.Primary.StreamAborted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // "cancelled", not "timeout": it was the client leaving that ended the upstream call, not the stall timer.
+        var row = (await _client.WaitForUsageAsync(user.AccessToken))[0];
+        Assert.Equal("cancelled", row["status"]!.GetValue<string>());
     }
 
     [Fact]
@@ -177,6 +180,21 @@ public sealed class ChatCompletionTests(GatewayFixture fixture) : IClassFixture<
         Assert.Equal(2, row["completionTokens"]!.GetValue<int>());
         Assert.True(row["promptTokens"]!.GetValue<int>() > 0);
         Assert.Equal("ok", row["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task UpstreamStallingMidStream_EndsTheStreamWithAnErrorEvent_AndNoDone()
+    {
+        var (user, key) = await fixture.UserWithKeyAsync();
+
+        var started = DateTime.UtcNow;
+        var events = await StreamAsync(key, Chat("solo", "hang", stream: true));
+
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("[DONE]", events);
+        Assert.Equal("timeout_error", JsonNode.Parse(events[^1])!["error"]!["type"]!.GetValue<string>());
+        var row = (await _client.WaitForUsageAsync(user.AccessToken))[0];
+        Assert.Equal("timeout", row["status"]!.GetValue<string>());
     }
 
     [Fact]
