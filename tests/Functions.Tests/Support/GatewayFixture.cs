@@ -48,7 +48,8 @@ public class GatewayFixture : IAsyncLifetime
             ["Models:Providers:2:Models:0:OutputPricePer1K"] = "0.1",
             ["Models:MaxRetries"] = "1",
             ["Models:RetryBaseDelayMs"] = "10",
-            ["Models:RequestTimeoutSeconds"] = "1",
+            // Short enough to test timeouts quickly, long enough for a cold first call on a busy machine.
+            ["Models:RequestTimeoutSeconds"] = "2",
             ["Models:AllowedPrivateHosts"] = "127.0.0.1",
             ["RateLimits:ExecutePerMinute"] = "100000",
         };

@@ -120,8 +120,8 @@ public sealed class ChatCompletionTests(GatewayFixture fixture) : IClassFixture<
     public async Task UpstreamTimeout_Is504_AfterTheRetry()
     {
         var (_, key) = await fixture.UserWithKeyAsync();
-        fixture.Primary.EnqueueDelay(TimeSpan.FromSeconds(3));
-        fixture.Primary.EnqueueDelay(TimeSpan.FromSeconds(3));
+        fixture.Primary.EnqueueDelay(TimeSpan.FromSeconds(30));
+        fixture.Primary.EnqueueDelay(TimeSpan.FromSeconds(30));
 
         var response = await _client.ApiPostAsync("/v1/chat/completions", Chat("solo"), key);
 
