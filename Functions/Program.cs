@@ -8,9 +8,7 @@ app.MapPlatform();
 
 if (args is [FunctionJsonGenerator.Command, ..])
 {
-    // Before the host starts, the DI EndpointDataSource is still empty; the app's own data sources hold the routes.
-    var endpoints = ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).ToList();
-    FunctionJsonGenerator.Write(endpoints, args.Length > 1 ? args[1] : app.Environment.ContentRootPath);
+    FunctionJsonGenerator.Write(((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints), args.Length > 1 ? args[1] : app.Environment.ContentRootPath);
     return;
 }
 

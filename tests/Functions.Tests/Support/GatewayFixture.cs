@@ -6,9 +6,9 @@ namespace Serverless.Functions.Tests.Support;
 /// </summary>
 public class GatewayFixture : IAsyncLifetime
 {
-    public FakeUpstream Primary { get; private set; } = null!;
+    public FakeModelServer Primary { get; private set; } = null!;
 
-    public FakeUpstream Secondary { get; private set; } = null!;
+    public FakeModelServer Secondary { get; private set; } = null!;
 
     public PlatformFactory Factory { get; private set; } = null!;
 
@@ -18,8 +18,8 @@ public class GatewayFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Primary = await FakeUpstream.StartAsync();
-        Secondary = await FakeUpstream.StartAsync();
+        Primary = await FakeModelServer.StartAsync();
+        Secondary = await FakeModelServer.StartAsync();
         var settings = new Dictionary<string, string?>
         {
             ["Models:Providers:0:Name"] = "primary",

@@ -20,12 +20,12 @@ public delegate Task<bool> FakeBehavior(HttpContext context, JsonObject? body);
 /// into 3 dimensions, and serves Ollama's tags/generate/pull/delete. Tests queue one-off behaviors (a 429, a delay,
 /// a tool call) and read what arrived.
 /// </summary>
-public sealed class FakeUpstream : IAsyncDisposable
+public sealed class FakeModelServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<FakeBehavior> _next = new();
 
-    private FakeUpstream(WebApplication app) => _app = app;
+    private FakeModelServer(WebApplication app) => _app = app;
 
     public Uri BaseUrl { get; private set; } = null!;
 
@@ -43,13 +43,13 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public int CompletionTokens { get; set; } = 5;
 
-    public static async Task<FakeUpstream> StartAsync()
+    public static async Task<FakeModelServer> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var fake = new FakeUpstream(app);
+        var fake = new FakeModelServer(app);
         app.Run(fake.HandleAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
