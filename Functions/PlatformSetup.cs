@@ -7,7 +7,12 @@ using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
 using Serverless.Functions.Features.Library;
 using Serverless.Functions.Features.Workflows;
+using Serverless.Functions.Features.Models;
+using Serverless.Functions.Features.Ollama;
+using Serverless.Functions.Features.Providers;
+using Serverless.Functions.Features.Tasks;
 using Serverless.Functions.Features.Workspaces;
+using Serverless.Functions.Platform.Ai;
 using Serverless.Functions.Platform.Email;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
@@ -59,9 +64,12 @@ internal static class PlatformSetup
         services.AddSingleton<Expirations>();
         services.AddEmail(configuration);
 
+        services.AddOptions<SecretProtectionOptions>().Bind(configuration.GetSection(SecretProtectionOptions.Section));
         services.AddSingleton<SigningKeys>();
         // Loads (or first creates) the signing key while the host starts, so no request waits on storage for it.
         services.AddHostedService(sp => sp.GetRequiredService<SigningKeys>());
+        services.AddSingleton<SecretProtector>();
+        services.AddHostedService(sp => sp.GetRequiredService<SecretProtector>());
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<RateLimiter>();
         services.AddAuthentication(PlatformAuthenticationHandler.SchemeName)
@@ -75,6 +83,10 @@ internal static class PlatformSetup
         services.AddWorkflows(configuration);
         services.AddApps();
         services.AddLibrary();
+        services.AddModelGateway(configuration);
+        services.AddProviders(configuration);
+        services.AddOllama();
+        services.AddTasks(configuration);
         services.AddTriggers(configuration);
         return builder;
     }
@@ -100,6 +112,10 @@ internal static class PlatformSetup
         app.MapWorkflows();
         app.MapApps();
         app.MapLibrary();
+        app.MapModels();
+        app.MapProviders();
+        app.MapOllama();
+        app.MapTasks();
         app.MapPlatformDocs();
         app.MapTriggers();
         return app;

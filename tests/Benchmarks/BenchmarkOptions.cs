@@ -3,10 +3,15 @@ using System.Globalization;
 
 namespace Serverless.Benchmarks;
 
-internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, string? AppDir, string? OutFile, string Suite = "foundation")
+internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, string? AppDir, string? OutFile, string Suite = BenchmarkOptions.FoundationSuite)
 {
+    public const string FoundationSuite = "foundation";
+    public const string WorkflowsSuite = "workflows";
+    public const string StorageSuite = "storage";
+    public const string GatewaySuite = "gateway";
+
     public const string Usage =
-        "usage: Benchmarks [--suite foundation|workflows|storage] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]";
+        "usage: Benchmarks [--suite foundation|workflows|storage|gateway (foundation)] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]";
 
     /// <summary>Storage suite: measured calls per operation and adapter.</summary>
     public int Iterations { get; init; } = 400;
@@ -20,7 +25,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         var warmup = 2.0;
         string? appDir = null;
         string? outFile = null;
-        var suite = "foundation";
+        var suite = FoundationSuite;
         var iterations = 400;
 
         for (var i = 0; i < args.Length; i++)
@@ -49,7 +54,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
                 case "--out":
                     outFile = Path.GetFullPath(value);
                     break;
-                case "--suite" when value is "foundation" or "workflows" or "storage":
+                case "--suite" when value is FoundationSuite or WorkflowsSuite or StorageSuite or GatewaySuite:
                     suite = value;
                     break;
                 default:

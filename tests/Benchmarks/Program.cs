@@ -14,11 +14,16 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; cts.Cancel(); });
 var ct = cts.Token;
 
+if (options.Suite == BenchmarkOptions.GatewaySuite)
+{
+    return await GatewaySuite.RunAsync(options, ct);
+}
+
 var workDir = Directory.CreateTempSubdirectory("serverless-bench-");
 ServerProcess? server = null;
 try
 {
-    if (options.Suite == "storage")
+    if (options.Suite == BenchmarkOptions.StorageSuite)
     {
         var report = await StorageBenchmark.RunAsync(options, workDir.FullName, Log, ct);
         Console.Write(report);
@@ -31,7 +36,7 @@ try
     }
 
     var appDir = options.AppDir ?? await Publisher.PublishAsync(Path.Combine(workDir.FullName, "app"), ct);
-    if (options.Suite == "workflows")
+    if (options.Suite == BenchmarkOptions.WorkflowsSuite)
     {
         server = ServerProcess.Start(appDir, Path.Combine(workDir.FullName, "data-workflows"), WorkflowSuite.Environment);
         await server.WaitUntilHealthyAsync(ct);
@@ -95,11 +100,7 @@ try
 
         var markdown = Report.Render(new BenchmarkRun(
             options, results, startTimes, idleRssMb, await sampler.StopAsync()));
-        Console.Write(markdown);
-        if (options.OutFile is { } outFile)
-        {
-            await File.WriteAllTextAsync(outFile, markdown, ct);
-        }
+        await RunFiles.WriteReportAsync(markdown, options, ct);
     }
 
     return 0;
@@ -111,19 +112,7 @@ catch (OperationCanceledException) when (ct.IsCancellationRequested)
 }
 finally
 {
-    if (server is not null)
-    {
-        await server.DisposeAsync();
-    }
-
-    try
-    {
-        workDir.Delete(recursive: true);
-    }
-    catch (IOException ex)
-    {
-        Log($"could not delete {workDir.FullName}: {ex.Message}");
-    }
+    await RunFiles.CleanUpAsync(server, workDir);
 }
 
 // Progress goes to stderr so stdout carries only the markdown report.

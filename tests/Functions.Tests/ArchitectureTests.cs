@@ -25,6 +25,11 @@ public sealed partial class ArchitectureTests
         { "Functions/Features/Workflows", "Serverless.Functions.Features", ["Serverless.Functions.Features.Workflows"] },
         { "Functions/Features/Apps", "Serverless.Functions.Features", ["Serverless.Functions.Features.Apps", "Serverless.Functions.Features.Workflows"] },
         { "Functions/Features/Library", "Serverless.Functions.Features", ["Serverless.Functions.Features.Library", "Serverless.Functions.Features.Workflows"] },
+        { "Functions/Features/Models", "Serverless.Functions.Features", ["Serverless.Functions.Features.Models"] },
+        // A provider is a monitored component: the providers feature plugs its probes into health.
+        { "Functions/Features/Providers", "Serverless.Functions.Features", ["Serverless.Functions.Features.Providers", "Serverless.Functions.Features.Health"] },
+        { "Functions/Features/Ollama", "Serverless.Functions.Features", ["Serverless.Functions.Features.Ollama"] },
+        { "Functions/Features/Tasks", "Serverless.Functions.Features", ["Serverless.Functions.Features.Tasks"] },
     };
 
     [Theory]

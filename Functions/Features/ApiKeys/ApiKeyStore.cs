@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using Serverless.Functions.Platform.Ai;
 using Serverless.Functions.Platform.Security;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Orchestrations.Ports;
@@ -18,7 +19,16 @@ internal sealed record ApiKeyRecord(
     DateTimeOffset? ExpiresAt,
     int? RateLimitPerMinute,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? LastUsedAt);
+    DateTimeOffset? LastUsedAt,
+    IReadOnlyList<string>? AllowedModels = null,
+    int? ModelRequestsPerMinute = null,
+    int? ModelTokensPerMinute = null,
+    decimal? MonthlyBudgetUsd = null)
+{
+    public ModelLimits? ModelLimits => AllowedModels is null && ModelRequestsPerMinute is null && ModelTokensPerMinute is null && MonthlyBudgetUsd is null
+        ? null
+        : new ModelLimits(AllowedModels, ModelRequestsPerMinute, ModelTokensPerMinute, MonthlyBudgetUsd);
+}
 
 internal sealed record ApiKeyHashRecord(string UserId, string KeyId);
 
@@ -39,11 +49,12 @@ internal sealed class ApiKeyStore(
 
     public async Task<(ApiKeyRecord Record, string Secret)> CreateAsync(
         string userId, string workspaceId, string name, IReadOnlyList<string> scopes, DateTimeOffset? expiresAt, int? rateLimitPerMinute,
-        CancellationToken cancellationToken)
+        ModelLimits? modelLimits, CancellationToken cancellationToken)
     {
         var secret = SecretPrefix + Secrets.NewToken();
         var record = new ApiKeyRecord(Secrets.NewId("key"), userId, workspaceId, name, secret[..12], Secrets.Hash(secret), scopes,
-            expiresAt, rateLimitPerMinute, time.GetUtcNow(), null);
+            expiresAt, rateLimitPerMinute, time.GetUtcNow(), null,
+            modelLimits?.AllowedModels, modelLimits?.RequestsPerMinute, modelLimits?.TokensPerMinute, modelLimits?.MonthlyBudgetUsd);
         await _keys.InsertAsync(userId, record.Id, record, cancellationToken);
         await _hashes.InsertAsync(record.Hash, "k", new ApiKeyHashRecord(userId, record.Id), cancellationToken);
         ApiKeysLog.Created(logger, record.Id, record.Prefix, userId, workspaceId);
@@ -95,7 +106,10 @@ internal sealed class ApiKeyStore(
 
         await TouchAsync(record, now, cancellationToken);
         return new Caller(record.UserId, record.WorkspaceId, false, record.Id, record.WorkspaceId,
-            record.Scopes.ToHashSet(StringComparer.Ordinal), record.RateLimitPerMinute);
+            record.Scopes.ToHashSet(StringComparer.Ordinal), record.RateLimitPerMinute)
+        {
+            ModelLimits = record.ModelLimits,
+        };
     }
 
     private async Task<ApiKeyRecord?> FindAsync(string hash, CancellationToken cancellationToken)

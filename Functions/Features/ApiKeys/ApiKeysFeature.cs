@@ -30,12 +30,15 @@ internal static class ApiKeysFeature
 
 internal sealed record ApiKeyDto(
     string Id, string Name, string Prefix, IReadOnlyList<string> Scopes, string WorkspaceId,
-    DateTimeOffset? ExpiresAt, int? RateLimitPerMinute, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt)
+    DateTimeOffset? ExpiresAt, int? RateLimitPerMinute, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt,
+    IReadOnlyList<string>? AllowedModels, int? ModelRequestsPerMinute, int? ModelTokensPerMinute, decimal? MonthlyBudgetUsd)
 {
     public static ApiKeyDto From(ApiKeyRecord k) =>
-        new(k.Id, k.Name, k.Prefix, k.Scopes, k.WorkspaceId, k.ExpiresAt, k.RateLimitPerMinute, k.CreatedAt, k.LastUsedAt);
+        new(k.Id, k.Name, k.Prefix, k.Scopes, k.WorkspaceId, k.ExpiresAt, k.RateLimitPerMinute, k.CreatedAt, k.LastUsedAt,
+            k.AllowedModels, k.ModelRequestsPerMinute, k.ModelTokensPerMinute, k.MonthlyBudgetUsd);
 }
 
 internal sealed record CreatedApiKeyDto(
     string Id, string Name, string Key, string Prefix, IReadOnlyList<string> Scopes, string WorkspaceId,
-    DateTimeOffset? ExpiresAt, int? RateLimitPerMinute, DateTimeOffset CreatedAt);
+    DateTimeOffset? ExpiresAt, int? RateLimitPerMinute, DateTimeOffset CreatedAt,
+    IReadOnlyList<string>? AllowedModels, int? ModelRequestsPerMinute, int? ModelTokensPerMinute, decimal? MonthlyBudgetUsd);

@@ -8,6 +8,9 @@ internal interface IHealthProbe
 {
     string Name { get; }
 
+    /// <summary>A failing non-critical component (an external model provider) degrades the platform instead of making it unhealthy.</summary>
+    bool IsCritical => true;
+
     Task ProbeAsync(CancellationToken cancellationToken);
 }
 
@@ -56,12 +59,12 @@ internal static class HealthStatus
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new ComponentHealth(probe.Name, Unhealthy, (long)watch.Elapsed.TotalMilliseconds, "timed out");
+            return new ComponentHealth(probe.Name, probe.IsCritical ? Unhealthy : Degraded, (long)watch.Elapsed.TotalMilliseconds, "timed out");
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             // The probe's failure is the finding: report it by type, never with the exception's text.
-            return new ComponentHealth(probe.Name, Unhealthy, (long)watch.Elapsed.TotalMilliseconds, exception.GetType().Name);
+            return new ComponentHealth(probe.Name, probe.IsCritical ? Unhealthy : Degraded, (long)watch.Elapsed.TotalMilliseconds, exception.GetType().Name);
         }
     }
 

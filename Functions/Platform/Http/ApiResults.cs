@@ -92,6 +92,12 @@ internal static class ErrorWriter
 {
     public static Task WriteAsync(HttpContext context, int statusCode, string code, string message, IReadOnlyList<FieldError>? details = null)
     {
+        if (OpenAiErrors.Applies(context))
+        {
+            return OpenAiErrors.WriteAsync(context, statusCode, code, details is [{ } first, ..] ? $"{message} {first.Field}: {first.Message}" : message,
+                details is [{ } field, ..] ? field.Field : null);
+        }
+
         context.Response.StatusCode = statusCode;
         // The exception handler clears headers before it writes; the request id must survive that.
         context.Response.Headers[RequestIds.Header] = context.TraceIdentifier;

@@ -1,3 +1,5 @@
+using Serverless.Functions.Platform.Ai;
+
 namespace Serverless.Functions.Platform.Security;
 
 internal enum WorkspaceRole
@@ -42,6 +44,9 @@ internal sealed record Caller(
     int? RateLimitPerMinute)
 {
     public bool IsApiKey => ApiKeyId is not null;
+
+    /// <summary>An API key's model allow-list and quotas; null for user sessions and keys without any.</summary>
+    public ModelLimits? ModelLimits { get; init; }
 
     /// <summary>The id rate limits and idempotency records are kept under.</summary>
     public string PrincipalId => ApiKeyId is null ? "user:" + UserId : "key:" + ApiKeyId;

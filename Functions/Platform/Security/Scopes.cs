@@ -14,6 +14,12 @@ internal static class Scopes
     public const string WorkflowsExecute = "workflows:execute";
     public const string AppsRead = "apps:read";
     public const string AppsWrite = "apps:write";
+    public const string ModelsUse = "models:use";
+    public const string ProvidersRead = "providers:read";
+    public const string ProvidersWrite = "providers:write";
+    public const string UsageRead = "usage:read";
+    public const string TasksRead = "tasks:read";
+    public const string TasksWrite = "tasks:write";
 
     public static readonly IReadOnlyList<ScopeInfo> All =
     [
@@ -28,6 +34,12 @@ internal static class Scopes
         new(WorkflowsExecute, "Run workflows; stop, retry and review executions."),
         new(AppsRead, "Read and export apps."),
         new(AppsWrite, "Create, change, clone, import and delete apps."),
+        new(ModelsUse, "Call models: the OpenAI-compatible /v1 API, Ollama generation, and the task assistant."),
+        new(ProvidersRead, "List the workspace's model providers and their health."),
+        new(ProvidersWrite, "Create, change and delete the workspace's model providers; pull and delete Ollama models."),
+        new(UsageRead, "Read the workspace's model usage and cost."),
+        new(TasksRead, "List and read the workspace's tasks."),
+        new(TasksWrite, "Create, change and delete the workspace's tasks, also through the task assistant."),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);

@@ -22,26 +22,9 @@ internal sealed class SigningKeys(IOptions<AuthOptions> auth, IGeneratedSecrets 
     {
         var bytes = string.IsNullOrWhiteSpace(auth.Value.JwtSigningKey)
             ? await secrets.GetOrCreateAsync(SecretName, 64, cancellationToken)
-            : Decode(auth.Value.JwtSigningKey);
+            : ConfiguredKey.Decode(auth.Value.JwtSigningKey, "Auth:JwtSigningKey", AuthOptions.Section, typeof(AuthOptions));
         _key = new SymmetricSecurityKey(bytes) { KeyId = Convert.ToHexStringLower(SHA256.HashData(bytes))[..16] };
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private static byte[] Decode(string configured)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = Convert.FromBase64String(configured);
-        }
-        catch (FormatException)
-        {
-            throw new OptionsValidationException(AuthOptions.Section, typeof(AuthOptions), ["Auth:JwtSigningKey must be base64."]);
-        }
-
-        return bytes.Length >= 32
-            ? bytes
-            : throw new OptionsValidationException(AuthOptions.Section, typeof(AuthOptions), ["Auth:JwtSigningKey must hold at least 32 bytes."]);
-    }
 }

@@ -8,6 +8,13 @@ public static class BoundSettings
     /// <summary>The settings in environment form, <c>Section__Key</c>.</summary>
     public static IReadOnlyList<string> All { get; } = Discover();
 
+    /// <summary>
+    /// Whether <paramref name="setting"/> is among <paramref name="keys"/>: directly, or for a list setting
+    /// (Models__Providers) through its first element's keys (Models__Providers__0__Name …).
+    /// </summary>
+    public static bool IsPresent(string setting, IEnumerable<string> keys) =>
+        keys.Any(k => k == setting || k.StartsWith(setting + "__0__", StringComparison.Ordinal));
+
     private static List<string> Discover()
     {
         var optionTypes = typeof(Program).Assembly.GetTypes()

@@ -66,6 +66,26 @@ public static partial class Http
     private static partial Regex TokenPattern();
 }
 
+public static class UsageRows
+{
+    /// <summary>The workspace's usage rows once at least <paramref name="count"/> are there (the gateway writes them in the background).</summary>
+    public static async Task<List<JsonNode>> WaitForUsageAsync(this HttpClient client, string token, int count = 1)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var rows = (await client.ApiGetAsync("/api/v1/analytics/usage", token)).Data.AsArray().Select(r => r!).ToList();
+            if (rows.Count >= count)
+            {
+                return rows;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"fewer than {count} usage rows appeared");
+    }
+}
+
 /// <summary>A registered, signed-in user.</summary>
 public sealed record TestUser(string Id, string Email, string Password, string AccessToken, string RefreshToken, string PersonalWorkspaceId);
 

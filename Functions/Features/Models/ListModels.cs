@@ -1,0 +1,18 @@
+using System.Text.Json.Serialization;
+using Serverless.Functions.Platform.Ai;
+using Serverless.Functions.Platform.Security;
+
+namespace Serverless.Functions.Features.Models;
+
+internal static class ListModels
+{
+    internal sealed record Response(string Object, IReadOnlyList<Model> Data);
+
+    internal sealed record Model(string Id, string Object, long Created, [property: JsonPropertyName("owned_by")] string OwnedBy);
+
+    public static async Task<IResult> HandleAsync(Caller caller, WorkspaceContext workspace, ModelGateway gateway, CancellationToken cancellationToken)
+    {
+        var models = await gateway.ListModelsAsync(workspace.WorkspaceId, caller.ModelLimits, cancellationToken);
+        return Results.Json(new Response("list", [.. models.Select(m => new Model(m.Id, "model", 0, m.OwnedBy))]));
+    }
+}

@@ -1,0 +1,26 @@
+using Serverless.Functions.Features.Health;
+using Serverless.Functions.Platform.Ai;
+
+namespace Serverless.Functions.Features.Providers;
+
+/// <summary>
+/// One monitoring component per operator provider. Not critical: a model provider being down degrades the
+/// platform, it does not make the platform itself unhealthy (which would take an instance out of rotation).
+/// </summary>
+internal sealed class ProviderHealthProbe(ProviderDefinition provider, ProviderHealth health) : IHealthProbe
+{
+    public string Name => "provider:" + provider.Name;
+
+    public bool IsCritical => false;
+
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        var probe = await health.ProbeAsync(provider, cancellationToken);
+        if (!probe.Ok)
+        {
+            throw new ProviderUnavailableException();
+        }
+    }
+}
+
+internal sealed class ProviderUnavailableException : Exception;

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Serverless.Functions.Platform.Http;
+
+namespace Serverless.Functions.Features.Tasks;
+
+/// <summary>The tools the task assistant offers the model, and what running each one does to the workspace's tasks.</summary>
+internal sealed class AssistantTools(TaskBoard board, string workspaceId, string userId)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Tasks created or changed in this turn, latest state, in the order first touched.</summary>
+    public Dictionary<string, TaskRecord> Touched { get; } = new(StringComparer.Ordinal);
+
+    public static JsonArray Definitions() =>
+    [
+        Tool("create_task", "Create a task.", new JsonObject
+        {
+            ["name"] = Str("Short title of the task."),
+            ["description"] = Str("Details."),
+            ["priority"] = Enum(TaskValues.Priorities),
+            ["due_date"] = Str("ISO 8601 date or time."),
+            ["tags"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } },
+        }, "name"),
+        Tool("update_task", "Change fields of an existing task.", new JsonObject
+        {
+            ["task_id"] = Str("The task's id."),
+            ["name"] = Str("New title."),
+            ["description"] = Str("New details."),
+            ["status"] = Enum(TaskValues.Statuses),
+            ["priority"] = Enum(TaskValues.Priorities),
+            ["due_date"] = Str("ISO 8601 date or time."),
+            ["tags"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } },
+        }, "task_id"),
+        Tool("list_tasks", "List the workspace's tasks, optionally filtered.", new JsonObject
+        {
+            ["status"] = Enum(TaskValues.Statuses),
+            ["priority"] = Enum(TaskValues.Priorities),
+            ["tag"] = Str("Only tasks with this tag."),
+        }),
+        Tool("complete_task", "Mark a task as completed.", new JsonObject { ["task_id"] = Str("The task's id.") }, "task_id"),
+    ];
+
+    /// <summary>Runs one tool call and returns what the model reads back (JSON): the task(s), or why it failed.</summary>
+    public async Task<string> RunAsync(string name, string? arguments, CancellationToken cancellationToken)
+    {
+        JsonObject args;
+        try
+        {
+            args = JsonNode.Parse(string.IsNullOrWhiteSpace(arguments) ? "{}" : arguments) as JsonObject ?? [];
+        }
+        catch (JsonException)
+        {
+            return Error("The arguments are not valid JSON.");
+        }
+
+        switch (name)
+        {
+            case "create_task":
+            {
+                var check = new Validator();
+                var changes = TaskInput.Read(args, creating: true, check);
+                if (!check.IsValid)
+                {
+                    return Error(string.Join(" ", check.Errors.Select(e => e.Message)));
+                }
+
+                return Done(await board.CreateAsync(workspaceId, userId, changes, cancellationToken));
+            }
+
+            case "update_task":
+            case "complete_task":
+            {
+                var id = args["task_id"]?.ToString() ?? args["id"]?.ToString();
+                if (string.IsNullOrEmpty(id))
+                {
+                    return Error("task_id is required.");
+                }
+
+                var check = new Validator();
+                var changes = name == "complete_task"
+                    ? new TaskChanges(null, null, TaskValues.Completed, null, null, false, null)
+                    : TaskInput.Read(args, creating: false, check);
+                if (!check.IsValid)
+                {
+                    return Error(string.Join(" ", check.Errors.Select(e => e.Message)));
+                }
+
+                var task = await board.UpdateAsync(workspaceId, id, changes, cancellationToken);
+                return task is null ? Error($"No task has the id '{id}'.") : Done(task);
+            }
+
+            case "list_tasks":
+            {
+                var status = args["status"]?.ToString();
+                var priority = args["priority"]?.ToString();
+                var tag = args["tag"]?.ToString();
+                var tasks = (await board.ListAsync(workspaceId, cancellationToken))
+                    .Where(t => (status is null || t.Status == status) && (priority is null || t.Priority == priority) && (tag is null || t.Tags.Contains(tag)))
+                    .OrderBy(t => t.CreatedAt)
+                    .Take(100)
+                    .Select(TaskDto.From);
+                return JsonSerializer.Serialize(new { ok = true, tasks }, Json);
+            }
+
+            default:
+                return Error($"There is no tool named '{name}'.");
+        }
+    }
+
+    private string Done(TaskRecord task)
+    {
+        Touched[task.Id] = task;
+        return JsonSerializer.Serialize(new { ok = true, task = TaskDto.From(task) }, Json);
+    }
+
+    private static string Error(string message) => JsonSerializer.Serialize(new { ok = false, error = message }, Json);
+
+    private static JsonObject Tool(string name, string description, JsonObject properties, params string[] required) => new()
+    {
+        ["type"] = "function",
+        ["function"] = new JsonObject
+        {
+            ["name"] = name,
+            ["description"] = description,
+            ["parameters"] = new JsonObject
+            {
+                ["type"] = "object",
+                ["properties"] = properties,
+                ["required"] = new JsonArray([.. required.Select(r => (JsonNode)r)]),
+            },
+        },
+    };
+
+    private static JsonObject Str(string description) => new() { ["type"] = "string", ["description"] = description };
+
+    private static JsonObject Enum(string[] values) => new() { ["type"] = "string", ["enum"] = new JsonArray([.. values.Select(v => (JsonNode)v)]) };
+}

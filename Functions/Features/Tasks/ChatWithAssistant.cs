@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using Serverless.Functions.Platform.Ai;
+using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
+
+namespace Serverless.Functions.Features.Tasks;
+
+/// <summary>
+/// Behflow's chat that manages tasks: an agent loop over the model gateway with the tools create_task,
+/// update_task, list_tasks and complete_task. History is kept per session; <c>tasks</c> lists what this turn
+/// created or changed.
+/// </summary>
+internal static partial class ChatWithAssistant
+{
+    internal sealed record Request(string? Message, string? SessionId, string? Model);
+
+    internal sealed record Reply(string Response, string SessionId, IReadOnlyList<TaskDto> Tasks);
+
+    private const string SystemPrompt =
+        "You are a task assistant. You manage the user's tasks only through the tools create_task, update_task, list_tasks and complete_task. " +
+        "Use list_tasks to find a task's id before changing it. Reply briefly and say what you did.";
+
+    public static async Task<IResult> HandleAsync(
+        Request request, Caller caller, WorkspaceContext workspace, ModelGateway gateway, TaskBoard board, AssistantSessions sessions,
+        IOptions<AssistantOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var check = new Validator().Require("message", request.Message, 20_000).MaxLength("model", request.Model, 200)
+            .When(request.SessionId is { } id && !SessionIdPattern().IsMatch(id), "sessionId", "sessionId must be 1-100 letters, digits, '-' or '_'.");
+        if (!check.IsValid)
+        {
+            return check.ToResult();
+        }
+
+        var settings = options.Value;
+        var sessionId = request.SessionId ?? Secrets.NewId("ses");
+        var session = await sessions.FindAsync(workspace.WorkspaceId, sessionId, caller.UserId, cancellationToken);
+        if (session is null && request.SessionId is not null && await sessions.ExistsAsync(workspace.WorkspaceId, sessionId, cancellationToken))
+        {
+            return Api.NotFound("The session was not found.");
+        }
+
+        var history = session?.Messages.Select(m => JsonNode.Parse(m)!.AsObject()).ToList() ?? [];
+        history.Add(new JsonObject { ["role"] = "user", ["content"] = request.Message });
+        var tools = new AssistantTools(board, workspace.WorkspaceId, caller.UserId);
+        var modelCaller = new ModelCaller(workspace.WorkspaceId, caller.UserId, caller.ApiKeyId, caller.ModelLimits, "assistant");
+        string? reply = null;
+
+        for (var round = 0; round < settings.MaxToolRounds && reply is null; round++)
+        {
+            var messages = new JsonArray(new JsonObject { ["role"] = "system", ["content"] = SystemPrompt });
+            foreach (var message in history)
+            {
+                messages.Add(message.DeepClone());
+            }
+
+            var completion = await gateway.CompleteChatAsync(modelCaller, new JsonObject
+            {
+                ["model"] = request.Model ?? settings.Model,
+                ["messages"] = messages,
+                ["tools"] = AssistantTools.Definitions(),
+                ["tool_choice"] = "auto",
+            }, cancellationToken);
+            if (completion.Failure is { } failure)
+            {
+                return failure.ToApiResult();
+            }
+
+            var answer = completion.Value!.Json["choices"]?[0]?["message"] as JsonObject ?? new JsonObject { ["role"] = "assistant", ["content"] = "" };
+            history.Add(answer.DeepClone().AsObject());
+            if (answer["tool_calls"] is JsonArray { Count: > 0 } calls)
+            {
+                foreach (var call in calls.OfType<JsonObject>())
+                {
+                    var result = await tools.RunAsync(call["function"]?["name"]?.ToString() ?? "", call["function"]?["arguments"]?.ToString(), cancellationToken);
+                    history.Add(new JsonObject { ["role"] = "tool", ["tool_call_id"] = call["id"]?.ToString(), ["content"] = result });
+                }
+
+                continue;
+            }
+
+            reply = answer["content"]?.ToString() ?? "";
+        }
+
+        reply ??= "I stopped before finishing: the request needed more steps than I may take in one turn.";
+        await sessions.SaveAsync(workspace.WorkspaceId, sessionId, caller.UserId, session?.CreatedAt, history, settings.HistoryMessages, cancellationToken);
+        return Api.Ok(new Reply(reply, sessionId, [.. tools.Touched.Values.Select(TaskDto.From)]));
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,100}$")]
+    private static partial Regex SessionIdPattern();
+}

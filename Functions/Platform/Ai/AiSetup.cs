@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Options;
+
+namespace Serverless.Functions.Platform.Ai;
+
+internal static class AiSetup
+{
+    public static IServiceCollection AddModelGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ModelsOptions>().Bind(configuration.GetSection(ModelsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ModelsOptions>, ModelsOptionsValidator>();
+        services.AddSingleton<EndpointGuard>();
+        services.AddSingleton<UpstreamClients>();
+        services.AddSingleton<ProviderDirectory>();
+        services.AddSingleton<ProviderHealth>();
+        services.AddSingleton<UsageLedger>();
+        services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
+        services.AddSingleton<KeyQuotas>();
+        services.AddSingleton<ModelGateway>();
+        return services;
+    }
+}

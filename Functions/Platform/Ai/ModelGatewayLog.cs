@@ -1,0 +1,17 @@
+namespace Serverless.Functions.Platform.Ai;
+
+/// <summary>Events of the model gateway (EventIds 500-519). Never a provider key, never a prompt.</summary>
+internal static partial class ModelGatewayLog
+{
+    [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "Provider {Provider} answered {Status} (attempt {Attempt})")]
+    public static partial void UpstreamFailed(ILogger logger, string provider, int attempt, int status);
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "Provider {Provider} unreachable or timed out (attempt {Attempt}): {Reason}")]
+    public static partial void UpstreamUnreachable(ILogger logger, string provider, int attempt, string reason);
+
+    [LoggerMessage(EventId = 502, Level = LogLevel.Error, Message = "A batch of {Count} usage rows starting with {UsageId} could not be written")]
+    public static partial void UsageWriteFailed(ILogger logger, Exception exception, string usageId, int count);
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Error, Message = "Usage row {UsageId} dropped: the writer has stopped")]
+    public static partial void UsageDropped(ILogger logger, string usageId);
+}

@@ -1,0 +1,110 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using OpenAI;
+using OpenAI.Chat;
+using OpenAI.Embeddings;
+using OpenAI.Models;
+
+namespace Serverless.Functions.Platform.Ai;
+
+/// <summary>The SDK clients of one provider; thread-safe, built once per provider version.</summary>
+internal sealed record UpstreamClient(ChatClient Chat, EmbeddingClient Embeddings, OpenAIModelClient Models, HttpClient Native);
+
+/// <summary>
+/// Builds and caches the OpenAI SDK clients per provider. Two connection pools: operator providers are trusted;
+/// workspace providers go through <see cref="EndpointGuard"/> on every connection. The SDK's own retries are off:
+/// the gateway retries and falls back itself, because only it knows the other providers of a model.
+/// </summary>
+internal sealed class UpstreamClients : IDisposable
+{
+    private readonly ConcurrentDictionary<string, UpstreamClient> _clients = new(StringComparer.Ordinal);
+    private readonly HttpClient _trusted;
+    private readonly HttpClient _guarded;
+    private readonly TimeSpan _networkTimeout;
+
+    public UpstreamClients(EndpointGuard guard, IOptions<ModelsOptions> options)
+    {
+        _networkTimeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds);
+        _trusted = new HttpClient(NewHandler(null), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _guarded = new HttpClient(NewHandler(guard), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    public UpstreamClient For(ProviderDefinition provider)
+    {
+        var key = $"{provider.Source}|{provider.WorkspaceId}|{provider.Name}|{provider.Version}";
+        return _clients.GetOrAdd(key, _ => Create(provider));
+    }
+
+    /// <summary>Forgets the clients of a provider that was changed or deleted.</summary>
+    public void Forget(string workspaceId, string providerName)
+    {
+        var prefix = $"{ProviderSource.Workspace}|{workspaceId}|{providerName}|";
+        foreach (var key in _clients.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            _clients.TryRemove(key, out _);
+        }
+    }
+
+    public void Dispose()
+    {
+        _trusted.Dispose();
+        _guarded.Dispose();
+    }
+
+    private UpstreamClient Create(ProviderDefinition provider)
+    {
+        var http = provider.Source == ProviderSource.Platform ? _trusted : _guarded;
+        var options = new OpenAIClientOptions
+        {
+            Endpoint = provider.OpenAiEndpoint,
+            Transport = new HttpClientPipelineTransport(http),
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            NetworkTimeout = _networkTimeout,
+            // The gateway logs and records calls itself, never with keys or prompts; the SDK's own per-message logging
+            // and tracing would be a second, per-call cost on the hot path.
+            ClientLoggingOptions = new ClientLoggingOptions { EnableLogging = false, EnableMessageLogging = false, EnableMessageContentLogging = false },
+            EnableDistributedTracing = false,
+        };
+        AuthenticationPolicy auth = provider.ApiKey is null
+            ? new NoAuthentication()
+            : provider.Kind == ProviderKinds.AzureOpenAi
+                ? ApiKeyAuthenticationPolicy.CreateHeaderApiKeyPolicy(new ApiKeyCredential(provider.ApiKey), "api-key")
+                : ApiKeyAuthenticationPolicy.CreateBearerAuthorizationPolicy(new ApiKeyCredential(provider.ApiKey));
+#pragma warning disable OPENAI001 // The AuthenticationPolicy constructor is the SDK's only way to send Azure's api-key header, or no credential at all to a keyless local server.
+        var client = new OpenAIClient(auth, options);
+#pragma warning restore OPENAI001
+        // The model name given here is never sent: the gateway uses the protocol methods, whose body names the model.
+        return new UpstreamClient(client.GetChatClient("gateway"), client.GetEmbeddingClient("gateway"), client.GetOpenAIModelClient(), http);
+    }
+
+    private static SocketsHttpHandler NewHandler(EndpointGuard? guard)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            AutomaticDecompression = System.Net.DecompressionMethods.All,
+        };
+        if (guard is not null)
+        {
+            // A proxy would make the guard check the proxy's address instead of the provider's.
+            handler.UseProxy = false;
+            handler.ConnectCallback = guard.ConnectAsync;
+        }
+
+        return handler;
+    }
+
+    /// <summary>Keyless providers (a local Ollama) get no Authorization header at all.</summary>
+    private sealed class NoAuthentication : AuthenticationPolicy
+    {
+        public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex) =>
+            ProcessNext(message, pipeline, currentIndex);
+
+        public override ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex) =>
+            ProcessNextAsync(message, pipeline, currentIndex);
+    }
+}

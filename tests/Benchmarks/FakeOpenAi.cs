@@ -1,0 +1,98 @@
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Serverless.Benchmarks;
+
+/// <summary>
+/// The upstream both the direct and the gateway runs talk to: an OpenAI-compatible chat endpoint on loopback
+/// whose answers are precomputed bytes, so what is measured is the path to it, not the fake.
+/// </summary>
+internal sealed class FakeOpenAi : IAsyncDisposable
+{
+    private static readonly byte[] Completion = Encoding.UTF8.GetBytes(
+        "{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion\",\"created\":1700000000,\"model\":\"bench-model\",\"choices\":[{\"index\":0,"
+        + "\"message\":{\"role\":\"assistant\",\"content\":\"Hello from the fake upstream.\"},\"finish_reason\":\"stop\"}],"
+        + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19}}");
+
+    private static readonly byte[][] Chunks =
+    [
+        .. new[] { "Hello", " from", " the", " fake." }.Select(piece => Encoding.UTF8.GetBytes(
+            "data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"bench-model\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
+            + piece + "\"},\"finish_reason\":null}]}\n\n")),
+        Encoding.UTF8.GetBytes("data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"bench-model\",\"choices\":[],"
+            + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":4,\"total_tokens\":16}}\n\n"),
+        "data: [DONE]\n\n"u8.ToArray(),
+    ];
+
+    /// <summary>
+    /// How long, on average, the slow face of the fake takes before its answer (or its first chunk), like a small model
+    /// would. Each answer varies by ±10 ms: a fixed delay would finish every in-flight request on the same timer tick,
+    /// a thundering herd no real model produces, which would measure the burst rather than the path.
+    /// </summary>
+    public static readonly TimeSpan SlowServiceTime = TimeSpan.FromMilliseconds(50);
+
+    private readonly WebApplication _app;
+
+    private FakeOpenAi(WebApplication app, Uri baseUrl)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+    }
+
+    public Uri BaseUrl { get; }
+
+    public static async Task<FakeOpenAi> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapGet("/v1/models", () => Results.Text("{\"object\":\"list\",\"data\":[]}", "application/json"));
+        app.MapPost("/v1/chat/completions", context => HandleAsync(context, TimeSpan.Zero));
+        app.MapGet("/slow/v1/models", () => Results.Text("{\"object\":\"list\",\"data\":[]}", "application/json"));
+        app.MapPost("/slow/v1/chat/completions", context => HandleAsync(context, SlowServiceTime));
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new FakeOpenAi(app, new Uri(address.TrimEnd('/') + "/"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private static async Task HandleAsync(HttpContext context, TimeSpan serviceTime)
+    {
+        // The request is drained but not parsed: only "stream":true matters, and it is found by a byte search.
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        var stream = body.GetBuffer().AsSpan(0, (int)body.Length).IndexOf("\"stream\":true"u8) >= 0;
+        if (serviceTime > TimeSpan.Zero)
+        {
+            await Task.Delay(serviceTime + TimeSpan.FromMilliseconds(Random.Shared.Next(-10, 11)), context.RequestAborted);
+        }
+
+        if (!stream)
+        {
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = Completion.Length;
+            await context.Response.Body.WriteAsync(Completion, context.RequestAborted);
+            return;
+        }
+
+        context.Response.ContentType = "text/event-stream";
+        foreach (var chunk in Chunks)
+        {
+            await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+        }
+    }
+}

@@ -1,0 +1,256 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Serverless.Functions.Tests.Support;
+
+/// <summary>What the fake does with one request; null lets the default answer it.</summary>
+public delegate Task<bool> FakeBehavior(HttpContext context, JsonObject? body);
+
+/// <summary>
+/// An OpenAI-compatible and Ollama-native server on 127.0.0.1 (real Kestrel, ephemeral port) for tests. By default it
+/// answers chat with "echo: &lt;last user message&gt;" and usage 10/5, streams three chunks plus a usage chunk, embeds
+/// into 3 dimensions, and serves Ollama's tags/generate/pull/delete. Tests queue one-off behaviors (a 429, a delay,
+/// a tool call) and read what arrived.
+/// </summary>
+public sealed class FakeModelServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<FakeBehavior> _next = new();
+
+    private FakeModelServer(WebApplication app) => _app = app;
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public string OpenAiBase => BaseUrl + "v1";
+
+    public ConcurrentQueue<(string Path, JsonObject? Body, string? Authorization, string? ApiKeyHeader)> Received { get; } = new();
+
+    /// <summary>Completed when a streamed request was aborted by the gateway (the client went away).</summary>
+    public TaskCompletionSource StreamAborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A behavior for every request not served by a queued one (e.g. always 500).</summary>
+    public FakeBehavior? Always { get; set; }
+
+    public int PromptTokens { get; set; } = 10;
+
+    public int CompletionTokens { get; set; } = 5;
+
+    public static async Task<FakeModelServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var fake = new FakeModelServer(app);
+        app.Run(fake.HandleAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        fake.BaseUrl = new Uri(address.TrimEnd('/') + "/");
+        return fake;
+    }
+
+    public void Enqueue(FakeBehavior behavior) => _next.Enqueue(behavior);
+
+    public void EnqueueStatus(int status, int times = 1)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            Enqueue(async (context, _) =>
+            {
+                context.Response.StatusCode = status;
+                await context.Response.WriteAsJsonAsync(new { error = new { message = $"fake {status}", type = "server_error", code = (string?)null } });
+                return true;
+            });
+        }
+    }
+
+    public void EnqueueDelay(TimeSpan delay) => Enqueue(async (context, _) =>
+    {
+        await Task.Delay(delay, context.RequestAborted).ContinueWith(_ => { });
+        return false;
+    });
+
+    /// <summary>The next chat completion answers with these tool calls (finish_reason tool_calls).</summary>
+    public void EnqueueToolCalls(params (string Name, object Arguments)[] calls) => Enqueue(async (context, body) =>
+    {
+        var toolCalls = new JsonArray();
+        var i = 0;
+        foreach (var (name, arguments) in calls)
+        {
+            toolCalls.Add(new JsonObject
+            {
+                ["id"] = $"call_{i++}_{Guid.NewGuid():N}",
+                ["type"] = "function",
+                ["function"] = new JsonObject { ["name"] = name, ["arguments"] = System.Text.Json.JsonSerializer.Serialize(arguments) },
+            });
+        }
+
+        var message = new JsonObject { ["role"] = "assistant", ["content"] = null, ["tool_calls"] = toolCalls };
+        await context.Response.WriteAsJsonAsync(Completion(body, message, "tool_calls"));
+        return true;
+    });
+
+    public void EnqueueReply(string content) => Enqueue(async (context, body) =>
+    {
+        await context.Response.WriteAsJsonAsync(Completion(body, new JsonObject { ["role"] = "assistant", ["content"] = content }, "stop"));
+        return true;
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        JsonObject? body = null;
+        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var text = await reader.ReadToEndAsync();
+            body = text.Length > 0 ? JsonNode.Parse(text) as JsonObject : null;
+        }
+
+        var path = context.Request.Path.Value ?? "";
+        Received.Enqueue((path, body, context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null,
+            context.Request.Headers["api-key"].ToString() is { Length: > 0 } apiKey ? apiKey : null));
+        if (_next.TryDequeue(out var behavior) && await behavior(context, body))
+        {
+            return;
+        }
+
+        if (Always is { } always && await always(context, body))
+        {
+            return;
+        }
+
+        switch (path)
+        {
+            case "/v1/chat/completions" when Flag(body, "stream") == true:
+                await StreamAsync(context, body!);
+                break;
+            case "/v1/chat/completions":
+                var last = body?["messages"]?.AsArray().LastOrDefault(m => m?["role"]?.GetValue<string>() == "user")?["content"]?.ToString() ?? "";
+                await context.Response.WriteAsJsonAsync(Completion(body, new JsonObject { ["role"] = "assistant", ["content"] = "echo: " + last }, "stop"));
+                break;
+            case "/v1/embeddings":
+                await context.Response.WriteAsJsonAsync(new
+                {
+                    @object = "list",
+                    data = new[] { new { @object = "embedding", index = 0, embedding = new[] { 0.1, 0.2, 0.3 } } },
+                    model = body?["model"]?.ToString(),
+                    usage = new { prompt_tokens = PromptTokens, total_tokens = PromptTokens },
+                });
+                break;
+            case "/v1/models":
+                await context.Response.WriteAsJsonAsync(new { @object = "list", data = new[] { new { id = "fake-model", @object = "model", created = 0, owned_by = "fake" } } });
+                break;
+            case "/api/tags":
+                await context.Response.WriteAsJsonAsync(new
+                {
+                    models = new[]
+                    {
+                        new
+                        {
+                            name = "llama3.2:1b", model = "llama3.2:1b", size = 1_300_000_000L, digest = "sha256:abc",
+                            details = new { format = "gguf", family = "llama", families = new[] { "llama" }, parameter_size = "1B", quantization_level = "Q8_0" },
+                        },
+                    },
+                });
+                break;
+            case "/api/generate" when Flag(body, "stream") == false:
+                await context.Response.WriteAsJsonAsync(new
+                {
+                    model = body?["model"]?.ToString(), created_at = "2026-01-01T00:00:00Z", response = "generated", done = true,
+                    prompt_eval_count = 7, eval_count = 3, total_duration = 1000,
+                });
+                break;
+            case "/api/generate":
+                context.Response.ContentType = "application/x-ndjson";
+                foreach (var piece in new[] { "gen", "erated" })
+                {
+                    await context.Response.WriteAsync($"{{\"model\":\"{body?["model"]}\",\"response\":\"{piece}\",\"done\":false}}\n");
+                    await context.Response.Body.FlushAsync();
+                }
+
+                await context.Response.WriteAsync($"{{\"model\":\"{body?["model"]}\",\"response\":\"\",\"done\":true,\"prompt_eval_count\":7,\"eval_count\":3}}\n");
+                break;
+            case "/api/pull":
+                context.Response.ContentType = "application/x-ndjson";
+                foreach (var line in new[] { "{\"status\":\"pulling manifest\"}", "{\"status\":\"downloading\",\"completed\":50,\"total\":100}", "{\"status\":\"success\"}" })
+                {
+                    await context.Response.WriteAsync(line + "\n");
+                    await context.Response.Body.FlushAsync();
+                }
+
+                break;
+            case "/api/delete":
+                context.Response.StatusCode = body?["model"]?.ToString() == "missing:latest" ? 404 : 200;
+                break;
+            default:
+                context.Response.StatusCode = 404;
+                break;
+        }
+    }
+
+    private JsonObject Completion(JsonObject? request, JsonObject message, string finishReason) => new()
+    {
+        ["id"] = "chatcmpl-" + Guid.NewGuid().ToString("N"),
+        ["object"] = "chat.completion",
+        ["created"] = 1_700_000_000,
+        ["model"] = Text(request, "model"),
+        ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["message"] = message, ["finish_reason"] = finishReason }),
+        ["usage"] = new JsonObject { ["prompt_tokens"] = PromptTokens, ["completion_tokens"] = CompletionTokens, ["total_tokens"] = PromptTokens + CompletionTokens },
+    };
+
+    private static bool? Flag(JsonObject? body, string name) => body is not null && body[name] is JsonValue v && v.TryGetValue(out bool b) ? b : null;
+
+    private static string? Text(JsonObject? body, string name) => body is null ? null : body[name]?.ToString();
+
+    private async Task StreamAsync(HttpContext context, JsonObject body)
+    {
+        context.Response.ContentType = "text/event-stream";
+        var model = body["model"]?.ToString();
+        var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
+        var hang = body["messages"]?.ToJsonString().Contains("hang", StringComparison.Ordinal) == true;
+        try
+        {
+            foreach (var piece in new[] { "Hel", "lo", "!" })
+            {
+                await WriteAsync(context, $"{{\"id\":\"{id}\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"{model}\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{piece}\"}},\"finish_reason\":null}}]}}");
+                if (hang)
+                {
+                    // Holds the stream open until the gateway lets go of it.
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                }
+            }
+
+            await WriteAsync(context, $"{{\"id\":\"{id}\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"{model}\",\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"stop\"}}]}}");
+            if (body["stream_options"]?["include_usage"]?.GetValue<bool>() == true)
+            {
+                await WriteAsync(context, $"{{\"id\":\"{id}\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"{model}\",\"choices\":[],\"usage\":{{\"prompt_tokens\":{PromptTokens},\"completion_tokens\":{CompletionTokens},\"total_tokens\":{PromptTokens + CompletionTokens}}}}}");
+            }
+
+            await context.Response.WriteAsync("data: [DONE]\n\n");
+        }
+        catch (OperationCanceledException)
+        {
+            StreamAborted.TrySetResult();
+        }
+    }
+
+    private static async Task WriteAsync(HttpContext context, string json)
+    {
+        await context.Response.WriteAsync("data: " + json + "\n\n", Encoding.UTF8);
+        await context.Response.Body.FlushAsync();
+    }
+}
