@@ -45,15 +45,13 @@ public sealed class FakeModelServer : IAsyncDisposable
 
     public static async Task<FakeModelServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeModelServer(app);
-        app.Run(fake.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        fake.BaseUrl = new Uri(address.TrimEnd('/') + "/");
+        FakeModelServer? fake = null;
+        var (_, address) = await LoopbackServer.StartAsync(app =>
+        {
+            fake = new FakeModelServer(app);
+            app.Run(fake.HandleAsync);
+        });
+        fake!.BaseUrl = new Uri(address.TrimEnd('/') + "/");
         return fake;
     }
 

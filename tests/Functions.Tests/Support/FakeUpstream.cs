@@ -15,10 +15,8 @@ namespace Serverless.Functions.Tests.Support;
 /// </summary>
 public sealed class FakeUpstream : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _calls = new();
-
-    private FakeUpstream(WebApplication app) => _app = app;
+    private WebApplication _app = null!;
 
     public string BaseUrl { get; private set; } = "";
 
@@ -29,31 +27,28 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public static async Task<FakeUpstream> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var upstream = new FakeUpstream(app);
-        app.Use(async (context, next) =>
+        var upstream = new FakeUpstream();
+        (upstream._app, upstream.BaseUrl) = await LoopbackServer.StartAsync(app =>
         {
-            upstream._calls.AddOrUpdate(context.Request.Path.Value ?? "", 1, (_, n) => n + 1);
-            await next(context);
+            app.Use(async (context, next) =>
+            {
+                upstream._calls.AddOrUpdate(context.Request.Path.Value ?? "", 1, (_, n) => n + 1);
+                await next(context);
+            });
+            app.MapPost("/echo", async (HttpRequest request) => Results.Json(new { received = await new StreamReader(request.Body).ReadToEndAsync(), method = request.Method, header = request.Headers["X-Test"].ToString() }));
+            app.MapGet("/echo", (HttpRequest request) => Results.Json(new { method = request.Method, query = request.QueryString.Value, header = request.Headers["X-Test"].ToString() }));
+            app.MapGet("/flaky/{key}", (string key, int failures) =>
+            {
+                var n = upstream._calls.GetValueOrDefault("/flaky/" + key);
+                return n <= failures && !upstream.Healed.ContainsKey(key) ? Results.StatusCode(500) : Results.Json(new { ok = true, call = n });
+            });
+            app.MapGet("/slow", async (int ms, CancellationToken cancellationToken) =>
+            {
+                await Task.Delay(ms, cancellationToken);
+                return Results.Json(new { slept = ms });
+            });
+            app.MapGet("/status/{code:int}", (int code) => Results.Json(new { code }, statusCode: code));
         });
-        app.MapPost("/echo", async (HttpRequest request) => Results.Json(new { received = await new StreamReader(request.Body).ReadToEndAsync(), method = request.Method, header = request.Headers["X-Test"].ToString() }));
-        app.MapGet("/echo", (HttpRequest request) => Results.Json(new { method = request.Method, query = request.QueryString.Value, header = request.Headers["X-Test"].ToString() }));
-        app.MapGet("/flaky/{key}", (string key, int failures) =>
-        {
-            var n = upstream._calls.GetValueOrDefault("/flaky/" + key);
-            return n <= failures && !upstream.Healed.ContainsKey(key) ? Results.StatusCode(500) : Results.Json(new { ok = true, call = n });
-        });
-        app.MapGet("/slow", async (int ms, CancellationToken cancellationToken) =>
-        {
-            await Task.Delay(ms, cancellationToken);
-            return Results.Json(new { slept = ms });
-        });
-        app.MapGet("/status/{code:int}", (int code) => Results.Json(new { code }, statusCode: code));
-        await app.StartAsync();
-        upstream.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return upstream;
     }
 
