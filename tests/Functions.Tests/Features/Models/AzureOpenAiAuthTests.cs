@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Azure.Core;
+using Azure.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serverless.Functions.Tests.Support;
@@ -13,7 +14,7 @@ namespace Serverless.Functions.Tests.Features.Models;
 /// The gateway fixture plus two operator providers of kind azure-openai: <c>azure-entra</c> (no key, on the primary
 /// server) authenticates with the app identity's Entra token, <c>azure-keyed</c> (on the secondary) with its api-key.
 /// </summary>
-public sealed class AzureOpenAiGatewayFixture : GatewayFixture
+public class AzureOpenAiGatewayFixture : GatewayFixture
 {
     public FakeTokenCredential Credential { get; } = new();
 
@@ -52,6 +53,12 @@ public sealed class FakeTokenCredential : TokenCredential
 
     public int Issued => Volatile.Read(ref _issued);
 
+    /// <summary>How long the next tokens live; under five minutes the gateway refreshes before every call.</summary>
+    public TimeSpan Lifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Whether the identity cannot sign in (as a missing role assignment or identity would make it).</summary>
+    public bool Failing { get; set; }
+
     public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
         GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
 
@@ -62,8 +69,13 @@ public sealed class FakeTokenCredential : TokenCredential
             Scopes.Enqueue(scope);
         }
 
+        if (Failing)
+        {
+            throw new AuthenticationFailedException("The test identity cannot sign in.");
+        }
+
         var n = Interlocked.Increment(ref _issued);
-        return ValueTask.FromResult(new AccessToken($"entra-token-{n}", DateTimeOffset.UtcNow.AddHours(1)));
+        return ValueTask.FromResult(new AccessToken($"entra-token-{n}", DateTimeOffset.UtcNow + Lifetime));
     }
 }
 
@@ -150,5 +162,37 @@ public sealed class AzureOpenAiAuthTests(AzureOpenAiGatewayFixture fixture) : IC
         using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await response.Content.ReadAsStringAsync();
+    }
+}
+
+/// <summary>The same app, its identity's tokens living two minutes: the gateway fetches a fresh one for every call.</summary>
+public sealed class ShortLivedTokenGatewayFixture : AzureOpenAiGatewayFixture
+{
+    public ShortLivedTokenGatewayFixture() => Credential.Lifetime = TimeSpan.FromMinutes(2);
+}
+
+/// <summary>A class of its own: a cached long-lived token from another test would hide the refresh.</summary>
+public sealed class AzureOpenAiTokenRefreshTests(ShortLivedTokenGatewayFixture fixture) : IClassFixture<ShortLivedTokenGatewayFixture>
+{
+    private readonly HttpClient _client = fixture.Client;
+
+    [Fact]
+    public async Task TokenNearExpiry_IsRefreshed_AndAnIdentityThatCannotSignIn_Is502()
+    {
+        var (_, key) = await fixture.UserWithKeyAsync();
+        var chat = new { model = "azure-chat", messages = new[] { new { role = "user", content = "hi" } } };
+        var first = await _client.ApiPostAsync("/v1/chat/completions", chat, key);
+        var issued = fixture.Credential.Issued;
+
+        fixture.Credential.Failing = true;
+        var failed = await _client.ApiPostAsync("/v1/chat/completions", chat, key);
+        fixture.Credential.Failing = false;
+        var recovered = await _client.ApiPostAsync("/v1/chat/completions", chat, key);
+
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        Assert.Equal(HttpStatusCode.BadGateway, failed.Status);
+        Assert.Equal(HttpStatusCode.OK, recovered.Status);
+        Assert.Equal(issued + 1, fixture.Credential.Issued);
+        Assert.Equal($"Bearer entra-token-{issued + 1}", fixture.Primary.Received.Last(r => r.Body?["model"]?.ToString() == "entra-chat-deployment").Authorization);
     }
 }
