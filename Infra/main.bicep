@@ -48,10 +48,6 @@ param deployAiSearch bool
 ])
 param aiSearchSku string
 
-@secure()
-@description('API key of an OpenAI-compatible provider (kept in Key Vault); empty when none is used.')
-param openAiApiKey string
-
 @description('SMTP server for verification and reset mails; empty: mails go to the app log.')
 param smtpHost string
 param smtpUser string
@@ -116,7 +112,6 @@ module keyVault 'app/keyvault.bicep' = {
     secrets: {
       // The app wants base64 of at least 32 bytes; the generated 64 characters become 64 bytes.
       'jwt-signing-key': base64(jwtSigningKey)
-      'openai-api-key': openAiApiKey
       'smtp-password': smtpPassword
     }
   }
@@ -151,6 +146,10 @@ module openAi 'app/openai.bicep' = if (deployAzureOpenAi) {
 }
 
 var azureOpenAiEndpoint = deployAzureOpenAi ? openAi.outputs.endpoint : ''
+// The gateway's azure-openai kind talks to the account's OpenAI-compatible v1 API: {endpoint}/openai/v1/.
+var azureOpenAiBaseUrl = endsWith(azureOpenAiEndpoint, '/') ? '${azureOpenAiEndpoint}openai/v1/' : '${azureOpenAiEndpoint}/openai/v1/'
+var azureOpenAiChatDeployment = deployAzureOpenAi ? openAi.outputs.chatDeployment : ''
+var azureOpenAiEmbeddingDeployment = deployAzureOpenAi ? openAi.outputs.embeddingDeployment : ''
 var aiSearchEndpoint = deployAiSearch ? search.outputs.endpoint : ''
 var secretReference = '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/'
 
@@ -174,17 +173,19 @@ module api 'app/api.bicep' = {
     corsAllowedOrigins: empty(corsAllowedOrigins) ? [] : split(corsAllowedOrigins, ',')
     // Settings of features that read them when deployed; a Key Vault reference only where a secret was given.
     extraSettings: union(
+      // The deployment becomes the gateway's first operator provider. No ApiKey: the account has local auth disabled
+      // and the gateway authenticates as the app identity (Cognitive Services OpenAI User) with Entra tokens.
       deployAzureOpenAi ? {
-        AzureOpenAI__Endpoint: azureOpenAiEndpoint
-        AzureOpenAI__ChatDeployment: azureOpenAiChatModel
-        AzureOpenAI__EmbeddingDeployment: azureOpenAiEmbeddingModel
+        Models__Providers__0__Name: 'azure-openai'
+        Models__Providers__0__Kind: 'azure-openai'
+        Models__Providers__0__BaseUrl: azureOpenAiBaseUrl
+        Models__Providers__0__Models__0__Id: azureOpenAiChatDeployment
+        Models__Providers__0__Models__0__UpstreamModel: azureOpenAiChatDeployment
+        Models__Providers__0__Models__1__Id: azureOpenAiEmbeddingDeployment
+        Models__Providers__0__Models__1__UpstreamModel: azureOpenAiEmbeddingDeployment
+        Models__Providers__0__Models__1__Embedding: 'true'
+        Assistant__Model: azureOpenAiChatDeployment
       } : {},
-      deployAiSearch ? {
-        Search__Endpoint: aiSearchEndpoint
-      } : {},
-      empty(openAiApiKey) ? {} : {
-        OpenAI__ApiKey: '${secretReference}openai-api-key)'
-      },
       empty(smtpHost) ? {} : {
         Email__SmtpHost: smtpHost
         Email__SmtpUser: smtpUser

@@ -14,4 +14,7 @@ internal static partial class ModelGatewayLog
 
     [LoggerMessage(EventId = 503, Level = LogLevel.Error, Message = "Usage row {UsageId} dropped: the writer has stopped")]
     public static partial void UsageDropped(ILogger logger, string usageId);
+
+    [LoggerMessage(EventId = 504, Level = LogLevel.Error, Message = "No Microsoft Entra token for provider {Provider}: check the app identity and its Cognitive Services OpenAI User role")]
+    public static partial void EntraTokenFailed(ILogger logger, Exception exception, string provider);
 }

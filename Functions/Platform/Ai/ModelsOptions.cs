@@ -55,6 +55,10 @@ internal sealed class ProviderSettings
     /// <summary>The OpenAI-style base (<c>http://host:8080/v1</c>, <c>https://res.openai.azure.com/openai/v1/</c>); for Ollama the server root also works.</summary>
     public string BaseUrl { get; set; } = "";
 
+    /// <summary>
+    /// Sent as a bearer token (<c>api-key</c> header for <c>azure-openai</c>). Empty for <c>azure-openai</c>: the app's
+    /// Microsoft Entra identity authenticates instead (needs Cognitive Services OpenAI User on the account).
+    /// </summary>
     public string? ApiKey { get; set; }
 
     public List<ModelSettings> Models { get; set; } = [];

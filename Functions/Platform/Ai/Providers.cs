@@ -113,11 +113,6 @@ internal sealed class ModelsOptionsValidator : IValidateOptions<ModelsOptions>
                 errors.Add($"{at}:BaseUrl must be an absolute http(s) URL without credentials, query or fragment.");
             }
 
-            if (p.Kind == ProviderKinds.AzureOpenAi && string.IsNullOrEmpty(p.ApiKey))
-            {
-                errors.Add($"{at}:ApiKey is required for azure-openai.");
-            }
-
             if (p.Models.Count is 0 or > ProviderRules.MaxModels)
             {
                 errors.Add($"{at}:Models must list 1 to {ProviderRules.MaxModels} models.");

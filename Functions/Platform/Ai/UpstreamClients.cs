@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
+using Azure.Identity;
 using Microsoft.Extensions.Options;
 using OpenAI;
 using OpenAI.Chat;
@@ -23,9 +24,13 @@ internal sealed class UpstreamClients : IDisposable
     private readonly HttpClient _trusted;
     private readonly HttpClient _guarded;
     private readonly TimeSpan _networkTimeout;
+    private readonly EntraTokenCache _tokens;
+    private readonly ILogger<UpstreamClients> _logger;
 
-    public UpstreamClients(EndpointGuard guard, IOptions<ModelsOptions> options)
+    public UpstreamClients(EndpointGuard guard, IOptions<ModelsOptions> options, EntraTokenCache tokens, ILogger<UpstreamClients> logger)
     {
+        _tokens = tokens;
+        _logger = logger;
         _networkTimeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds);
         _trusted = new HttpClient(NewHandler(null), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _guarded = new HttpClient(NewHandler(guard), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
@@ -68,11 +73,14 @@ internal sealed class UpstreamClients : IDisposable
             EnableDistributedTracing = false,
         };
         AuthenticationPolicy auth = provider.ApiKey is null
-            ? new NoAuthentication()
+            // Only the operator's own Azure OpenAI gets the app identity's token: a workspace's URL never receives it.
+            ? provider.Kind == ProviderKinds.AzureOpenAi && provider.Source == ProviderSource.Platform
+                ? new EntraAuthentication(_tokens, provider.Name, _logger)
+                : new NoAuthentication()
             : provider.Kind == ProviderKinds.AzureOpenAi
                 ? ApiKeyAuthenticationPolicy.CreateHeaderApiKeyPolicy(new ApiKeyCredential(provider.ApiKey), "api-key")
                 : ApiKeyAuthenticationPolicy.CreateBearerAuthorizationPolicy(new ApiKeyCredential(provider.ApiKey));
-#pragma warning disable OPENAI001 // The AuthenticationPolicy constructor is the SDK's only way to send Azure's api-key header, or no credential at all to a keyless local server.
+#pragma warning disable OPENAI001 // The AuthenticationPolicy constructor is the SDK's only way to send Azure's api-key header, an Entra token, or no credential at all to a keyless local server.
         var client = new OpenAIClient(auth, options);
 #pragma warning restore OPENAI001
         // The model name given here is never sent: the gateway uses the protocol methods, whose body names the model.
@@ -106,5 +114,44 @@ internal sealed class UpstreamClients : IDisposable
 
         public override ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex) =>
             ProcessNextAsync(message, pipeline, currentIndex);
+    }
+
+    /// <summary>
+    /// Keyless Azure OpenAI: a Microsoft Entra bearer token of the app's identity (Cognitive Services OpenAI User) on
+    /// every attempt, so a long stream or a retry never goes out with an expired token.
+    /// </summary>
+    private sealed class EntraAuthentication(EntraTokenCache tokens, string provider, ILogger logger) : AuthenticationPolicy
+    {
+        public const string Scope = "https://cognitiveservices.azure.com/.default";
+
+        public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+        {
+            // The gateway only calls the async methods; this keeps a sync caller working rather than unauthenticated.
+            AuthorizeAsync(message).AsTask().GetAwaiter().GetResult();
+            ProcessNext(message, pipeline, currentIndex);
+        }
+
+        public override async ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+        {
+            await AuthorizeAsync(message);
+            await ProcessNextAsync(message, pipeline, currentIndex);
+        }
+
+        private async ValueTask AuthorizeAsync(PipelineMessage message)
+        {
+            string token;
+            try
+            {
+                token = await tokens.GetTokenAsync(Scope, message.CancellationToken);
+            }
+            catch (AuthenticationFailedException exception)
+            {
+                // An identity that cannot sign in makes the provider unreachable (502, fallback), not the request a 500.
+                ModelGatewayLog.EntraTokenFailed(logger, exception, provider);
+                throw new ClientResultException($"No Microsoft Entra token for the provider '{provider}'.", innerException: exception);
+            }
+
+            message.Request.Headers.Set("Authorization", "Bearer " + token);
+        }
     }
 }

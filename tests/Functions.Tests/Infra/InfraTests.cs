@@ -71,6 +71,44 @@ public sealed partial class InfraTests
     }
 
     [Fact]
+    public void Settings_EverySectionedSettingInInfra_IsOneTheAppBinds_OrTheFunctionsHosts()
+    {
+        // APPLICATIONINSIGHTS_*, AZURE_CLIENT_ID and FUNCTIONS_* have no "__"; the host's own storage settings do.
+        var settings = AppSettingKeys(AllBicep);
+
+        var unread = settings.Where(k => !k.StartsWith("AzureWebJobsStorage__", StringComparison.Ordinal) && !BoundSettings.IsBound(k)).ToList();
+
+        Assert.Contains("Storage__Provider", settings);
+        Assert.Contains("Models__Providers__0__Models__1__Embedding", settings);
+        Assert.True(unread.Count == 0, "Set in Infra but read by nothing in the app: " + string.Join(", ", unread));
+    }
+
+    [Fact]
+    public void AzureOpenAi_WhenDeployed_IsTheGatewaysFirstProvider_Keyless()
+    {
+        var start = MainBicep.IndexOf("deployAzureOpenAi ? {", StringComparison.Ordinal);
+        Assert.True(start >= 0, "main.bicep sets no settings when Azure OpenAI is deployed.");
+        var block = MainBicep[start..MainBicep.IndexOf("} : {}", start, StringComparison.Ordinal)];
+        var settings = AppSettingLine().Matches(block).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value.Trim(), StringComparer.Ordinal);
+        var baseUrl = Regex.Match(MainBicep, $@"var {Regex.Escape(settings["Models__Providers__0__BaseUrl"])} = (.+)").Groups[1].Value;
+
+        Assert.Equal("'azure-openai'", settings["Models__Providers__0__Kind"]);
+        Assert.Equal("'azure-openai'", settings["Models__Providers__0__Name"]);
+        // The form the gateway's azure-openai kind expects: the account endpoint + openai/v1/.
+        Assert.Contains("azureOpenAiEndpoint", baseUrl, StringComparison.Ordinal);
+        Assert.Contains("openai/v1/'", baseUrl, StringComparison.Ordinal);
+        Assert.Equal(settings["Models__Providers__0__Models__0__Id"], settings["Models__Providers__0__Models__0__UpstreamModel"]);
+        Assert.Equal(settings["Models__Providers__0__Models__1__Id"], settings["Models__Providers__0__Models__1__UpstreamModel"]);
+        Assert.Contains("Chat", settings["Models__Providers__0__Models__0__Id"], StringComparison.Ordinal);
+        Assert.Contains("Embedding", settings["Models__Providers__0__Models__1__Id"], StringComparison.Ordinal);
+        Assert.Equal("'true'", settings["Models__Providers__0__Models__1__Embedding"]);
+        Assert.Equal(settings["Models__Providers__0__Models__0__Id"], settings["Assistant__Model"]);
+        // Keyless: the account has local auth disabled, and no setting anywhere carries a provider key.
+        Assert.DoesNotContain(AppSettingKeys(AllBicep), k => k.Contains("ApiKey", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains("disableLocalAuth: true", File.ReadAllText(Path.Combine(InfraDirectory, "app", "openai.bicep")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FunctionApp_Settings_UseTheStorageAccountKeylessAndTheSigningKeyFromKeyVault()
     {
         var api = File.ReadAllText(Path.Combine(InfraDirectory, "app", "api.bicep"));
@@ -234,6 +272,9 @@ public sealed partial class InfraTests
         return SettingsRow().Matches(section).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value.Trim().Trim('`').Replace("–", "", StringComparison.Ordinal), StringComparer.Ordinal);
     }
 
+    private static List<string> AppSettingKeys(string bicep) =>
+        [.. AppSettingLine().Matches(bicep).Select(m => m.Groups[1].Value).Distinct(StringComparer.Ordinal)];
+
     [GeneratedRegex(@"^param (\w+) ")]
     private static partial Regex ParameterLine();
 
@@ -243,6 +284,10 @@ public sealed partial class InfraTests
 
     [GeneratedRegex(@"\b([A-Za-z][A-Za-z0-9]*__[A-Za-z][A-Za-z0-9]*)\s*:")]
     private static partial Regex SettingKey();
+
+    // A whole app setting line of a Bicep object, list indices included: `Models__Providers__0__Name: 'x'`.
+    [GeneratedRegex(@"^\s*([A-Za-z][A-Za-z0-9]*(?:__[A-Za-z0-9]+)+)\s*:\s*(.*)$", RegexOptions.Multiline)]
+    private static partial Regex AppSettingLine();
 
     [GeneratedRegex(@"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")]
     private static partial Regex RoleId();

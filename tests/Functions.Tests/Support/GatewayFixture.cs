@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Serverless.Functions.Tests.Support;
 
 /// <summary>
@@ -15,6 +17,11 @@ public class GatewayFixture : IAsyncLifetime
     public HttpClient Client { get; private set; } = null!;
 
     protected virtual IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
+
+    /// <summary>Service replacements of a derived fixture.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
 
     public async Task InitializeAsync()
     {
@@ -59,6 +66,7 @@ public class GatewayFixture : IAsyncLifetime
         }
 
         Factory = PlatformFactory.With(settings);
+        Factory.TestServices = ConfigureServices;
         Client = Factory.CreateClient();
         // The first user becomes platform admin; taking that seat here keeps every test's own users ordinary.
         Operator = await Client.RegisterAsync();

@@ -47,6 +47,9 @@ public class PlatformFactory : WebApplicationFactory<Program>
 
     public CapturedMail Mail { get; } = new();
 
+    /// <summary>Further service replacements (a fake credential …), applied when the host is first built.</summary>
+    public Action<IServiceCollection>? TestServices { get; set; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings)
@@ -60,6 +63,7 @@ public class PlatformFactory : WebApplicationFactory<Program>
             services.AddSingleton<IEmailSender>(Mail);
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
+            TestServices?.Invoke(services);
         });
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Azure.Core;
+using Serverless.Functions.Platform;
 using Serverless.Functions.Platform.Storage.AzureStorage;
 using Serverless.Orchestrations.Ports;
 using Serverless.Testing;
@@ -46,7 +47,7 @@ public sealed class StorageAuthorizationTests
     public async Task Token_SecondRequest_ReusesTheTokenUnlessItExpiresWithinFiveMinutes(int lifetimeMinutes, string secondAuthorization)
     {
         var credential = new CountingCredential(TimeSpan.FromMinutes(lifetimeMinutes));
-        var authorizer = new TokenAuthorizer(credential, TimeProvider.System);
+        var authorizer = new TokenAuthorizer(new EntraTokenCache(credential, TimeProvider.System));
 
         using var first = new HttpRequestMessage(HttpMethod.Get, "https://acct.blob.core.windows.net/c/b");
         using var second = new HttpRequestMessage(HttpMethod.Get, "https://acct.table.core.windows.net/t");

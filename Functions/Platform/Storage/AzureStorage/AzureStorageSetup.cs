@@ -1,4 +1,3 @@
-using Azure.Identity;
 using Microsoft.Extensions.Options;
 using Serverless.Orchestrations.Ports;
 
@@ -12,15 +11,15 @@ internal static class AzureStorageSetup
     /// <summary>The Azure Storage adapters: Table, Queue and Blob REST clients over one request pipeline.</summary>
     public static IServiceCollection AddAzureStorage(this IServiceCollection services)
     {
+        services.AddEntraTokens();
         services.AddSingleton(sp => StorageAccount.FromOptions(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton(sp =>
         {
             var account = sp.GetRequiredService<StorageAccount>();
             var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            // Token lifetimes are wall-clock facts, so the system clock judges them, never a test's moved clock.
             IStorageAuthorizer authorizer = account.SharedKey is { } key
                 ? new SharedKeyAuthorizer(account.Name, key)
-                : new TokenAuthorizer(new DefaultAzureCredential(), TimeProvider.System);
+                : new TokenAuthorizer(sp.GetRequiredService<EntraTokenCache>());
             return new StoragePipeline(
                 StoragePipeline.CreateHandler(),
                 authorizer,

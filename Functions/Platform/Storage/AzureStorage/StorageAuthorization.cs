@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
-using Azure.Core;
 
 namespace Serverless.Functions.Platform.Storage.AzureStorage;
 
@@ -109,43 +108,13 @@ internal sealed class SharedKeyAuthorizer(string accountName, byte[] key) : ISto
 }
 
 /// <summary>
-/// Entra ID: a bearer token for <c>https://storage.azure.com/.default</c> from the configured credential
-/// (DefaultAzureCredential: managed identity in Azure, the developer's sign-in locally), reused until five
-/// minutes before it expires.
+/// Entra ID: a bearer token for <c>https://storage.azure.com/.default</c> from the app's credential
+/// (DefaultAzureCredential: managed identity in Azure, the developer's sign-in locally), cached by <see cref="EntraTokenCache"/>.
 /// </summary>
-internal sealed class TokenAuthorizer(TokenCredential credential, TimeProvider time) : IStorageAuthorizer
+internal sealed class TokenAuthorizer(EntraTokenCache tokens) : IStorageAuthorizer
 {
     public const string Scope = "https://storage.azure.com/.default";
 
-    private static readonly TimeSpan RefreshBefore = TimeSpan.FromMinutes(5);
-
-    private readonly SemaphoreSlim _refresh = new(1, 1);
-    private AccessToken _token;
-
-    public async ValueTask AuthorizeAsync(HttpRequestMessage request, StorageService service, CancellationToken cancellationToken)
-    {
-        var token = _token;
-        if (NeedsRefresh(token))
-        {
-            await _refresh.WaitAsync(cancellationToken);
-            try
-            {
-                if (NeedsRefresh(_token))
-                {
-                    _token = await credential.GetTokenAsync(new TokenRequestContext([Scope]), cancellationToken);
-                }
-
-                token = _token;
-            }
-            finally
-            {
-                _refresh.Release();
-            }
-        }
-
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
-    }
-
-    private bool NeedsRefresh(AccessToken token) =>
-        token.Token is null || token.ExpiresOn - RefreshBefore <= time.GetUtcNow();
+    public async ValueTask AuthorizeAsync(HttpRequestMessage request, StorageService service, CancellationToken cancellationToken) =>
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetTokenAsync(Scope, cancellationToken));
 }
