@@ -224,6 +224,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, IEntityStore s
         public override long Length => throw new NotSupportedException();
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
+        // A Stream must offer a synchronous write; the server refuses synchronous I/O, so this only keeps the contract.
         public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
