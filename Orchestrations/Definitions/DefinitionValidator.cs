@@ -158,7 +158,7 @@ public sealed partial class DefinitionValidator(NodeRegistry registry)
             return;
         }
 
-        var branches = type.Descriptor.Branches;
+        var branches = type.BranchesFor(source);
         var handle = edge.SourceHandle;
         var errorBranch = JsonValues.AsString(source.Config?["onError"]) == "branch";
         if (handle == Handles.Error)

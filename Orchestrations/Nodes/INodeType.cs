@@ -25,6 +25,13 @@ public interface INodeType
 
     /// <summary>Type-specific checks of a node's config, beyond the schema's required fields.</summary>
     IEnumerable<string> Validate(NodeDefinition node) => [];
+
+    /// <summary>
+    /// The source handles edges leaving <paramref name="node"/> may name. Most types branch the same way for every
+    /// node (<see cref="NodeTypeDescriptor.Branches"/>); a type whose branches come from the node's config (a
+    /// classifier's class ids) overrides this.
+    /// </summary>
+    IReadOnlyList<string> BranchesFor(NodeDefinition node) => Descriptor.Branches;
 }
 
 /// <summary>The published description of a node type.</summary>
@@ -34,7 +41,7 @@ public interface INodeType
 /// <param name="Category">Grouping for a palette.</param>
 /// <param name="ConfigSchema">JSON schema of <c>config</c> (type-specific part).</param>
 /// <param name="OutputSchema">JSON schema of the node's output.</param>
-/// <param name="Branches">The source handles its outgoing edges may name; empty for a single default branch.</param>
+/// <param name="Branches">The source handles its outgoing edges may name; empty for a single default branch (or branches that depend on the node, see <see cref="INodeType.BranchesFor"/>).</param>
 /// <param name="IsInstant">Runs inline in the checkpoint (pure, no effects, no waiting).</param>
 public sealed record NodeTypeDescriptor(
     string Type,
