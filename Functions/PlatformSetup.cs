@@ -84,6 +84,7 @@ internal static class PlatformSetup
         services.AddApps();
         services.AddLibrary();
         services.AddModelGateway(configuration);
+        services.AddModels();
         services.AddProviders(configuration);
         services.AddOllama();
         services.AddTasks(configuration);

@@ -1,5 +1,6 @@
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
+using Serverless.Orchestrations.Nodes;
 
 namespace Serverless.Functions.Features.Models;
 
@@ -10,6 +11,16 @@ namespace Serverless.Functions.Features.Models;
 /// </summary>
 internal static class ModelsFeature
 {
+    /// <summary>The workflow node types that call models (llm, question_classifier, parameter_extractor), found by the engine's registry.</summary>
+    public static IServiceCollection AddModels(this IServiceCollection services)
+    {
+        services.AddSingleton<ModelNodeCalls>();
+        services.AddSingleton<INodeType, LlmNode>();
+        services.AddSingleton<INodeType, QuestionClassifierNode>();
+        services.AddSingleton<INodeType, ParameterExtractorNode>();
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder app)
     {
         var openAi = app.MapGroup(OpenAiErrors.PathPrefix).WithTags("OpenAI-compatible");
