@@ -16,41 +16,6 @@ public sealed class OutboundHttpPolicy
 
     /// <summary>Largest response body read, in bytes.</summary>
     public int MaxResponseBytes { get; init; } = 10 * 1024 * 1024;
-
-    /// <summary>
-    /// Whether a connection to <paramref name="address"/> is refused: loopback, private, link-local, unique-local,
-    /// carrier-grade NAT, multicast, unspecified and the IPv4-mapped forms of those — the places SSRF aims at.
-    /// </summary>
-    public static bool IsInternal(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.IPv6None))
-        {
-            return true;
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || (address.GetAddressBytes()[0] & 0xFE) == 0xFC;
-        }
-
-        var b = address.GetAddressBytes();
-        return b[0] switch
-        {
-            0 or 10 or 127 => true,
-            100 => b[1] >= 64 && b[1] <= 127,
-            169 => b[1] == 254,
-            172 => b[1] >= 16 && b[1] <= 31,
-            192 => b[1] == 168 || (b[1] == 0 && b[2] == 0),
-            198 => b[1] is 18 or 19,
-            >= 224 => true,
-            _ => false,
-        };
-    }
 }
 
 /// <summary>
@@ -174,28 +139,13 @@ public sealed class HttpRequestNode : INodeType
         }
     }
 
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    private ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var host = context.DnsEndPoint.Host;
-        var allowed = _policy.AllowedPrivateHosts.Contains(host, StringComparer.OrdinalIgnoreCase);
-        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
-        var usable = addresses.Where(a => allowed || _policy.AllowedPrivateHosts.Contains(a.ToString()) || !OutboundHttpPolicy.IsInternal(a)).ToArray();
-        if (usable.Length == 0)
-        {
-            throw new BlockedAddressException($"{host} resolves to an internal address; add it to Http:AllowedPrivateHosts to allow it.");
-        }
-
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(usable, context.DnsEndPoint.Port, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        var hostAllowed = _policy.AllowedPrivateHosts.Contains(context.DnsEndPoint.Host, StringComparer.OrdinalIgnoreCase);
+        return InternalAddresses.ConnectAsync(context.DnsEndPoint,
+            a => hostAllowed || _policy.AllowedPrivateHosts.Contains(a.ToString()) || !InternalAddresses.IsInternal(a),
+            host => new BlockedAddressException($"{host} resolves to an internal address; add it to Http:AllowedPrivateHosts to allow it."),
+            cancellationToken);
     }
 
     private static JsonObject ReadHeaders(HttpResponseMessage response)
