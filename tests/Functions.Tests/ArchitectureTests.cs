@@ -32,8 +32,6 @@ public sealed partial class ArchitectureTests
         { "Functions/Features/Tasks", "Serverless.Functions.Features", ["Serverless.Functions.Features.Tasks"] },
         // Datasets answer retrieval for chat apps and the knowledge_retrieval node; they embed through the gateway.
         { "Functions/Features/Datasets", "Serverless.Functions.Features", ["Serverless.Functions.Features.Datasets", "Serverless.Functions.Features.Workflows"] },
-        // Chat runs apps (their config or their workflow) and retrieves from the apps' datasets.
-        { "Functions/Features/Chat", "Serverless.Functions.Features", ["Serverless.Functions.Features.Chat", "Serverless.Functions.Features.Apps", "Serverless.Functions.Features.Workflows", "Serverless.Functions.Features.Datasets"] },
     };
 
     [Theory]
