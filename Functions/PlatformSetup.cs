@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Serverless.Functions.Features.ApiKeys;
+using Serverless.Functions.Features.Chat;
 using Serverless.Functions.Features.Apps;
 using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
@@ -88,6 +89,7 @@ internal static class PlatformSetup
         services.AddProviders(configuration);
         services.AddOllama();
         services.AddTasks(configuration);
+        services.AddChat(configuration);
         services.AddTriggers(configuration);
         return builder;
     }
@@ -117,6 +119,7 @@ internal static class PlatformSetup
         app.MapProviders();
         app.MapOllama();
         app.MapTasks();
+        app.MapChat();
         app.MapPlatformDocs();
         app.MapTriggers();
         return app;

@@ -14,6 +14,8 @@ var tableNames = [
   'apikeys'
   'apps'
   'assistantsessions'
+  'chatmessages'
+  'chats'
   'executionevents'
   'executions'
   'executionsbyworkflow'

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Serverless.Orchestrations.Definitions;
+using Serverless.Orchestrations.Runtime;
 
 namespace Serverless.Orchestrations.Nodes;
 
@@ -41,4 +42,26 @@ public sealed class NodeContext
 
     /// <summary>On resume after an external event: its payload.</summary>
     public JsonObject? EventPayload { get; init; }
+
+    /// <summary>Set by the engine for queued attempts; instant nodes and resumes have no live attempt to report on.</summary>
+    internal Func<string, JsonObject?, CancellationToken, Task<bool>>? Emitter { get; init; }
+
+    /// <summary>
+    /// Appends a progress event <c>node.&lt;type&gt;</c> (e.g. <c>node.token</c>) for this node to the run's event log,
+    /// in log order with the engine's own events. Each call is one commit, so batch small pieces. Delivery is at least
+    /// once: an attempt that is retried or taken over reports its progress again. False when nothing was written (the
+    /// attempt is no longer the node's live one, or the node runs where progress is not reported).
+    /// </summary>
+    /// <param name="type">Lowercase letters and '_'; not one of the engine's own node event names.</param>
+    /// <param name="data">The event's data.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public Task<bool> EmitAsync(string type, JsonObject? data, CancellationToken cancellationToken)
+    {
+        if (!EventTypes.IsProgressType(type))
+        {
+            throw new ArgumentException($"'{type}' is not a progress event type (lowercase letters and '_', not an engine event).", nameof(type));
+        }
+
+        return Emitter is { } emit ? emit(EventTypes.NodePrefix + type, data, cancellationToken) : Task.FromResult(false);
+    }
 }

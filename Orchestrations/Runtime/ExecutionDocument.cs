@@ -201,6 +201,18 @@ public static class EventTypes
     /// <summary>A node waits.</summary>
     public const string NodeWaiting = "node.waiting";
 
+    /// <summary>Text a node streams while it runs (an llm node's tokens, batched): <c>{content, attempt}</c>.</summary>
+    public const string NodeToken = "node.token";
+
+    /// <summary>What every node event type starts with.</summary>
+    public const string NodePrefix = "node.";
+
+    private static readonly HashSet<string> EngineNodeTypes = new(StringComparer.Ordinal) { "started", "output", "retry", "failed", "waiting" };
+
+    /// <summary>Whether a node may report progress as <c>node.&lt;type&gt;</c>: a short lowercase name the engine does not use itself.</summary>
+    public static bool IsProgressType(string type) =>
+        type.Length is > 0 and <= 40 && type.All(c => c is >= 'a' and <= 'z' or '_') && !EngineNodeTypes.Contains(type);
+
     /// <summary>Whether the event ends the run's stream.</summary>
     public static bool IsTerminal(string type) => type is ExecutionCompleted or ExecutionFailed;
 }

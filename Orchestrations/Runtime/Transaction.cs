@@ -102,7 +102,8 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
         Templates.Resolve(node.Config ?? [], new RunScope(doc)) as JsonObject ?? [];
 
     /// <summary>The context an attempt or resume of <paramref name="node"/> runs with.</summary>
-    public static NodeContext BuildContext(ExecutionDocument doc, NodeDefinition node, JsonObject config, int attempt, TimeProvider clock)
+    public static NodeContext BuildContext(ExecutionDocument doc, NodeDefinition node, JsonObject config, int attempt, TimeProvider clock,
+        Func<string, JsonObject?, CancellationToken, Task<bool>>? emitter = null)
     {
         var state = doc.Nodes[node.Id];
         var predecessors = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
@@ -128,6 +129,7 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
             WaitState = state.Wait?.State,
             Children = state.Wait?.ChildResults ?? [],
             EventPayload = state.Wait?.EventPayload,
+            Emitter = emitter,
         };
     }
 

@@ -282,7 +282,7 @@ public sealed class WorkflowEngine
             return;
         }
 
-        var context = StateMachine.BuildContext(claim.Run!, node, config, item.Attempt, _clock);
+        var context = StateMachine.BuildContext(claim.Run!, node, config, item.Attempt, _clock, ProgressEmitter(item.ExecutionId, node.Id, item.Attempt));
         var result = await RunAttemptAsync(_registry.Get(node.Type), node, context, cancellationToken);
         await TransactAsync(item.ExecutionId, async tx =>
         {
@@ -296,6 +296,30 @@ public sealed class WorkflowEngine
             return true;
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// Progress events of a running attempt go through the same commit as every other event, so they take their place
+    /// in the log's order and readers stay gap-free. Only the attempt that holds the node may report: a late worker
+    /// whose attempt was taken over writes nothing.
+    /// </summary>
+    private Func<string, JsonObject?, CancellationToken, Task<bool>> ProgressEmitter(string executionId, string nodeId, int attempt) =>
+        async (type, data, cancellationToken) =>
+        {
+            var result = await TransactAsync(executionId, tx =>
+            {
+                var live = !ExecutionStatus.IsTerminal(tx.Doc.Status) && tx.Doc.Nodes.TryGetValue(nodeId, out var state)
+                    && state.Status == NodeStatus.Running && state.Attempts == attempt;
+                if (live)
+                {
+                    var payload = data?.DeepClone().AsObject() ?? [];
+                    payload["attempt"] = attempt;
+                    tx.Emit(type, nodeId, payload);
+                }
+
+                return ValueTask.FromResult(live);
+            }, cancellationToken);
+            return result.Committed;
+        };
 
     private async Task HandleResumeAsync(WorkItem item, CancellationToken cancellationToken)
     {

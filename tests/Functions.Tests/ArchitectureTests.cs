@@ -32,6 +32,9 @@ public sealed partial class ArchitectureTests
         { "Functions/Features/Tasks", "Serverless.Functions.Features", ["Serverless.Functions.Features.Tasks"] },
         // Datasets answer retrieval for chat apps and the knowledge_retrieval node; they embed through the gateway.
         { "Functions/Features/Datasets", "Serverless.Functions.Features", ["Serverless.Functions.Features.Datasets", "Serverless.Functions.Features.Workflows"] },
+        // Chat answers with an app's config (Apps), runs workflow apps and follows their events (Workflows), and
+        // retrieves from an app's datasets through the retrieval contract (Datasets).
+        { "Functions/Features/Chat", "Serverless.Functions.Features", ["Serverless.Functions.Features.Chat", "Serverless.Functions.Features.Apps", "Serverless.Functions.Features.Workflows", "Serverless.Functions.Features.Datasets"] },
     };
 
     [Theory]

@@ -31,15 +31,75 @@ internal sealed class ModelNodeCalls(ModelGateway gateway)
         var outcome = await gateway.CompleteChatAsync(caller, request, cancellationToken);
         if (outcome.Failure is { } failure)
         {
-            // 429 and 5xx (and timeouts, which the gateway reports as 504) can pass; anything else is the request's fault.
-            var retryable = failure.Status is 429 or >= 500 || failure.Kind == ModelFailureKind.Timeout;
-            return (null, NodeResult.Fail("AI_SERVICE_ERROR", failure.Message, retryable,
-                new JsonObject { ["status"] = failure.Status, ["code"] = ModelResults.CodeOf(failure) }));
+            return (null, Failed(failure));
         }
 
         var response = outcome.Value!;
         var text = JsonValues.ToText(response.Json["choices"]?[0]?["message"]?["content"]);
         return (new ModelNodeAnswer(text, response.Model, response.Usage), null);
+    }
+
+    /// <summary>
+    /// Like <see cref="CompleteAsync"/>, but streams the answer and reports its text as <c>node.token</c> events while it
+    /// arrives. Tokens are batched (<see cref="TokenFlushInterval"/> or <see cref="TokenFlushCharacters"/>, whichever comes
+    /// first) because each event is a commit of the run: a long answer must not cost a write per token.
+    /// </summary>
+    public async Task<(ModelNodeAnswer? Answer, NodeResult? Failure)> StreamAsync(NodeContext context, JsonObject request, CancellationToken cancellationToken)
+    {
+        var caller = new ModelCaller(context.WorkspaceId, null, null, null, Source);
+        request["stream"] = true;
+        request["stream_options"] = new JsonObject { ["include_usage"] = true };
+        var opened = await gateway.StreamChatAsync(caller, request, cancellationToken);
+        if (opened.Failure is { } refused)
+        {
+            return (null, Failed(refused));
+        }
+
+        await using var stream = opened.Value!;
+        var text = new System.Text.StringBuilder();
+        var pending = new System.Text.StringBuilder();
+        var lastFlush = context.Clock.GetTimestamp();
+        await foreach (var chunk in stream.ReadEventsAsync(cancellationToken))
+        {
+            if (string.IsNullOrEmpty(chunk.ContentDelta))
+            {
+                continue;
+            }
+
+            text.Append(chunk.ContentDelta);
+            pending.Append(chunk.ContentDelta);
+            if (pending.Length >= TokenFlushCharacters || context.Clock.GetElapsedTime(lastFlush) >= TokenFlushInterval)
+            {
+                await FlushAsync(context, pending, cancellationToken);
+                lastFlush = context.Clock.GetTimestamp();
+            }
+        }
+
+        await FlushAsync(context, pending, cancellationToken);
+        return stream.Failure is { } broken
+            ? (null, Failed(broken))
+            : (new ModelNodeAnswer(text.ToString(), stream.Model, stream.Usage), null);
+    }
+
+    public static readonly TimeSpan TokenFlushInterval = TimeSpan.FromMilliseconds(50);
+
+    public const int TokenFlushCharacters = 256;
+
+    private static async Task FlushAsync(NodeContext context, System.Text.StringBuilder pending, CancellationToken cancellationToken)
+    {
+        if (pending.Length > 0)
+        {
+            await context.EmitAsync("token", new JsonObject { ["content"] = pending.ToString() }, cancellationToken);
+            pending.Clear();
+        }
+    }
+
+    private static NodeResult Failed(ModelFailure failure)
+    {
+        // 429 and 5xx (and timeouts, which the gateway reports as 504) can pass; anything else is the request's fault.
+        var retryable = failure.Status is 429 or >= 500 || failure.Kind == ModelFailureKind.Timeout;
+        return NodeResult.Fail("AI_SERVICE_ERROR", failure.Message, retryable,
+            new JsonObject { ["status"] = failure.Status, ["code"] = ModelResults.CodeOf(failure) });
     }
 
     public static JsonObject Request(JsonObject config, string? system, string user, bool jsonMode)
@@ -110,7 +170,11 @@ internal sealed class ModelNodeCalls(ModelGateway gateway)
     }
 }
 
-/// <summary><c>llm</c>: one chat completion; outputs the text (and its JSON in JSON mode) with the tokens it used.</summary>
+/// <summary>
+/// <c>llm</c>: one chat completion; outputs the text (and its JSON in JSON mode) with the tokens it used. By default it
+/// streams and reports the text as <c>node.token</c> events while the model writes (chat and execution SSE show them);
+/// a retried attempt reports its tokens again.
+/// </summary>
 internal sealed class LlmNode(ModelNodeCalls calls) : INodeType
 {
     public NodeTypeDescriptor Descriptor { get; } = new("llm", "LLM", "Calls a model through the gateway with a system and a user prompt; outputs text, json (in JSON mode), model and token usage.", "ai",
@@ -119,7 +183,8 @@ internal sealed class LlmNode(ModelNodeCalls calls) : INodeType
               "model":{"type":"string","description":"a model id the workspace can call (GET /v1/models)"},
               "systemPrompt":{"type":"string"},"userPrompt":{"type":"string"},
               "temperature":{"type":"number","minimum":0,"maximum":2},"maxTokens":{"type":"integer","minimum":1},
-              "jsonMode":{"type":"boolean","default":false,"description":"asks for a JSON object (response_format json_object)"}}}
+              "jsonMode":{"type":"boolean","default":false,"description":"asks for a JSON object (response_format json_object)"},
+              "stream":{"type":"boolean","default":true,"description":"streams the answer and reports it as node.token events while it arrives"}}}
             """)!.AsObject(),
         JsonNode.Parse("""
             {"type":"object","properties":{"text":{"type":"string"},"json":{"description":"the parsed answer in JSON mode"},"model":{"type":"string"},
@@ -127,7 +192,10 @@ internal sealed class LlmNode(ModelNodeCalls calls) : INodeType
             """)!.AsObject(),
         [], IsInstant: false);
 
-    public IEnumerable<string> Validate(NodeDefinition node) => ModelNodeCalls.ValidateSampling(node.Config);
+    public IEnumerable<string> Validate(NodeDefinition node) =>
+        node.Config?["stream"] is { } stream && stream.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False)
+            ? ModelNodeCalls.ValidateSampling(node.Config).Append("config.stream must be true or false.")
+            : ModelNodeCalls.ValidateSampling(node.Config);
 
     public async ValueTask<NodeResult> ExecuteAsync(NodeContext context, CancellationToken cancellationToken)
     {
@@ -135,7 +203,10 @@ internal sealed class LlmNode(ModelNodeCalls calls) : INodeType
         var jsonMode = ModelNodeCalls.IsTrue(config["jsonMode"]);
         var request = ModelNodeCalls.Request(config, JsonValues.ToText(config["systemPrompt"]),
             JsonValues.ToText(config["userPrompt"]), jsonMode);
-        var (answer, failure) = await calls.CompleteAsync(context, request, cancellationToken);
+        var stream = config["stream"] is not JsonValue flag || flag.GetValueKind() != JsonValueKind.False;
+        var (answer, failure) = stream
+            ? await calls.StreamAsync(context, request, cancellationToken)
+            : await calls.CompleteAsync(context, request, cancellationToken);
         if (answer is null)
         {
             return failure!;

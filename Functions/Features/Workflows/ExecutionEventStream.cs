@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Serverless.Orchestrations.Runtime;
 
@@ -32,58 +33,79 @@ internal sealed class ExecutionEventStream(string executionId, long afterSeq, Ti
         response.Headers["X-Accel-Buffering"] = "no";
         await response.Body.FlushAsync(cancellationToken);
 
-        var after = afterSeq;
-        var lastWrite = time.GetUtcNow();
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            await foreach (var e in FollowAsync(engine, notifier, time, executionId, afterSeq, heartbeat, cancellationToken))
             {
-                var changed = notifier.NextChange(executionId);
-                var events = await engine.Store.ReadEventsAsync(executionId, after, 500, cancellationToken);
-                if (events.Count == 0)
-                {
-                    // Committed events reach the log just after the commit; the document already has them.
-                    var run = (await engine.Store.LoadAsync(executionId, cancellationToken))?.Document;
-                    if (run is null)
-                    {
-                        return;
-                    }
-
-                    events = [.. run.PendingEvents.SkipWhile(e => e.Seq <= after).TakeWhile((e, i) => e.Seq == after + 1 + i)];
-                    if (events.Count == 0 && ExecutionStatus.IsTerminal(run.Status) && run.EventSeq <= after)
-                    {
-                        return;
-                    }
-                }
-
-                foreach (var e in events)
-                {
-                    await WriteAsync(response, e, cancellationToken);
-                    after = e.Seq;
-                    lastWrite = time.GetUtcNow();
-                    if (EventTypes.IsTerminal(e.Type))
-                    {
-                        return;
-                    }
-                }
-
-                if (events.Count > 0)
-                {
-                    continue;
-                }
-
-                await Task.WhenAny(changed, Task.Delay(Poll, time, cancellationToken));
-                if (time.GetUtcNow() - lastWrite >= heartbeat)
+                if (e is null)
                 {
                     await response.WriteAsync(": heartbeat\n\n", cancellationToken);
                     await response.Body.FlushAsync(cancellationToken);
-                    lastWrite = time.GetUtcNow();
+                    continue;
                 }
+
+                await WriteAsync(response, e, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The client left; the run goes on without it.
+        }
+    }
+
+    /// <summary>
+    /// The run's events after <paramref name="afterSeq"/>, in order and without gaps, then live ones as they commit,
+    /// ending after the terminal event (or at once when the run does not exist). A null stands for
+    /// <paramref name="idle"/> passing without an event, so a reader can keep its connection alive.
+    /// </summary>
+    public static async IAsyncEnumerable<ExecutionEvent?> FollowAsync(
+        WorkflowEngine engine, ExecutionNotifier notifier, TimeProvider time, string executionId, long afterSeq, TimeSpan idle,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var after = afterSeq;
+        var lastWrite = time.GetUtcNow();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var changed = notifier.NextChange(executionId);
+            var events = await engine.Store.ReadEventsAsync(executionId, after, 500, cancellationToken);
+            if (events.Count == 0)
+            {
+                // Committed events reach the log just after the commit; the document already has them.
+                var run = (await engine.Store.LoadAsync(executionId, cancellationToken))?.Document;
+                if (run is null)
+                {
+                    yield break;
+                }
+
+                events = [.. run.PendingEvents.SkipWhile(e => e.Seq <= after).TakeWhile((e, i) => e.Seq == after + 1 + i)];
+                if (events.Count == 0 && ExecutionStatus.IsTerminal(run.Status) && run.EventSeq <= after)
+                {
+                    yield break;
+                }
+            }
+
+            foreach (var e in events)
+            {
+                yield return e;
+                after = e.Seq;
+                lastWrite = time.GetUtcNow();
+                if (EventTypes.IsTerminal(e.Type))
+                {
+                    yield break;
+                }
+            }
+
+            if (events.Count > 0)
+            {
+                continue;
+            }
+
+            await Task.WhenAny(changed, Task.Delay(Poll, time, cancellationToken));
+            if (time.GetUtcNow() - lastWrite >= idle)
+            {
+                yield return null;
+                lastWrite = time.GetUtcNow();
+            }
         }
     }
 

@@ -20,6 +20,8 @@ internal static class Scopes
     public const string UsageRead = "usage:read";
     public const string TasksRead = "tasks:read";
     public const string TasksWrite = "tasks:write";
+    public const string ChatRead = "chat:read";
+    public const string ChatWrite = "chat:write";
 
     public static readonly IReadOnlyList<ScopeInfo> All =
     [
@@ -40,6 +42,8 @@ internal static class Scopes
         new(UsageRead, "Read the workspace's model usage and cost."),
         new(TasksRead, "List and read the workspace's tasks."),
         new(TasksWrite, "Create, change and delete the workspace's tasks, also through the task assistant."),
+        new(ChatRead, "Read your chats, sessions and their messages."),
+        new(ChatWrite, "Chat with apps and sessions (model calls as you, under your key's model limits); rate answers; delete chats."),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);

@@ -96,8 +96,15 @@ public sealed class FakeModelServer : IAsyncDisposable
         return true;
     });
 
+    /// <summary>The next chat completion answers with this text; a streamed request gets it in pieces of a few characters.</summary>
     public void EnqueueReply(string content) => Enqueue(async (context, body) =>
     {
+        if (Flag(body, "stream") == true)
+        {
+            await StreamAsync(context, body!, [.. content.Chunk(4).Select(c => new string(c))]);
+            return true;
+        }
+
         await context.Response.WriteAsJsonAsync(Completion(body, new JsonObject { ["role"] = "assistant", ["content"] = content }, "stop"));
         return true;
     });
@@ -214,7 +221,7 @@ public sealed class FakeModelServer : IAsyncDisposable
 
     private static string? Text(JsonObject? body, string name) => body is null ? null : body[name]?.ToString();
 
-    private async Task StreamAsync(HttpContext context, JsonObject body)
+    private async Task StreamAsync(HttpContext context, JsonObject body, string[]? pieces = null)
     {
         context.Response.ContentType = "text/event-stream";
         var model = body["model"]?.ToString();
@@ -222,9 +229,10 @@ public sealed class FakeModelServer : IAsyncDisposable
         var hang = body["messages"]?.ToJsonString().Contains("hang", StringComparison.Ordinal) == true;
         try
         {
-            foreach (var piece in new[] { "Hel", "lo", "!" })
+            foreach (var piece in pieces ?? ["Hel", "lo", "!"])
             {
-                await WriteAsync(context, $"{{\"id\":\"{id}\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"{model}\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{piece}\"}},\"finish_reason\":null}}]}}");
+                var delta = new JsonObject { ["content"] = piece }.ToJsonString();
+                await WriteAsync(context, $"{{\"id\":\"{id}\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"{model}\",\"choices\":[{{\"index\":0,\"delta\":{delta},\"finish_reason\":null}}]}}");
                 if (hang)
                 {
                     // Holds the stream open until the gateway lets go of it.

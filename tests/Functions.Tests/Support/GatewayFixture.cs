@@ -82,6 +82,29 @@ public class GatewayFixture : IAsyncLifetime
         await Secondary.DisposeAsync();
     }
 
+    /// <summary>Both upstreams answer every request with a 500 until the returned scope is disposed.</summary>
+    public IDisposable FailEveryUpstream()
+    {
+        FakeBehavior fail = async (context, _) =>
+        {
+            context.Response.StatusCode = 500;
+            await Microsoft.AspNetCore.Http.HttpResponseJsonExtensions.WriteAsJsonAsync(context.Response, new { error = new { message = "boom" } });
+            return true;
+        };
+        Primary.Always = fail;
+        Secondary.Always = fail;
+        return new Restore(() =>
+        {
+            Primary.Always = null;
+            Secondary.Always = null;
+        });
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+
     /// <summary>A fresh user and an API key holding every scope the gateway tests need (plus any model limits).</summary>
     public async Task<(TestUser User, string Key)> UserWithKeyAsync(object? limits = null)
     {

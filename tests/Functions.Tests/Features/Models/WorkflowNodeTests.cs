@@ -76,15 +76,7 @@ public sealed class WorkflowNodeTests(LlmWorkflowFixture fixture) : IClassFixtur
     [Fact]
     public async Task Llm_UpstreamFailingEveryTry_FailsTheNodeWithAiServiceError()
     {
-        FakeBehavior fail = async (context, _) =>
-        {
-            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-            await context.Response.WriteAsJsonAsync(new { error = new { message = "boom" } });
-            return true;
-        };
-        fixture.Primary.Always = fail;
-        fixture.Secondary.Always = fail;
-        try
+        using (fixture.FailEveryUpstream())
         {
             var (user, run) = await RunAsync(Line(new { text = "{{a.text}}" }, Node("a", "llm", new { model = "gpt-test", userPrompt = "hi" })));
 
@@ -92,11 +84,6 @@ public sealed class WorkflowNodeTests(LlmWorkflowFixture fixture) : IClassFixtur
             Assert.Equal("AI_SERVICE_ERROR", run["error"]!["code"]!.GetValue<string>());
             var node = NodeOf(await _client.GetExecutionAsync(user, run["executionId"]!.GetValue<string>()), "a");
             Assert.Equal("AI_SERVICE_ERROR", node["error"]!["code"]!.GetValue<string>());
-        }
-        finally
-        {
-            fixture.Primary.Always = null;
-            fixture.Secondary.Always = null;
         }
     }
 
