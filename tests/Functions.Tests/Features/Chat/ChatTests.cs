@@ -93,6 +93,28 @@ public sealed partial class ChatTests(ChatFixture fixture) : IClassFixture<ChatF
     }
 
     [Fact]
+    public async Task Completion_Streamed_ClientLeaving_CancelsTheUpstreamCall()
+    {
+        var (user, appId) = await ChatbotAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/chat/completions")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { appId, message = "hang on", stream = true }),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", user.AccessToken);
+
+        using (var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
+        {
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            while (await reader.ReadLineAsync() is { } line && line != "event: token")
+            {
+            }
+        }
+
+        // The fake holds its stream open after the first piece until the gateway lets go of the request.
+        await fixture.Primary.StreamAborted.Task.WaitAsync(TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
     public async Task Completion_WithAMessagesArray_UsesTheEarlierOnesAsHistory_AndStoresThem()
     {
         var (user, appId) = await ChatbotAsync();
