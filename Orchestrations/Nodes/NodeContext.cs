@@ -43,6 +43,9 @@ public sealed class NodeContext
     /// <summary>On resume after an external event: its payload.</summary>
     public JsonObject? EventPayload { get; init; }
 
+    /// <summary>Who started the run, when the host said so: nodes acting for the starter apply its limits.</summary>
+    public RunPrincipal? Principal { get; init; }
+
     /// <summary>Set by the engine for queued attempts; instant nodes and resumes have no live attempt to report on.</summary>
     internal Func<string, JsonObject?, CancellationToken, Task<bool>>? Emitter { get; init; }
 

@@ -130,6 +130,7 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
             Children = state.Wait?.ChildResults ?? [],
             EventPayload = state.Wait?.EventPayload,
             Emitter = emitter,
+            Principal = doc.Principal,
         };
     }
 

@@ -13,7 +13,18 @@ namespace Serverless.Orchestrations.Runtime;
 /// <param name="Definition">That version's definition.</param>
 /// <param name="Inputs">The run's inputs.</param>
 /// <param name="Metadata">Caller metadata kept with the run.</param>
-public sealed record StartRunRequest(string WorkspaceId, string WorkflowId, int Version, WorkflowDefinition Definition, JsonObject Inputs, JsonObject? Metadata);
+/// <param name="Principal">Who started the run, for nodes that act on their behalf (child runs inherit it).</param>
+public sealed record StartRunRequest(
+    string WorkspaceId, string WorkflowId, int Version, WorkflowDefinition Definition, JsonObject Inputs, JsonObject? Metadata, RunPrincipal? Principal = null);
+
+/// <summary>
+/// Who started a run. The engine only carries it: nodes that call services as the starter (the llm nodes call models
+/// under the starting API key's limits) read it from <see cref="Nodes.NodeContext.Principal"/>.
+/// </summary>
+/// <param name="UserId">The user, if a user started it.</param>
+/// <param name="ApiKeyId">The API key it was started with, if any.</param>
+/// <param name="Limits">The key's limits as they were at the start, in the host's own shape.</param>
+public sealed record RunPrincipal(string? UserId, string? ApiKeyId, JsonObject? Limits);
 
 /// <summary>The outcome of <see cref="WorkflowEngine.StartAsync"/>.</summary>
 /// <param name="Run">The run (null when refused).</param>
@@ -98,7 +109,7 @@ public sealed class WorkflowEngine
             return new StartResult(null, Refused: true);
         }
 
-        var run = NewRun(id, request.WorkspaceId, request.WorkflowId, request.Version, request.Definition, request.Inputs, request.Metadata, null);
+        var run = NewRun(id, request.WorkspaceId, request.WorkflowId, request.Version, request.Definition, request.Inputs, request.Metadata, null, request.Principal);
         await Store.InsertAsync(run, cancellationToken);
         await Index.AddAsync(run, cancellationToken);
         await EnqueueAsync(new WorkItem(run.Id, null, 0, WorkItem.Start), null, cancellationToken);
@@ -614,7 +625,8 @@ public sealed class WorkflowEngine
         {
             var entry = await _catalog.FindAsync(tx.Doc.WorkspaceId, request.WorkflowId, request.Version, cancellationToken);
             var child = NewRun(childId, tx.Doc.WorkspaceId, request.WorkflowId, entry?.Version ?? request.Version ?? 0,
-                entry?.Definition ?? new WorkflowDefinition([], []), request.Inputs, null, (tx.Doc.Id, nodeId, request.Key));
+                entry?.Definition ?? new WorkflowDefinition([], []), request.Inputs, null, (tx.Doc.Id, nodeId, request.Key),
+                tx.Doc.Principal); // a child acts for whoever started its parent
             if (entry is null)
             {
                 // A child that cannot run ends at once; its parent hears of it like any other child.
@@ -712,7 +724,7 @@ public sealed class WorkflowEngine
 
     private ExecutionDocument NewRun(
         string id, string workspaceId, string workflowId, int version, WorkflowDefinition definition, JsonObject inputs, JsonObject? metadata,
-        (string ExecutionId, string NodeId, string Key)? parent)
+        (string ExecutionId, string NodeId, string Key)? parent, RunPrincipal? principal)
     {
         var now = _clock.GetUtcNow();
         var run = new ExecutionDocument
@@ -729,6 +741,7 @@ public sealed class WorkflowEngine
             ParentExecutionId = parent?.ExecutionId,
             ParentNodeId = parent?.NodeId,
             ParentKey = parent?.Key,
+            Principal = principal,
         };
         foreach (var node in definition.Nodes)
         {

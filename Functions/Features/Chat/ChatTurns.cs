@@ -182,7 +182,7 @@ internal sealed class ChatTurns(
             ["variables"] = turn.Variables?.DeepClone() ?? new JsonObject(),
         };
         var (run, error) = await runner.StartAsync(workspace.WorkspaceId, app.WorkflowId, null, inputs,
-            new JsonObject { ["source"] = Source, ["chatId"] = chat.Id, ["appId"] = app.Id }, cancellationToken);
+            new JsonObject { ["source"] = Source, ["chatId"] = chat.Id, ["appId"] = app.Id }, RunPrincipals.Of(caller), cancellationToken);
         if (error is not null)
         {
             if (isNew)

@@ -18,16 +18,21 @@ internal sealed record ModelNodeAnswer(string Text, string Model, TokenUsage Usa
 }
 
 /// <summary>
-/// The gateway call the LLM nodes share. Calls go in as the run's workspace with no user or key, so operator and
-/// workspace providers apply and usage rows say <c>workflow</c>; failures become node errors the retry policy understands.
+/// The gateway call the LLM nodes share. Calls go in as the run's workspace and, when the run says who started it, as
+/// that user and API key under the key's model limits (allow-list, quotas, budget) as they were when the run started;
+/// usage rows say <c>workflow</c>. Failures become node errors the retry policy understands.
 /// </summary>
 internal sealed class ModelNodeCalls(ModelGateway gateway)
 {
     public const string Source = "workflow";
 
+    public static ModelCaller CallerOf(NodeContext context) => context.Principal is { } principal
+        ? new ModelCaller(context.WorkspaceId, principal.UserId, principal.ApiKeyId, principal.Limits?.Deserialize<ModelLimits>(JsonSerializerOptions.Web), Source)
+        : new ModelCaller(context.WorkspaceId, null, null, null, Source);
+
     public async Task<(ModelNodeAnswer? Answer, NodeResult? Failure)> CompleteAsync(NodeContext context, JsonObject request, CancellationToken cancellationToken)
     {
-        var caller = new ModelCaller(context.WorkspaceId, null, null, null, Source);
+        var caller = CallerOf(context);
         var outcome = await gateway.CompleteChatAsync(caller, request, cancellationToken);
         if (outcome.Failure is { } failure)
         {
@@ -46,7 +51,7 @@ internal sealed class ModelNodeCalls(ModelGateway gateway)
     /// </summary>
     public async Task<(ModelNodeAnswer? Answer, NodeResult? Failure)> StreamAsync(NodeContext context, JsonObject request, CancellationToken cancellationToken)
     {
-        var caller = new ModelCaller(context.WorkspaceId, null, null, null, Source);
+        var caller = CallerOf(context);
         request["stream"] = true;
         request["stream_options"] = new JsonObject { ["include_usage"] = true };
         var opened = await gateway.StreamChatAsync(caller, request, cancellationToken);

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
 using Serverless.Orchestrations.Runtime;
 
 namespace Serverless.Functions.Features.Workflows;
@@ -7,9 +9,14 @@ namespace Serverless.Functions.Features.Workflows;
 /// <summary>Starts runs of a workspace's workflows; the one place that decides whether a workflow may run.</summary>
 internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowEngine engine)
 {
+    /// <summary>A run started by nobody in particular (the run acts as its workspace).</summary>
+    public Task<(ExecutionDocument? Run, IResult? Error)> StartAsync(
+        string workspaceId, string workflowId, int? version, JsonObject inputs, JsonObject? metadata, CancellationToken cancellationToken) =>
+        StartAsync(workspaceId, workflowId, version, inputs, metadata, null, cancellationToken);
+
     /// <summary>The started run, or the error result explaining why it was not started.</summary>
     public async Task<(ExecutionDocument? Run, IResult? Error)> StartAsync(
-        string workspaceId, string workflowId, int? version, JsonObject inputs, JsonObject? metadata, CancellationToken cancellationToken)
+        string workspaceId, string workflowId, int? version, JsonObject inputs, JsonObject? metadata, RunPrincipal? principal, CancellationToken cancellationToken)
     {
         if (await workflows.GetAsync(workspaceId, workflowId, cancellationToken) is not { } stored)
         {
@@ -38,9 +45,16 @@ internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowEngine eng
             return (null, Api.Validation(problems, "The inputs do not match the workflow's inputs schema."));
         }
 
-        var started = await engine.StartAsync(new StartRunRequest(workspaceId, workflowId, pinned, definition, inputs, metadata), cancellationToken);
+        var started = await engine.StartAsync(new StartRunRequest(workspaceId, workflowId, pinned, definition, inputs, metadata, principal), cancellationToken);
         return started.Refused
             ? (null, Api.Error(StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimitExceeded, "Too many runs are waiting in this workspace; try again when some have finished."))
             : (started.Run, null);
     }
+}
+
+/// <summary>The caller a run acts for: its user and API key, with the key's model limits as they are now.</summary>
+internal static class RunPrincipals
+{
+    public static RunPrincipal Of(Caller caller) =>
+        new(caller.UserId, caller.ApiKeyId, caller.ModelLimits is { } limits ? JsonSerializer.SerializeToNode(limits, JsonSerializerOptions.Web)!.AsObject() : null);
 }

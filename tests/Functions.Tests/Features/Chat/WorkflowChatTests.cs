@@ -100,3 +100,54 @@ public sealed partial class ChatTests
         Assert.Equal(0, answer["tokenUsage"]!["totalTokens"]!.GetValue<int>());
     }
 }
+
+/// <summary>Runs carry who started them: the llm nodes call models under the starting key's limits.</summary>
+public sealed partial class ChatTests
+{
+    private async Task<(TestUser User, Dictionary<string, string> Key, string KeyId)> UserWithSoloKeyAsync()
+    {
+        var user = await _client.RegisterAsync();
+        var created = await _client.ApiPostAsync("/api/v1/user/api-keys", new
+        {
+            name = "solo only",
+            scopes = new[] { "chat:read", "chat:write", "workflows:read", "workflows:write", "workflows:execute", "apps:write", "usage:read" },
+            allowedModels = new[] { "solo" },
+        }, user.AccessToken);
+        return (user, Users.ApiKey(created.Data["key"]!.GetValue<string>()), created.Data["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task WorkflowApp_ChattedWithAKey_RunsItsLlmNodesUnderTheKeysAllowList()
+    {
+        var (user, key, keyId) = await UserWithSoloKeyAsync();
+        var refusedApp = await _client.CreateAppAsync(user, new { }, "workflow", LlmFlow(new { answer = "{{think.text}}" }));
+        var allowedApp = await _client.CreateAppAsync(user, new { }, "workflow", Line(new { answer = "{{think.text}}" },
+            Node("think", "llm", new { model = "solo", userPrompt = "{{inputs.message}}" })));
+
+        var refused = await _client.ApiPostAsync("/api/v1/chat/completions", new { appId = refusedApp, message = "hi" }, null, key);
+        var allowed = await _client.ApiPostAsync("/api/v1/chat/completions", new { appId = allowedApp, message = "hi" }, null, key);
+        var bySession = await _client.ChatAsync(user, new { appId = refusedApp, message = "as myself" });
+
+        Assert.Equal(HttpStatusCode.BadGateway, refused.Status);
+        Assert.Contains("may not use the model 'gpt-test'", refused.Body!["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, allowed.Status);
+        Assert.Equal("Hello!", allowed.Data["response"]!.GetValue<string>());
+        Assert.Equal("Hello!", bySession["response"]!.GetValue<string>());
+        var rows = await _client.WaitForUsageAsync(user.AccessToken, 2);
+        Assert.Contains(rows, r => r["source"]!.GetValue<string>() == "workflow" && r["apiKeyId"]?.GetValue<string>() == keyId && r["model"]!.GetValue<string>() == "solo");
+        Assert.Contains(rows, r => r["source"]!.GetValue<string>() == "workflow" && r["apiKeyId"] is null && r["userId"]!.GetValue<string>() == user.Id);
+    }
+
+    [Fact]
+    public async Task WorkflowRun_StartedWithAKey_AppliesItsAllowListInsideTheRun()
+    {
+        var (user, key, _) = await UserWithSoloKeyAsync();
+        var workflowId = await _client.CreateWorkflowAsync(user, LlmFlow(new { answer = "{{think.text}}" }));
+
+        var run = await _client.ApiPostAsync($"/api/v1/workflows/{workflowId}/run", new { inputs = new { message = "hi" }, options = new { timeout = 20_000 } }, null, key);
+
+        Assert.Equal("failed", run.Data["status"]!.GetValue<string>());
+        Assert.Equal("AI_SERVICE_ERROR", run.Data["error"]!["code"]!.GetValue<string>());
+        Assert.Contains("may not use the model", run.Data["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+}
