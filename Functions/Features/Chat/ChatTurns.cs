@@ -195,7 +195,18 @@ internal sealed class ChatTurns(
 
         if (!turn.Stream)
         {
-            var ended = await notifier.WaitForEndAsync(engine, run!.Id, TimeSpan.FromSeconds(_options.WorkflowWaitSeconds), time, cancellationToken) ?? run;
+            ExecutionDocument ended;
+            try
+            {
+                ended = await notifier.WaitForEndAsync(engine, run!.Id, TimeSpan.FromSeconds(_options.WorkflowWaitSeconds), time, cancellationToken) ?? run!;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && isNew)
+            {
+                // The client left before the answer: the run goes on, but the chat it opened would stay empty.
+                await chats.DeleteAsync(chat, CancellationToken.None);
+                throw;
+            }
+
             if (ended.Status != ExecutionStatus.Succeeded && isNew)
             {
                 await chats.DeleteAsync(chat, CancellationToken.None);
