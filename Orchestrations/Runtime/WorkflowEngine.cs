@@ -256,6 +256,7 @@ public sealed class WorkflowEngine
 
         JsonObject config = [];
         var gaveUp = false;
+        var takeovers = 0;
         var claim = await TransactAsync(item.ExecutionId, async tx =>
         {
             var state = tx.Doc.Nodes[node.Id];
@@ -276,6 +277,7 @@ public sealed class WorkflowEngine
             state.Status = NodeStatus.Running;
             state.Attempts = item.Attempt;
             state.LeaseUntil = tx.Now + _machine.LeaseFor(node);
+            takeovers = state.Takeovers;
             state.StartedAt ??= tx.Now;
             state.Input = config;
             state.Revision++;
@@ -293,7 +295,7 @@ public sealed class WorkflowEngine
             return;
         }
 
-        var context = StateMachine.BuildContext(claim.Run!, node, config, item.Attempt, _clock, ProgressEmitter(item.ExecutionId, node.Id, item.Attempt));
+        var context = StateMachine.BuildContext(claim.Run!, node, config, item.Attempt, _clock, ProgressEmitter(item.ExecutionId, node.Id, item.Attempt, takeovers));
         var result = await RunAttemptAsync(_registry.Get(node.Type), node, context, cancellationToken);
         await TransactAsync(item.ExecutionId, async tx =>
         {
@@ -311,15 +313,15 @@ public sealed class WorkflowEngine
     /// <summary>
     /// Progress events of a running attempt go through the same commit as every other event, so they take their place
     /// in the log's order and readers stay gap-free. Only the attempt that holds the node may report: a late worker
-    /// whose attempt was taken over writes nothing.
+    /// whose attempt was taken over (same attempt number, one more takeover) writes nothing.
     /// </summary>
-    private Func<string, JsonObject?, CancellationToken, Task<bool>> ProgressEmitter(string executionId, string nodeId, int attempt) =>
+    private Func<string, JsonObject?, CancellationToken, Task<bool>> ProgressEmitter(string executionId, string nodeId, int attempt, int takeovers) =>
         async (type, data, cancellationToken) =>
         {
             var result = await TransactAsync(executionId, tx =>
             {
                 var live = !ExecutionStatus.IsTerminal(tx.Doc.Status) && tx.Doc.Nodes.TryGetValue(nodeId, out var state)
-                    && state.Status == NodeStatus.Running && state.Attempts == attempt;
+                    && state.Status == NodeStatus.Running && state.Attempts == attempt && state.Takeovers == takeovers;
                 if (live)
                 {
                     var payload = data?.DeepClone().AsObject() ?? [];
