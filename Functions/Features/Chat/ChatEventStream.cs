@@ -28,7 +28,7 @@ internal sealed class ChatSse(HttpResponse response)
 /// cancelled (and with it whatever it reads from upstream). <paramref name="write"/> marks the turn stored on its <see cref="ChatSse"/>;
 /// a chat this turn opened is removed again when it was not, so failed first messages leave no empty chats behind.
 /// </summary>
-internal sealed class ChatEventStream(ChatRecord? opened, ChatStore chats, Func<ChatSse, CancellationToken, Task> write, Action onClientLeft) : IResult
+internal sealed class ChatEventStream(ChatRecord? opened, ChatStore chats, Func<ChatSse, CancellationToken, Task> write, Action<bool> onClientLeft) : IResult
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -42,7 +42,7 @@ internal sealed class ChatEventStream(ChatRecord? opened, ChatStore chats, Func<
         }
         catch (Exception exception) when (exception is OperationCanceledException or IOException && cancellationToken.IsCancellationRequested)
         {
-            onClientLeft();
+            onClientLeft(sse.Stored);
         }
         finally
         {

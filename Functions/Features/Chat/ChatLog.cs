@@ -9,6 +9,6 @@ internal static partial class ChatLog
     [LoggerMessage(EventId = 801, Level = LogLevel.Information, Message = "Chat {ChatId} in workspace {WorkspaceId} deleted with {Messages} messages")]
     public static partial void Deleted(ILogger logger, string chatId, string workspaceId, int messages);
 
-    [LoggerMessage(EventId = 802, Level = LogLevel.Information, Message = "Chat {ChatId}: the client left during the answer; nothing was stored for this turn")]
-    public static partial void ClientLeft(ILogger logger, string chatId);
+    [LoggerMessage(EventId = 802, Level = LogLevel.Information, Message = "Chat {ChatId}: the client left during the answer (turn stored: {Stored})")]
+    public static partial void ClientLeft(ILogger logger, string chatId, bool stored);
 }

@@ -155,7 +155,7 @@ internal sealed class ChatTurns(
             var reply = await SaveAsync(streamChat, turn, text.ToString(), Usage(stream.Usage), citations, null, CancellationToken.None);
             sse.Stored = true;
             await sse.WriteAsync("end", End(reply), token);
-        }, () => ChatLog.ClientLeft(logger, streamChat.Id));
+        }, stored => ChatLog.ClientLeft(logger, streamChat.Id, stored));
     }
 
     private async Task<IResult> RunWorkflowAsync(ChatTurn turn, AppRecord app, Caller caller, WorkspaceContext workspace, CancellationToken cancellationToken)
@@ -259,7 +259,7 @@ internal sealed class ChatTurns(
                     }
                 }
             }
-        }, () => ChatLog.ClientLeft(logger, chat.Id));
+        }, stored => ChatLog.ClientLeft(logger, chat.Id, stored));
     }
 
     private static object End(ChatReply reply) => new
