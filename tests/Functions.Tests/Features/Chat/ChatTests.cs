@@ -276,6 +276,34 @@ public sealed partial class ChatTests(ChatFixture fixture) : IClassFixture<ChatF
     }
 
     [Fact]
+    public async Task Chats_ArePrivateToTheirUser_EvenInASharedWorkspace_AndNeedTheChatScopes()
+    {
+        var (owner, appId) = await ChatbotAsync();
+        var colleague = await _client.RegisterAsync();
+        var workspace = (await _client.ApiPostAsync("/api/v1/workspaces", new { name = "Team" }, owner.AccessToken)).Data["id"]!.GetValue<string>();
+        var added = await _client.ApiPostAsync($"/api/v1/workspaces/{workspace}/members", new { email = colleague.Email, role = "member" }, owner.AccessToken);
+        Assert.True(added.Status is HttpStatusCode.Created or HttpStatusCode.OK, added.Body?.ToJsonString());
+        var inTeam = new Dictionary<string, string> { ["X-Workspace-Id"] = workspace };
+        var teamApp = await _client.ApiPostAsync("/api/v1/apps", new { name = "Team bot", config = new { model = "gpt-test" } }, owner.AccessToken, inTeam);
+        var teamAppId = teamApp.Data["id"]!.GetValue<string>();
+        var chat = await _client.ApiPostAsync("/api/v1/chat/completions", new { appId = teamAppId, message = "mine" }, owner.AccessToken, inTeam);
+        var chatId = chat.Data["chatId"]!.GetValue<string>();
+
+        var colleagueReads = await _client.ApiGetAsync("/api/v1/chat/history?chatId=" + chatId, colleague.AccessToken, inTeam);
+        var colleagueList = await _client.ApiGetAsync("/api/v1/chat/history?appId=" + teamAppId, colleague.AccessToken, inTeam);
+        var colleagueOwnChat = await _client.ApiPostAsync("/api/v1/chat/completions", new { appId = teamAppId, message = "hers" }, colleague.AccessToken, inTeam);
+        var readOnlyKey = await _client.CreateKeyAsync(owner, ["chat:read"]);
+        var keyWrites = await _client.ApiPostAsync("/api/v1/chat/completions", new { appId, message = "hi" }, null, Users.ApiKey(readOnlyKey));
+        var keyReads = await _client.ApiGetAsync("/api/v1/chat/history", null, Users.ApiKey(readOnlyKey));
+
+        Assert.Equal(HttpStatusCode.NotFound, colleagueReads.Status);
+        Assert.Empty(colleagueList.Data.AsArray());
+        Assert.Equal(HttpStatusCode.OK, colleagueOwnChat.Status);
+        Assert.Equal(HttpStatusCode.Forbidden, keyWrites.Status);
+        Assert.Equal(HttpStatusCode.OK, keyReads.Status);
+    }
+
+    [Fact]
     public async Task ChatId_OfAnotherAppInTheSameWorkspace_IsNotFound()
     {
         var (user, appId) = await ChatbotAsync();
