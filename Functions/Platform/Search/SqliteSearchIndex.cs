@@ -42,12 +42,11 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             title        TEXT    NOT NULL,
             content      TEXT    NOT NULL,
             metadata     TEXT    NOT NULL,
-            has_vector   INTEGER NOT NULL
+            has_vector   INTEGER NOT NULL,
+            scope        TEXT    NOT NULL
         );
         CREATE UNIQUE INDEX IF NOT EXISTS ux_chunks_chunk ON chunks (workspace_id, dataset_id, chunk_id);
         CREATE INDEX IF NOT EXISTS ix_chunks_document ON chunks (workspace_id, dataset_id, document_id);
-        -- Covers a metadata filter: it is answered from this narrow index instead of a scan of the chunks' text.
-        CREATE INDEX IF NOT EXISTS ix_chunks_metadata ON chunks (workspace_id, dataset_id, metadata);
 
         -- Vectors apart from the text, so that full-text joins and filters never page 1.5 KB BLOBs through the cache.
         CREATE TABLE IF NOT EXISTS chunk_vectors (
@@ -55,14 +54,16 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             vector BLOB    NOT NULL
         );
 
+        -- scope is one token naming the collection (ScopeToken), so the full-text index itself narrows a query to its
+        -- collections and an unfiltered search ranks without joining a chunk row per match.
         CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (
-            title, content, content = 'chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+            scope, title, content, content = 'chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
         );
         CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
-            INSERT INTO chunks_fts (rowid, title, content) VALUES (new.id, new.title, new.content);
+            INSERT INTO chunks_fts (rowid, scope, title, content) VALUES (new.id, new.scope, new.title, new.content);
         END;
         CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
-            INSERT INTO chunks_fts (chunks_fts, rowid, title, content) VALUES ('delete', old.id, old.title, old.content);
+            INSERT INTO chunks_fts (chunks_fts, rowid, scope, title, content) VALUES ('delete', old.id, old.scope, old.title, old.content);
             DELETE FROM chunk_vectors WHERE id = old.id;
         END;
         """;
@@ -150,11 +151,11 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
             await DeleteRowsAsync(connection, removed, cancellationToken);
 
-            var added = new List<(long RowId, float[] Vector)>();
+            var added = new List<(long RowId, float[] Vector, string Metadata)>();
             await using (var insert = Command(connection,
-                "INSERT INTO chunks (workspace_id, dataset_id, document_id, chunk_id, position, title, content, metadata, has_vector) " +
-                "VALUES ($w, $d, $doc, $chunk, $pos, $title, $content, $meta, $has) RETURNING id",
-                ("$w", collection.WorkspaceId), ("$d", collection.DatasetId), ("$doc", ""), ("$chunk", ""), ("$pos", 0),
+                "INSERT INTO chunks (workspace_id, dataset_id, document_id, chunk_id, position, title, content, metadata, has_vector, scope) " +
+                "VALUES ($w, $d, $doc, $chunk, $pos, $title, $content, $meta, $has, $scope) RETURNING id",
+                ("$w", collection.WorkspaceId), ("$d", collection.DatasetId), ("$scope", ScopeToken(collection)), ("$doc", ""), ("$chunk", ""), ("$pos", 0),
                 ("$title", ""), ("$content", ""), ("$meta", ""), ("$has", 0)))
             await using (var insertVector = Command(connection, "INSERT INTO chunk_vectors (id, vector) VALUES ($id, $vec)", ("$id", 0L), ("$vec", Array.Empty<byte>())))
             {
@@ -165,7 +166,8 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                     insert.Parameters["$pos"].Value = chunk.Position;
                     insert.Parameters["$title"].Value = chunk.Title;
                     insert.Parameters["$content"].Value = chunk.Content;
-                    insert.Parameters["$meta"].Value = chunk.Metadata.ToJsonString();
+                    var metadata = chunk.Metadata.ToJsonString();
+                    insert.Parameters["$meta"].Value = metadata;
                     insert.Parameters["$has"].Value = chunk.Vector is null ? 0 : 1;
                     var id = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
                     if (chunk.Vector is { } vector)
@@ -175,7 +177,7 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                         insertVector.Parameters["$id"].Value = id;
                         insertVector.Parameters["$vec"].Value = MemoryMarshal.AsBytes(unit.AsSpan()).ToArray();
                         await insertVector.ExecuteNonQueryAsync(cancellationToken);
-                        added.Add((id, unit));
+                        added.Add((id, unit, metadata));
                     }
                 }
             }
@@ -285,7 +287,7 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 break;
         }
 
-        return await LoadHitsAsync(connection, ranked, cancellationToken);
+        return await LoadHitsAsync(connection, targets, ranked, cancellationToken);
     }
 
     public void Dispose()
@@ -304,6 +306,10 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         var words = SearchArguments.Words(text);
         return words.Count == 0 ? null : string.Join(" OR ", words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
     }
+
+    /// <summary>The collection as one full-text token: a hash, since ids may hold characters the tokenizer splits on.</summary>
+    internal static string ScopeToken(SearchCollection collection) =>
+        "s" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes($"{collection.WorkspaceId}\n{collection.DatasetId}")), 0, 16);
 
     // Reciprocal-rank fusion: each list adds 1/(k + rank); a chunk found by both rises above one found by either.
     private static List<(long RowId, double Score)> Fuse(List<(long RowId, double Score)> text, List<(long RowId, double Score)> vector, int topK)
@@ -378,11 +384,22 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         }
 
         await using var command = connection.CreateCommand();
-        // Titles weigh twice as much as body text: a chunk whose title names the term is usually about it.
-        var sql = new StringBuilder("SELECT c.id, bm25(chunks_fts, 2.0, 1.0) AS rank FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH $q AND ");
-        command.Parameters.AddWithValue("$q", match);
-        AppendScope(sql, command, collections, filter);
-        sql.Append(" ORDER BY rank, c.id LIMIT $limit");
+        var scopes = string.Join(" OR ", collections.Select(c => "\"" + ScopeToken(c) + "\""));
+        command.Parameters.AddWithValue("$q", $"{{scope}} : ({scopes}) AND {{title content}} : ({match})");
+        // The scope column weighs nothing; titles weigh twice as much as body text: a chunk whose title names the
+        // term is usually about it.
+        var sql = new StringBuilder("SELECT f.rowid, bm25(chunks_fts, 0.0, 2.0, 1.0) AS rank FROM chunks_fts f ");
+        if (filter is not null)
+        {
+            sql.Append("JOIN chunks c ON c.id = f.rowid WHERE chunks_fts MATCH $q AND ");
+            AppendScope(sql, command, collections, filter);
+        }
+        else
+        {
+            sql.Append("WHERE chunks_fts MATCH $q");
+        }
+
+        sql.Append(" ORDER BY rank, f.rowid LIMIT $limit");
         command.Parameters.AddWithValue("$limit", limit);
         command.CommandText = sql.ToString();
 
@@ -417,8 +434,8 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 throw new ArgumentException($"The query vector has {unit.Length} dimensions, but dataset '{collection.DatasetId}' holds vectors of {arena.Dimensions}.", nameof(vector));
             }
 
-            var candidates = filter is null ? null : await FilteredRowIdsAsync(connection, collection, filter, cancellationToken);
-            foreach (var (rowId, score) in arena.Search(unit, limit, candidates))
+            // The filter runs over the arena's metadata columns in memory: a SQL pass over every row costs far more.
+            foreach (var (rowId, score) in arena.Search(unit, limit, filter is null ? null : arena.Mask(filter)))
             {
                 hits.Add((rowId, score));
             }
@@ -434,20 +451,6 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         }
 
         return hits;
-    }
-
-    private static async Task<long[]> FilteredRowIdsAsync(SqliteConnection connection, SearchCollection collection, SearchFilter filter, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        // The covering index answers this without touching a chunk row; sorting ids here is cheaper than in SQL.
-        var sql = new StringBuilder("SELECT c.id FROM chunks c INDEXED BY ix_chunks_metadata WHERE ");
-        AppendScope(sql, command, [collection], filter);
-        command.CommandText = sql.ToString();
-        var ids = new List<long>();
-        await ReadIdsAsync(command, ids, cancellationToken);
-        var sorted = ids.ToArray();
-        Array.Sort(sorted);
-        return sorted;
     }
 
     private async Task<VectorArena?> ArenaAsync(SqliteConnection connection, SearchCollection collection, CancellationToken cancellationToken)
@@ -488,10 +491,11 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         var capacity = (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!;
 
         var rowIds = new long[capacity];
+        var metadata = new string[capacity];
         var vectors = new float[(long)capacity * dimensions];
         var buffer = new byte[dimensions * sizeof(float)];
         var loaded = 0;
-        await using var select = Command(connection, "SELECT v.id, v.vector FROM chunks c JOIN chunk_vectors v ON v.id = c.id WHERE c.workspace_id = $w AND c.dataset_id = $d ORDER BY v.id", scope);
+        await using var select = Command(connection, "SELECT v.id, v.vector, c.metadata FROM chunks c JOIN chunk_vectors v ON v.id = c.id WHERE c.workspace_id = $w AND c.dataset_id = $d ORDER BY v.id", scope);
         await using var reader = await select.ExecuteReaderAsync(cancellationToken);
         while (loaded < capacity && await reader.ReadAsync(cancellationToken))
         {
@@ -503,16 +507,18 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 
             reader.GetBytes(1, 0, buffer, 0, buffer.Length);
             rowIds[loaded] = reader.GetInt64(0);
+            metadata[loaded] = reader.GetString(2);
             MemoryMarshal.Cast<byte, float>(buffer).CopyTo(vectors.AsSpan(loaded * dimensions, dimensions));
             loaded++;
         }
 
-        var arena = new VectorArena(dimensions, rowIds, vectors, loaded);
+        var arena = new VectorArena(dimensions, rowIds, vectors, metadata, loaded);
         SearchLog.VectorsLoaded(_logger, loaded, arena.Bytes >> 20, collection.WorkspaceId, collection.DatasetId, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return arena;
     }
 
-    private static async Task<IReadOnlyList<SearchHit>> LoadHitsAsync(SqliteConnection connection, List<(long RowId, double Score)> ranked, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<SearchHit>> LoadHitsAsync(
+        SqliteConnection connection, List<SearchCollection> collections, List<(long RowId, double Score)> ranked, CancellationToken cancellationToken)
     {
         if (ranked.Count == 0)
         {
@@ -537,7 +543,12 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 var chunk = new IndexedChunk(
                     reader.GetString(4), reader.GetString(3), reader.GetInt32(5), reader.GetString(6), reader.GetString(7),
                     JsonNode.Parse(reader.GetString(8)) as JsonObject ?? [], null);
-                rows[reader.GetInt64(0)] = new SearchHit(new SearchCollection(reader.GetString(1), reader.GetString(2)), chunk, 0);
+                var collection = new SearchCollection(reader.GetString(1), reader.GetString(2));
+                // Scope tokens are hashes; this makes even a collision unable to return another collection's chunk.
+                if (collections.Contains(collection))
+                {
+                    rows[reader.GetInt64(0)] = new SearchHit(collection, chunk, 0);
+                }
             }
         }
 
