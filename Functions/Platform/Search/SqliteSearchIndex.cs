@@ -278,12 +278,14 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 ranked = await FullTextAsync(connection, targets, query.Text!, query.Filter, depth, cancellationToken);
                 break;
             case SearchMode.Vector:
-                ranked = await VectorAsync(connection, targets, query.Vector!, query.Filter, depth, cancellationToken);
+                ranked = await VectorAsync(targets, query.Vector!, query.Filter, depth, parallel: true, cancellationToken);
                 break;
             default:
-                var text = await FullTextAsync(connection, targets, query.Text!, query.Filter, depth, cancellationToken);
-                var vector = await VectorAsync(connection, targets, query.Vector!, query.Filter, depth, cancellationToken);
-                ranked = Fuse(text, vector, query.TopK);
+                // Both rankings at once, one core each: SQLite ranks the text while another thread scans the vectors.
+                var vector = Task.Run(() => VectorAsync(targets, query.Vector!, query.Filter, depth, parallel: false, cancellationToken), cancellationToken);
+                var text = FullTextAsync(connection, targets, query.Text!, query.Filter, depth, cancellationToken);
+                await Task.WhenAll(vector, text);
+                ranked = Fuse(await text, await vector, query.TopK);
                 break;
         }
 
@@ -416,14 +418,14 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     }
 
     private async Task<List<(long RowId, double Score)>> VectorAsync(
-        SqliteConnection connection, IReadOnlyList<SearchCollection> collections, float[] vector, SearchFilter? filter, int limit, CancellationToken cancellationToken)
+        IReadOnlyList<SearchCollection> collections, float[] vector, SearchFilter? filter, int limit, bool parallel, CancellationToken cancellationToken)
     {
         var unit = (float[])vector.Clone();
         VectorArena.Normalize(unit);
         var hits = new List<(long RowId, double Score)>();
         foreach (var collection in collections)
         {
-            var arena = await ArenaAsync(connection, collection, cancellationToken);
+            var arena = await ArenaAsync(collection, cancellationToken);
             if (arena is null)
             {
                 continue;
@@ -435,7 +437,7 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             }
 
             // The filter runs over the arena's metadata columns in memory: a SQL pass over every row costs far more.
-            foreach (var (rowId, score) in arena.Search(unit, limit, filter is null ? null : arena.Mask(filter)))
+            foreach (var (rowId, score) in arena.Search(unit, limit, filter is null ? null : arena.Mask(filter), parallel))
             {
                 hits.Add((rowId, score));
             }
@@ -453,7 +455,7 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         return hits;
     }
 
-    private async Task<VectorArena?> ArenaAsync(SqliteConnection connection, SearchCollection collection, CancellationToken cancellationToken)
+    private async Task<VectorArena?> ArenaAsync(SearchCollection collection, CancellationToken cancellationToken)
     {
         if (_arenas.TryGetValue(collection, out var cached))
         {
@@ -468,6 +470,7 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 return cached;
             }
 
+            await using var connection = await OpenAsync(cancellationToken);
             if (await DimensionsAsync(connection, collection, cancellationToken) is not { } dimensions)
             {
                 return null;
