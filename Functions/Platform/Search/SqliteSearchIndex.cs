@@ -118,15 +118,20 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             if (dimensions > 0)
             {
                 var known = await DimensionsAsync(connection, collection, cancellationToken);
-                if (known is null)
+                if (known != dimensions)
                 {
-                    await using var insert = Command(connection, "INSERT INTO collections (workspace_id, dataset_id, dimensions) VALUES ($w, $d, $n)",
+                    // A collection whose vectors are all gone (re-embedding with another model) may change its length.
+                    await using var held = Command(connection, "SELECT count(*) FROM chunks WHERE workspace_id = $w AND dataset_id = $d AND has_vector = 1",
+                        ("$w", collection.WorkspaceId), ("$d", collection.DatasetId));
+                    if (known is not null && (long)(await held.ExecuteScalarAsync(cancellationToken))! > 0)
+                    {
+                        throw new ArgumentException($"Vectors have {dimensions} dimensions, but the collection holds vectors of {known}.", nameof(chunks));
+                    }
+
+                    await using var set = Command(connection, "INSERT OR REPLACE INTO collections (workspace_id, dataset_id, dimensions) VALUES ($w, $d, $n)",
                         ("$w", collection.WorkspaceId), ("$d", collection.DatasetId), ("$n", dimensions));
-                    await insert.ExecuteNonQueryAsync(cancellationToken);
-                }
-                else if (known != dimensions)
-                {
-                    throw new ArgumentException($"Vectors have {dimensions} dimensions, but the collection holds vectors of {known}.", nameof(chunks));
+                    await set.ExecuteNonQueryAsync(cancellationToken);
+                    _arenas.TryRemove(collection, out _);
                 }
             }
 
