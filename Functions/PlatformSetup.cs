@@ -40,13 +40,6 @@ internal static class PlatformSetup
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        // The host's own request logger is what makes ASP.NET Core start an Activity and a logging scope for every
-        // request (both AsyncLocals, so every await of the request then carries and restores them). It only logs at
-        // Information and below (request started/finished) plus errors that our envelope middleware already catches,
-        // so it is off: profiling the model gateway against an instant upstream showed it at a large share of the
-        // per-request CPU. An ActivityListener (tracing, when one is added) still gets its per-request Activity.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-
         var http = configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
