@@ -96,3 +96,72 @@ internal sealed class FakeOpenAi : IAsyncDisposable
         }
     }
 }
+
+/// <summary>
+/// The cheapest possible extra hop, for scale: a bare Kestrel endpoint that copies the request to the fake upstream
+/// and its answer back (no auth, routing table, quotas or usage rows), run in the benchmark process like the fake.
+/// Whatever throughput it loses against direct is the price of one more HTTP server + client hop on this machine,
+/// a floor no gateway can go below; the gateway's own pipeline is what it adds on top of this.
+/// </summary>
+internal sealed class BareForwarder : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly HttpClient _upstream;
+
+    private BareForwarder(WebApplication app, HttpClient upstream, Uri baseUrl)
+    {
+        _app = app;
+        _upstream = upstream;
+        BaseUrl = baseUrl;
+    }
+
+    public Uri BaseUrl { get; }
+
+    public static async Task<BareForwarder> StartAsync(Uri upstreamBase)
+    {
+        // The same handler settings as the gateway's upstream pool, so the hop is priced the same way.
+        var upstream = new HttpClient(new SocketsHttpHandler { UseProxy = false, ActivityHeadersPropagator = null }) { BaseAddress = upstreamBase };
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapPost("/v1/chat/completions", context => ForwardAsync(context, upstream));
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new BareForwarder(app, upstream, new Uri(address.TrimEnd('/') + "/"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _upstream.Dispose();
+    }
+
+    private static async Task ForwardAsync(HttpContext context, HttpClient upstream)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = new ByteArrayContent(body.ToArray()) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation("Authorization", context.Request.Headers.Authorization.ToString());
+        using var response = await upstream.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
+        context.Response.StatusCode = (int)response.StatusCode;
+        context.Response.ContentType = response.Content.Headers.ContentType?.ToString();
+        if (response.Content.Headers.ContentLength is { } length)
+        {
+            context.Response.ContentLength = length;
+        }
+
+        await using var content = await response.Content.ReadAsStreamAsync(context.RequestAborted);
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await content.ReadAsync(buffer, context.RequestAborted)) > 0)
+        {
+            // Chunk by chunk, as it arrives: a stream's first token must not wait for the rest.
+            await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+        }
+    }
+}

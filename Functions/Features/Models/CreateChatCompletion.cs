@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -53,23 +54,50 @@ internal static class CreateChatCompletion
     {
         // The upstream already answered, so the first chunk is at hand: the headers can travel with it.
         StreamingResponses.Prepare(response, "text/event-stream");
+        var writer = response.BodyWriter;
         try
         {
-            await foreach (var chunk in stream.ReadEventsAsync(cancellationToken))
+            await using var events = stream.ReadEventsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+            while (true)
             {
-                await WriteEventAsync(response, Encoding.UTF8.GetBytes(chunk.Json), cancellationToken);
+                // What is written goes out whenever the next chunk is not already at hand, i.e. before every wait for
+                // the upstream: each token reaches the client as soon as it came, yet chunks that arrived together
+                // leave together, in one write instead of one per chunk.
+                var next = events.MoveNextAsync();
+                if (!next.IsCompleted)
+                {
+                    try
+                    {
+                        await writer.FlushAsync(cancellationToken);
+                    }
+                    catch
+                    {
+                        // The enumerator cannot be disposed while a read is under way; the client's token ends that read.
+                        await SettleAsync(next);
+                        throw;
+                    }
+                }
+
+                if (!await next)
+                {
+                    break;
+                }
+
+                WriteEvent(writer, events.Current.Json);
             }
 
             if (stream.Failure is { } failure)
             {
                 // Headers are gone: the error travels as one last event, and the missing [DONE] marks the stream as cut short.
                 var error = new OpenAiErrorBody(new OpenAiError(failure.Message, OpenAiErrors.TypeFor(failure.Status), null, ModelResults.CodeOf(failure)));
-                await WriteEventAsync(response, JsonSerializer.SerializeToUtf8Bytes(error, EntityJson), cancellationToken);
-                return;
+                WriteEvent(writer, JsonSerializer.Serialize(error, EntityJson));
+            }
+            else
+            {
+                writer.Write(Done);
             }
 
-            await response.Body.WriteAsync(Done, cancellationToken);
-            await response.Body.FlushAsync(cancellationToken);
+            await writer.FlushAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -83,12 +111,24 @@ internal static class CreateChatCompletion
 
     private static readonly JsonSerializerOptions EntityJson = new(JsonSerializerDefaults.Web);
 
-    private static async Task WriteEventAsync(HttpResponse response, byte[] json, CancellationToken cancellationToken)
+    private static async Task SettleAsync(ValueTask<bool> pending)
     {
-        var writer = response.BodyWriter;
+        try
+        {
+            await pending;
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException)
+        {
+            // The flush's exception is the one that counts.
+        }
+    }
+
+    private static void WriteEvent(PipeWriter writer, string json)
+    {
         writer.Write(DataPrefix);
-        writer.Write(json);
+        // Transcoded straight into the response's buffer, without a byte array per chunk.
+        var span = writer.GetSpan(Encoding.UTF8.GetMaxByteCount(json.Length));
+        writer.Advance(Encoding.UTF8.GetBytes(json, span));
         writer.Write(EventEnd);
-        await writer.FlushAsync(cancellationToken);
     }
 }

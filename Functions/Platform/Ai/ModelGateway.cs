@@ -149,6 +149,9 @@ internal sealed class ModelGateway(
         return (modelId, candidates, await quotas.CheckAsync(caller, cancellationToken));
     }
 
+    // Beyond this a Content-Length is not trusted for one up-front allocation; such a body grows as it arrives.
+    private const int MaxPresizedBody = 4 * 1024 * 1024;
+
     private sealed record Attempt(PipelineResponse? Response, ProviderDefinition? Provider, ProviderModel? Model, ModelFailure? Failure, BinaryData? Body = null);
 
     /// <summary>Reads a whole answer straight off the connection, inside the attempt (so under its timeout).</summary>
@@ -159,9 +162,30 @@ internal sealed class ModelGateway(
             return BinaryData.Empty;
         }
 
+        // A provider that says how long its answer is (nearly all do) is read into one array of that size: no growing
+        // buffer and no copy of it afterwards.
+        if (response.Headers.TryGetValue("Content-Length", out var header)
+            && int.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var length) && length is > 0 and <= MaxPresizedBody)
+        {
+            var bytes = new byte[length];
+            var read = 0;
+            while (read < length && await content.ReadAsync(bytes.AsMemory(read), cancellationToken) is var n and > 0)
+            {
+                read += n;
+            }
+
+            if (read == length)
+            {
+                return BinaryData.FromBytes(bytes);
+            }
+
+            // Shorter than announced: what came is the body, as the copying path below would have returned it.
+            return BinaryData.FromBytes(bytes.AsMemory(0, read));
+        }
+
         using var buffer = new MemoryStream();
         await content.CopyToAsync(buffer, cancellationToken);
-        return BinaryData.FromBytes(buffer.ToArray());
+        return BinaryData.FromBytes(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
     }
 
     private async Task<Attempt> RunAsync(
