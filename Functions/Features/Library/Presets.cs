@@ -90,7 +90,8 @@ internal static class ExecutePreset
     /// <summary>Optional inputs layered over the preset's (a field given here wins).</summary>
     internal sealed record Request(JsonObject? Inputs, JsonObject? Metadata);
 
-    public static async Task<IResult> HandleAsync(string id, Request? request, WorkspaceContext workspace, LibraryStore library, WorkflowRunner runner, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(
+        string id, Request? request, Caller caller, WorkspaceContext workspace, LibraryStore library, WorkflowRunner runner, CancellationToken cancellationToken)
     {
         if (await library.Presets.FindAsync(workspace.WorkspaceId, id, cancellationToken) is not { } preset)
         {
@@ -105,7 +106,7 @@ internal static class ExecutePreset
 
         var metadata = request?.Metadata is { } given ? (JsonObject)given.DeepClone() : [];
         metadata["presetId"] = id;
-        var (run, error) = await runner.StartAsync(workspace.WorkspaceId, preset.Value.WorkflowId, preset.Value.WorkflowVersion, inputs, metadata, cancellationToken);
+        var (run, error) = await runner.StartAsync(workspace.WorkspaceId, preset.Value.WorkflowId, preset.Value.WorkflowVersion, inputs, metadata, RunPrincipals.Of(caller), cancellationToken);
         return error ?? Api.Accepted(new ExecutionAcceptedDto(run!.Id, run.Status, run.WorkflowId, run.Version));
     }
 }

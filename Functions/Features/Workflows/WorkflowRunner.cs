@@ -9,11 +9,6 @@ namespace Serverless.Functions.Features.Workflows;
 /// <summary>Starts runs of a workspace's workflows; the one place that decides whether a workflow may run.</summary>
 internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowEngine engine)
 {
-    /// <summary>A run started by nobody in particular (the run acts as its workspace).</summary>
-    public Task<(ExecutionDocument? Run, IResult? Error)> StartAsync(
-        string workspaceId, string workflowId, int? version, JsonObject inputs, JsonObject? metadata, CancellationToken cancellationToken) =>
-        StartAsync(workspaceId, workflowId, version, inputs, metadata, null, cancellationToken);
-
     /// <summary>The started run, or the error result explaining why it was not started.</summary>
     public async Task<(ExecutionDocument? Run, IResult? Error)> StartAsync(
         string workspaceId, string workflowId, int? version, JsonObject inputs, JsonObject? metadata, RunPrincipal? principal, CancellationToken cancellationToken)

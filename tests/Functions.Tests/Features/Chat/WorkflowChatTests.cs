@@ -150,4 +150,18 @@ public sealed partial class ChatTests
         Assert.Equal("AI_SERVICE_ERROR", run.Data["error"]!["code"]!.GetValue<string>());
         Assert.Contains("may not use the model", run.Data["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Preset_ExecutedWithAKey_AppliesItsAllowListInsideTheRun()
+    {
+        var (user, key, _) = await UserWithSoloKeyAsync();
+        var workflowId = await _client.CreateWorkflowAsync(user, LlmFlow(new { answer = "{{think.text}}" }));
+        var preset = await _client.ApiPostAsync("/api/v1/library/presets", new { workflowId, name = "ask", inputs = new { message = "hi" } }, user.AccessToken);
+
+        var started = await _client.ApiPostAsync($"/api/v1/library/presets/{preset.Data["id"]!.GetValue<string>()}/execute", new { }, null, key);
+        var run = await _client.WaitForAsync(user, started.Data["executionId"]!.GetValue<string>());
+
+        Assert.Equal("failed", run["status"]!.GetValue<string>());
+        Assert.Contains("may not use the model", run["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
 }
