@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Serverless.Functions.Features.ApiKeys;
 using Serverless.Functions.Features.Apps;
+using Serverless.Functions.Features.Datasets;
 using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
 using Serverless.Functions.Features.Library;
@@ -88,6 +89,7 @@ internal static class PlatformSetup
         services.AddProviders(configuration);
         services.AddOllama();
         services.AddTasks(configuration);
+        services.AddDatasets(configuration);
         services.AddTriggers(configuration);
         return builder;
     }
@@ -117,6 +119,7 @@ internal static class PlatformSetup
         app.MapProviders();
         app.MapOllama();
         app.MapTasks();
+        app.MapDatasets();
         app.MapPlatformDocs();
         app.MapTriggers();
         return app;

@@ -20,6 +20,8 @@ internal static class Scopes
     public const string UsageRead = "usage:read";
     public const string TasksRead = "tasks:read";
     public const string TasksWrite = "tasks:write";
+    public const string DatasetsRead = "datasets:read";
+    public const string DatasetsWrite = "datasets:write";
 
     public static readonly IReadOnlyList<ScopeInfo> All =
     [
@@ -40,6 +42,8 @@ internal static class Scopes
         new(UsageRead, "Read the workspace's model usage and cost."),
         new(TasksRead, "List and read the workspace's tasks."),
         new(TasksWrite, "Create, change and delete the workspace's tasks, also through the task assistant."),
+        new(DatasetsRead, "List and read datasets, documents and their ingestion status; search them and query RAG namespaces (generating an answer also needs models:use)."),
+        new(DatasetsWrite, "Create, change and delete datasets; upload, replace and delete documents; index RAG namespaces."),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
