@@ -16,6 +16,7 @@ using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Ai;
 using Serverless.Functions.Platform.Email;
 using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Search;
 using Serverless.Functions.Platform.Security;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Functions.Triggers;
@@ -62,6 +63,7 @@ internal static class PlatformSetup
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddMemoryCache();
         services.AddStorage(configuration);
+        services.AddSearch(configuration);
         services.AddSingleton<Expirations>();
         services.AddEmail(configuration);
 

@@ -186,6 +186,11 @@ module api 'app/api.bicep' = {
         Models__Providers__0__Models__1__Embedding: 'true'
         Assistant__Model: azureOpenAiChatDeployment
       } : {},
+      // Knowledge bases search the deployed AI Search service as the app identity (no key: local auth is disabled).
+      deployAiSearch ? {
+        Search__Provider: 'AzureAISearch'
+        Search__AzureAISearch__Endpoint: aiSearchEndpoint
+      } : {},
       empty(smtpHost) ? {} : {
         Email__SmtpHost: smtpHost
         Email__SmtpUser: smtpUser

@@ -8,6 +8,7 @@ param sku string
 param indexerPrincipalId string
 
 var searchIndexDataContributor = '8ebe5a00-799e-43f5-93ac-243d3dce84a7'
+var searchServiceContributor = '7ca78c08-252a-4471-8644-bb5ff32d4ba0'
 
 resource search 'Microsoft.Search/searchServices@2023-11-01' = {
   name: name
@@ -31,6 +32,17 @@ resource indexer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: search
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', searchIndexDataContributor)
+    principalId: indexerPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Search Service Contributor: the app creates its index when it is missing (index definitions, not data).
+resource indexManager 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(search.id, indexerPrincipalId, searchServiceContributor)
+  scope: search
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', searchServiceContributor)
     principalId: indexerPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -24,6 +24,7 @@ public sealed partial class InfraTests
         ["3913510d-42f4-4e42-8a64-420c390055eb"] = "Monitoring Metrics Publisher (telemetry without keys)",
         ["4633458b-17de-408a-b874-0445c86b69e6"] = "Key Vault Secrets User (Key Vault references in app settings)",
         ["8ebe5a00-799e-43f5-93ac-243d3dce84a7"] = "Search Index Data Contributor (when AI Search is deployed)",
+        ["7ca78c08-252a-4471-8644-bb5ff32d4ba0"] = "Search Service Contributor (the search adapter creates its index when missing)",
         ["5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"] = "Cognitive Services OpenAI User (when Azure OpenAI is deployed)",
     };
 
@@ -309,6 +310,6 @@ public sealed partial class InfraTests
     [GeneratedRegex(@"^ {4}(?:name|planName|logAnalyticsName|applicationInsightsName): '(?!\$\{abbrs\.)[^']*'", RegexOptions.Multiline)]
     private static partial Regex HardCodedName();
 
-    [GeneratedRegex(@"^\| `([A-Za-z]+__[A-Za-z]+)` \| ([^|]*) \|", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\| `([A-Za-z]+(?:__[A-Za-z]+)+)` \| ([^|]*) \|", RegexOptions.Multiline)]
     private static partial Regex SettingsRow();
 }

@@ -42,12 +42,18 @@ public static class BoundSettings
         return type is not null && parts.Length > 1;
     }
 
+    // A nested settings object of the app's own (Search__AzureAISearch__Endpoint) is bound through its properties.
+    private static IEnumerable<string> Keys(Type type, string prefix) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).SelectMany(p =>
+            p.PropertyType.Assembly == typeof(Program).Assembly && p.PropertyType.IsClass
+                ? Keys(p.PropertyType, $"{prefix}__{p.Name}")
+                : [$"{prefix}__{p.Name}"]);
+
     private static string SectionOf(Type optionsType) => (string)optionsType.GetField("Section")!.GetValue(null)!;
 
     private static List<string> Discover()
     {
-        var settings = OptionTypes.SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => $"{SectionOf(t)}__{p.Name}"))
-            .Order(StringComparer.Ordinal).ToList();
+        var settings = OptionTypes.SelectMany(t => Keys(t, SectionOf(t))).Order(StringComparer.Ordinal).ToList();
         Assert.True(settings.Count >= 20, "Option types were not found by reflection.");
         return settings;
     }

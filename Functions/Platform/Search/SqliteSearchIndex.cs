@@ -1,0 +1,683 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Serverless.Functions.Platform.Storage;
+
+namespace Serverless.Functions.Platform.Search;
+
+/// <summary>
+/// The embedded search index, <c>&lt;DataDirectory&gt;/search.db</c>: chunks in a table, BM25 through an FTS5 table
+/// kept in step by triggers, vectors as float32 BLOBs scanned exactly (cosine) from an in-memory arena per collection,
+/// and hybrid ranking by reciprocal-rank fusion. Filters run inside SQL so TopK counts only matching chunks.
+/// </summary>
+/// <remarks>
+/// Hits carry no vector: callers rank and cite chunks, and shipping 1.5 KB of floats per hit would only cost.
+/// </remarks>
+internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
+{
+    public const string FileName = "search.db";
+    public const int MaxTopK = 1000;
+
+    // The usual constant of reciprocal-rank fusion: it damps the weight of the very first ranks.
+    private const int RrfK = 60;
+    private const int MaxQueryTerms = 32;
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS collections (
+            workspace_id TEXT    NOT NULL,
+            dataset_id   TEXT    NOT NULL,
+            dimensions   INTEGER NOT NULL,
+            PRIMARY KEY (workspace_id, dataset_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS chunks (
+            id           INTEGER PRIMARY KEY,
+            workspace_id TEXT    NOT NULL,
+            dataset_id   TEXT    NOT NULL,
+            document_id  TEXT    NOT NULL,
+            chunk_id     TEXT    NOT NULL,
+            position     INTEGER NOT NULL,
+            title        TEXT    NOT NULL,
+            content      TEXT    NOT NULL,
+            metadata     TEXT    NOT NULL,
+            vector       BLOB
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_chunks_chunk ON chunks (workspace_id, dataset_id, chunk_id);
+        CREATE INDEX IF NOT EXISTS ix_chunks_document ON chunks (workspace_id, dataset_id, document_id);
+
+        CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5 (
+            title, content, content = 'chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER IF NOT EXISTS chunks_fts_insert AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts (rowid, title, content) VALUES (new.id, new.title, new.content);
+        END;
+        CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts (chunks_fts, rowid, title, content) VALUES ('delete', old.id, old.title, old.content);
+        END;
+        """;
+
+    private const string ChunkColumns = "id, workspace_id, dataset_id, document_id, chunk_id, position, title, content, metadata";
+
+    private readonly string _connectionString;
+    private readonly ILogger<SqliteSearchIndex> _logger;
+
+    // One writer at a time (SQLite has one anyway); holding it while an arena loads keeps a load from missing a
+    // write that commits meanwhile.
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentDictionary<SearchCollection, VectorArena> _arenas = new();
+
+    public SqliteSearchIndex(IOptions<StorageOptions> options, ILogger<SqliteSearchIndex> logger)
+    {
+        _logger = logger;
+        var directory = Path.GetFullPath(options.Value.DataDirectory);
+        Directory.CreateDirectory(directory);
+        DatabasePath = Path.Combine(directory, FileName);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;" + Schema;
+        command.ExecuteNonQuery();
+    }
+
+    public string DatabasePath { get; }
+
+    public async Task UpsertDocumentChunksAsync(SearchCollection collection, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
+    {
+        CheckCollection(collection);
+        ArgumentNullException.ThrowIfNull(chunks);
+        var dimensions = CheckChunks(chunks);
+        if (chunks.Count == 0)
+        {
+            return;
+        }
+
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            if (dimensions > 0)
+            {
+                var known = await DimensionsAsync(connection, collection, cancellationToken);
+                if (known is null)
+                {
+                    await using var insert = Command(connection, "INSERT INTO collections (workspace_id, dataset_id, dimensions) VALUES ($w, $d, $n)",
+                        ("$w", collection.WorkspaceId), ("$d", collection.DatasetId), ("$n", dimensions));
+                    await insert.ExecuteNonQueryAsync(cancellationToken);
+                }
+                else if (known != dimensions)
+                {
+                    throw new ArgumentException($"Vectors have {dimensions} dimensions, but the collection holds vectors of {known}.", nameof(chunks));
+                }
+            }
+
+            var removed = new HashSet<long>();
+            await using (var select = Command(connection, "SELECT id FROM chunks WHERE workspace_id = $w AND dataset_id = $d AND document_id = $doc",
+                ("$w", collection.WorkspaceId), ("$d", collection.DatasetId), ("$doc", "")))
+            {
+                foreach (var documentId in chunks.Select(c => c.DocumentId).Distinct(StringComparer.Ordinal))
+                {
+                    select.Parameters["$doc"].Value = documentId;
+                    await ReadIdsAsync(select, removed, cancellationToken);
+                }
+
+                // A chunk id moving from another document replaces that chunk too.
+                select.CommandText = "SELECT id FROM chunks WHERE workspace_id = $w AND dataset_id = $d AND chunk_id = $doc";
+                foreach (var chunk in chunks)
+                {
+                    select.Parameters["$doc"].Value = chunk.ChunkId;
+                    await ReadIdsAsync(select, removed, cancellationToken);
+                }
+            }
+
+            await DeleteRowsAsync(connection, removed, cancellationToken);
+
+            var added = new List<(long RowId, float[] Vector)>();
+            await using (var insert = Command(connection,
+                "INSERT INTO chunks (workspace_id, dataset_id, document_id, chunk_id, position, title, content, metadata, vector) " +
+                "VALUES ($w, $d, $doc, $chunk, $pos, $title, $content, $meta, $vec) RETURNING id",
+                ("$w", collection.WorkspaceId), ("$d", collection.DatasetId), ("$doc", ""), ("$chunk", ""), ("$pos", 0),
+                ("$title", ""), ("$content", ""), ("$meta", ""), ("$vec", null)))
+            {
+                foreach (var chunk in chunks)
+                {
+                    float[]? unit = null;
+                    if (chunk.Vector is { } vector)
+                    {
+                        unit = (float[])vector.Clone();
+                        VectorArena.Normalize(unit);
+                    }
+
+                    insert.Parameters["$doc"].Value = chunk.DocumentId;
+                    insert.Parameters["$chunk"].Value = chunk.ChunkId;
+                    insert.Parameters["$pos"].Value = chunk.Position;
+                    insert.Parameters["$title"].Value = chunk.Title;
+                    insert.Parameters["$content"].Value = chunk.Content;
+                    insert.Parameters["$meta"].Value = chunk.Metadata.ToJsonString();
+                    insert.Parameters["$vec"].Value = unit is null ? DBNull.Value : MemoryMarshal.AsBytes(unit.AsSpan()).ToArray();
+                    var id = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
+                    if (unit is not null)
+                    {
+                        added.Add((id, unit));
+                    }
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            if (_arenas.TryGetValue(collection, out var arena))
+            {
+                _arenas[collection] = arena.With(removed, added);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task<bool> DeleteDocumentAsync(SearchCollection collection, string documentId, CancellationToken cancellationToken)
+    {
+        CheckCollection(collection);
+        ArgumentException.ThrowIfNullOrEmpty(documentId);
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            var removed = new HashSet<long>();
+            await using (var select = Command(connection, "SELECT id FROM chunks WHERE workspace_id = $w AND dataset_id = $d AND document_id = $doc",
+                ("$w", collection.WorkspaceId), ("$d", collection.DatasetId), ("$doc", documentId)))
+            {
+                await ReadIdsAsync(select, removed, cancellationToken);
+            }
+
+            await DeleteRowsAsync(connection, removed, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            if (removed.Count > 0 && _arenas.TryGetValue(collection, out var arena))
+            {
+                _arenas[collection] = arena.With(removed, []);
+            }
+
+            return removed.Count > 0;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task DeleteCollectionAsync(SearchCollection collection, CancellationToken cancellationToken)
+    {
+        CheckCollection(collection);
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            await using (var delete = Command(connection,
+                "DELETE FROM chunks WHERE workspace_id = $w AND dataset_id = $d; DELETE FROM collections WHERE workspace_id = $w AND dataset_id = $d",
+                ("$w", collection.WorkspaceId), ("$d", collection.DatasetId)))
+            {
+                await delete.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            _arenas.TryRemove(collection, out _);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task<CollectionStats> GetStatsAsync(SearchCollection collection, CancellationToken cancellationToken)
+    {
+        CheckCollection(collection);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, "SELECT count(*), count(vector) FROM chunks WHERE workspace_id = $w AND dataset_id = $d",
+            ("$w", collection.WorkspaceId), ("$d", collection.DatasetId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new CollectionStats(reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    public async Task<IReadOnlyList<SearchHit>> SearchAsync(IReadOnlyList<SearchCollection> collections, SearchQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collections);
+        ArgumentNullException.ThrowIfNull(query);
+        CheckQuery(collections, query);
+        var targets = collections.Distinct().ToList();
+        if (targets.Count == 0)
+        {
+            return [];
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        var depth = query.Mode == SearchMode.Hybrid ? Math.Min(MaxTopK, Math.Max(query.TopK * 3, 60)) : query.TopK;
+        List<(long RowId, double Score)> ranked;
+        switch (query.Mode)
+        {
+            case SearchMode.Fulltext:
+                ranked = await FullTextAsync(connection, targets, query.Text!, query.Filter, depth, cancellationToken);
+                break;
+            case SearchMode.Vector:
+                ranked = await VectorAsync(connection, targets, query.Vector!, query.Filter, depth, cancellationToken);
+                break;
+            default:
+                var text = await FullTextAsync(connection, targets, query.Text!, query.Filter, depth, cancellationToken);
+                var vector = await VectorAsync(connection, targets, query.Vector!, query.Filter, depth, cancellationToken);
+                ranked = Fuse(text, vector, query.TopK);
+                break;
+        }
+
+        return await LoadHitsAsync(connection, ranked, cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        _writeLock.Dispose();
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    /// <summary>
+    /// User text as an FTS5 query: every word a quoted term, OR-ed, so that no character the user types is FTS
+    /// syntax (<c>NEAR(</c>, <c>*</c>, <c>-</c>, <c>"</c>, column filters …). Null when the text has no words.
+    /// </summary>
+    internal static string? ToMatchQuery(string text)
+    {
+        var terms = new List<string>();
+        var word = new StringBuilder();
+        void Flush()
+        {
+            if (word.Length > 0 && terms.Count < MaxQueryTerms)
+            {
+                var term = word.ToString();
+                if (!terms.Contains(term, StringComparer.Ordinal))
+                {
+                    terms.Add(term);
+                }
+            }
+
+            word.Clear();
+        }
+
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (Rune.IsLetterOrDigit(rune))
+            {
+                word.Append(Rune.ToLowerInvariant(rune).ToString());
+            }
+            else
+            {
+                Flush();
+            }
+        }
+
+        Flush();
+        return terms.Count == 0 ? null : string.Join(" OR ", terms.Select(t => "\"" + t.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+    }
+
+    // Reciprocal-rank fusion: each list adds 1/(k + rank); a chunk found by both rises above one found by either.
+    private static List<(long RowId, double Score)> Fuse(List<(long RowId, double Score)> text, List<(long RowId, double Score)> vector, int topK)
+    {
+        var fused = new Dictionary<long, double>(text.Count + vector.Count);
+        foreach (var list in new[] { text, vector })
+        {
+            for (var rank = 0; rank < list.Count; rank++)
+            {
+                fused[list[rank].RowId] = fused.GetValueOrDefault(list[rank].RowId) + (1.0 / (RrfK + rank + 1));
+            }
+        }
+
+        return [.. fused.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Take(topK).Select(p => (p.Key, p.Value))];
+    }
+
+    private static void CheckCollection(SearchCollection collection)
+    {
+        if (string.IsNullOrEmpty(collection.WorkspaceId) || string.IsNullOrEmpty(collection.DatasetId))
+        {
+            throw new ArgumentException("A collection needs a workspace id and a dataset id.", nameof(collection));
+        }
+    }
+
+    private static int CheckChunks(IReadOnlyList<IndexedChunk> chunks)
+    {
+        var dimensions = 0;
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in chunks)
+        {
+            ArgumentNullException.ThrowIfNull(chunk, nameof(chunks));
+            if (string.IsNullOrEmpty(chunk.ChunkId) || string.IsNullOrEmpty(chunk.DocumentId))
+            {
+                throw new ArgumentException("Every chunk needs a chunk id and a document id.", nameof(chunks));
+            }
+
+            if (!ids.Add(chunk.ChunkId))
+            {
+                throw new ArgumentException($"Chunk id '{chunk.ChunkId}' appears twice.", nameof(chunks));
+            }
+
+            ArgumentNullException.ThrowIfNull(chunk.Metadata, nameof(chunks));
+            if (chunk.Vector is not { } vector)
+            {
+                continue;
+            }
+
+            if (vector.Length == 0 || (dimensions != 0 && vector.Length != dimensions))
+            {
+                throw new ArgumentException($"Vectors must be non-empty and of one length; chunk '{chunk.ChunkId}' has {vector.Length}, others {dimensions}.", nameof(chunks));
+            }
+
+            if (!AllFinite(vector))
+            {
+                throw new ArgumentException($"The vector of chunk '{chunk.ChunkId}' holds a NaN or an infinity.", nameof(chunks));
+            }
+
+            dimensions = vector.Length;
+        }
+
+        return dimensions;
+    }
+
+    private static void CheckQuery(IReadOnlyList<SearchCollection> collections, SearchQuery query)
+    {
+        foreach (var collection in collections)
+        {
+            CheckCollection(collection);
+        }
+
+        if (collections.Select(c => c.WorkspaceId).Distinct(StringComparer.Ordinal).Skip(1).Any())
+        {
+            throw new ArgumentException("A search spans collections of one workspace only.", nameof(collections));
+        }
+
+        if (query.TopK is < 1 or > MaxTopK)
+        {
+            throw new ArgumentException($"TopK must be between 1 and {MaxTopK}.", nameof(query));
+        }
+
+        if (query.Mode is SearchMode.Fulltext or SearchMode.Hybrid && string.IsNullOrWhiteSpace(query.Text))
+        {
+            throw new ArgumentException($"{query.Mode} search needs query text.", nameof(query));
+        }
+
+        if (query.Mode is SearchMode.Vector or SearchMode.Hybrid && (query.Vector is not { Length: > 0 } vector || !AllFinite(vector)))
+        {
+            throw new ArgumentException($"{query.Mode} search needs a query vector of finite numbers.", nameof(query));
+        }
+    }
+
+    private static bool AllFinite(float[] vector)
+    {
+        foreach (var value in vector)
+        {
+            if (!float.IsFinite(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+        SqliteDatabase.Command(connection, sql, parameters);
+
+    private static async Task ReadIdsAsync(SqliteCommand command, ICollection<long> into, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            into.Add(reader.GetInt64(0));
+        }
+    }
+
+    private static async Task DeleteRowsAsync(SqliteConnection connection, IEnumerable<long> ids, CancellationToken cancellationToken)
+    {
+        await using var delete = Command(connection, "DELETE FROM chunks WHERE id = $id", ("$id", 0L));
+        foreach (var id in ids)
+        {
+            delete.Parameters["$id"].Value = id;
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static async Task<int?> DimensionsAsync(SqliteConnection connection, SearchCollection collection, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, "SELECT dimensions FROM collections WHERE workspace_id = $w AND dataset_id = $d",
+            ("$w", collection.WorkspaceId), ("$d", collection.DatasetId));
+        return await command.ExecuteScalarAsync(cancellationToken) is long n ? (int)n : null;
+    }
+
+    // "c.workspace_id = $w AND c.dataset_id IN (…) [AND filter]", with its parameters bound on the command.
+    private static void AppendScope(StringBuilder sql, SqliteCommand command, IReadOnlyList<SearchCollection> collections, SearchFilter? filter)
+    {
+        sql.Append("c.workspace_id = $w AND c.dataset_id IN (");
+        command.Parameters.AddWithValue("$w", collections[0].WorkspaceId);
+        for (var i = 0; i < collections.Count; i++)
+        {
+            var name = "$d" + i.ToString(CultureInfo.InvariantCulture);
+            sql.Append(i == 0 ? "" : ", ").Append(name);
+            command.Parameters.AddWithValue(name, collections[i].DatasetId);
+        }
+
+        sql.Append(')');
+        if (filter is not null)
+        {
+            sql.Append(" AND ");
+            SqliteFilterSql.Append(sql, command, filter, "c.metadata");
+        }
+    }
+
+    private static async Task<List<(long RowId, double Score)>> FullTextAsync(
+        SqliteConnection connection, IReadOnlyList<SearchCollection> collections, string text, SearchFilter? filter, int limit, CancellationToken cancellationToken)
+    {
+        if (ToMatchQuery(text) is not { } match)
+        {
+            return [];
+        }
+
+        await using var command = connection.CreateCommand();
+        // Titles weigh twice as much as body text: a chunk whose title names the term is usually about it.
+        var sql = new StringBuilder("SELECT c.id, bm25(chunks_fts, 2.0, 1.0) AS rank FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH $q AND ");
+        command.Parameters.AddWithValue("$q", match);
+        AppendScope(sql, command, collections, filter);
+        sql.Append(" ORDER BY rank, c.id LIMIT $limit");
+        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = sql.ToString();
+
+        var ranked = new List<(long, double)>(limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            // bm25() is negative, lower is better; negated it is a positive relevance, squashed into [0, 1).
+            var relevance = Math.Max(0, -reader.GetDouble(1));
+            ranked.Add((reader.GetInt64(0), relevance / (1 + relevance)));
+        }
+
+        return ranked;
+    }
+
+    private async Task<List<(long RowId, double Score)>> VectorAsync(
+        SqliteConnection connection, IReadOnlyList<SearchCollection> collections, float[] vector, SearchFilter? filter, int limit, CancellationToken cancellationToken)
+    {
+        var unit = (float[])vector.Clone();
+        VectorArena.Normalize(unit);
+        var hits = new List<(long RowId, double Score)>();
+        foreach (var collection in collections)
+        {
+            var arena = await ArenaAsync(connection, collection, cancellationToken);
+            if (arena is null)
+            {
+                continue;
+            }
+
+            if (arena.Dimensions != unit.Length)
+            {
+                throw new ArgumentException($"The query vector has {unit.Length} dimensions, but dataset '{collection.DatasetId}' holds vectors of {arena.Dimensions}.", nameof(vector));
+            }
+
+            var candidates = filter is null ? null : await FilteredRowIdsAsync(connection, collection, filter, cancellationToken);
+            foreach (var (rowId, score) in arena.Search(unit, limit, candidates))
+            {
+                hits.Add((rowId, score));
+            }
+        }
+
+        if (collections.Count > 1)
+        {
+            hits.Sort(static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.RowId.CompareTo(b.RowId));
+            if (hits.Count > limit)
+            {
+                hits.RemoveRange(limit, hits.Count - limit);
+            }
+        }
+
+        return hits;
+    }
+
+    private static async Task<long[]> FilteredRowIdsAsync(SqliteConnection connection, SearchCollection collection, SearchFilter filter, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT c.id FROM chunks c WHERE c.vector IS NOT NULL AND ");
+        AppendScope(sql, command, [collection], filter);
+        sql.Append(" ORDER BY c.id");
+        command.CommandText = sql.ToString();
+        var ids = new List<long>();
+        await ReadIdsAsync(command, ids, cancellationToken);
+        return [.. ids];
+    }
+
+    private async Task<VectorArena?> ArenaAsync(SqliteConnection connection, SearchCollection collection, CancellationToken cancellationToken)
+    {
+        if (_arenas.TryGetValue(collection, out var cached))
+        {
+            return cached;
+        }
+
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_arenas.TryGetValue(collection, out cached))
+            {
+                return cached;
+            }
+
+            if (await DimensionsAsync(connection, collection, cancellationToken) is not { } dimensions)
+            {
+                return null;
+            }
+
+            var arena = await LoadArenaAsync(connection, collection, dimensions, cancellationToken);
+            _arenas[collection] = arena;
+            return arena;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task<VectorArena> LoadArenaAsync(SqliteConnection connection, SearchCollection collection, int dimensions, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var scope = new (string, object?)[] { ("$w", collection.WorkspaceId), ("$d", collection.DatasetId) };
+        await using var count = Command(connection, "SELECT count(*) FROM chunks WHERE workspace_id = $w AND dataset_id = $d AND vector IS NOT NULL", scope);
+        var capacity = (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!;
+
+        var rowIds = new long[capacity];
+        var vectors = new float[(long)capacity * dimensions];
+        var buffer = new byte[dimensions * sizeof(float)];
+        var loaded = 0;
+        await using var select = Command(connection, "SELECT id, vector FROM chunks WHERE workspace_id = $w AND dataset_id = $d AND vector IS NOT NULL ORDER BY id", scope);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        while (loaded < capacity && await reader.ReadAsync(cancellationToken))
+        {
+            // A row written with another length (before a failed write was rejected) cannot be scanned; skip it.
+            if (reader.GetBytes(1, 0, null, 0, 0) != buffer.Length)
+            {
+                continue;
+            }
+
+            reader.GetBytes(1, 0, buffer, 0, buffer.Length);
+            rowIds[loaded] = reader.GetInt64(0);
+            MemoryMarshal.Cast<byte, float>(buffer).CopyTo(vectors.AsSpan(loaded * dimensions, dimensions));
+            loaded++;
+        }
+
+        var arena = new VectorArena(dimensions, rowIds, vectors, loaded);
+        SearchLog.VectorsLoaded(_logger, loaded, arena.Bytes >> 20, collection.WorkspaceId, collection.DatasetId, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return arena;
+    }
+
+    private static async Task<IReadOnlyList<SearchHit>> LoadHitsAsync(SqliteConnection connection, List<(long RowId, double Score)> ranked, CancellationToken cancellationToken)
+    {
+        if (ranked.Count == 0)
+        {
+            return [];
+        }
+
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder($"SELECT {ChunkColumns} FROM chunks WHERE id IN (");
+        for (var i = 0; i < ranked.Count; i++)
+        {
+            var name = "$id" + i.ToString(CultureInfo.InvariantCulture);
+            sql.Append(i == 0 ? "" : ", ").Append(name);
+            command.Parameters.AddWithValue(name, ranked[i].RowId);
+        }
+
+        command.CommandText = sql.Append(')').ToString();
+        var rows = new Dictionary<long, SearchHit>(ranked.Count);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var chunk = new IndexedChunk(
+                    reader.GetString(4), reader.GetString(3), reader.GetInt32(5), reader.GetString(6), reader.GetString(7),
+                    JsonNode.Parse(reader.GetString(8)) as JsonObject ?? [], null);
+                rows[reader.GetInt64(0)] = new SearchHit(new SearchCollection(reader.GetString(1), reader.GetString(2)), chunk, 0);
+            }
+        }
+
+        // A chunk deleted between ranking and loading is simply left out.
+        var hits = new List<SearchHit>(ranked.Count);
+        foreach (var (rowId, score) in ranked)
+        {
+            if (rows.TryGetValue(rowId, out var hit))
+            {
+                hits.Add(hit with { Score = score });
+            }
+        }
+
+        return hits;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+}
