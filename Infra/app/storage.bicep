@@ -14,6 +14,9 @@ var tableNames = [
   'apikeys'
   'apps'
   'assistantsessions'
+  'datasetdocuments'
+  'datasetnamespaces'
+  'datasets'
   'executionevents'
   'executions'
   'executionsbyworkflow'
@@ -27,6 +30,7 @@ var tableNames = [
   'modelusage'
   'onetimetokens'
   'platform'
+  'platformevents'
   'providers'
   'refreshtokens'
   'tasks'
@@ -39,6 +43,8 @@ var tableNames = [
   'workspaces'
 ]
 var queueNames = [
+  'dataset-ingest'
+  'dataset-ingest-poison'
   'email-outbox'
   'email-outbox-poison'
   'workflow-steps'
@@ -46,6 +52,7 @@ var queueNames = [
 ]
 var containerNames = [
   deploymentContainerName
+  'datasets'
   'entity-spill'
   'platform-secrets'
 ]
