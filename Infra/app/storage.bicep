@@ -14,6 +14,7 @@ var tableNames = [
   'apikeys'
   'apps'
   'assistantsessions'
+  'datasetbatches'
   'datasetdocuments'
   'datasetnamespaces'
   'datasets'

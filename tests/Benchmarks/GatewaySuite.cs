@@ -22,31 +22,24 @@ internal static class GatewaySuite
     private const double MinThroughputRatio = 0.8;
     private const double MinRequestsPerSecond = 1_000;
 
-    public static async Task<int> RunAsync(BenchmarkOptions options, CancellationToken ct)
-    {
-        var workDir = Directory.CreateTempSubdirectory("serverless-gateway-bench-");
-        ServerProcess? server = null;
-        try
+    public static Task<int> RunAsync(BenchmarkOptions options, CancellationToken ct) =>
+        SuiteRun.WithAppAsync("gateway", options, upstream => new Dictionary<string, string>
         {
-            await using var upstream = await FakeOpenAi.StartAsync();
-            var appDir = options.AppDir ?? await Publisher.PublishAsync(Path.Combine(workDir.FullName, "app"), ct);
-            server = ServerProcess.Start(appDir, Path.Combine(workDir.FullName, "data"), new Dictionary<string, string>
-            {
-                ["Models__Providers__0__Name"] = "bench",
-                ["Models__Providers__0__Kind"] = "openai-compatible",
-                ["Models__Providers__0__BaseUrl"] = upstream.BaseUrl + "v1",
-                ["Models__Providers__0__ApiKey"] = "sk-bench",
-                ["Models__Providers__0__Models__0__Id"] = "bench-model",
-                ["Models__Providers__0__Models__0__InputPricePer1K"] = "0.15",
-                ["Models__Providers__0__Models__0__OutputPricePer1K"] = "0.6",
-                ["Models__Providers__1__Name"] = "bench-slow",
-                ["Models__Providers__1__Kind"] = "openai-compatible",
-                ["Models__Providers__1__BaseUrl"] = upstream.BaseUrl + "slow/v1",
-                ["Models__Providers__1__ApiKey"] = "sk-bench",
-                ["Models__Providers__1__Models__0__Id"] = "bench-slow",
-                ["RateLimits__ExecutePerMinute"] = "10000000",
-            });
-            await server.WaitUntilHealthyAsync(ct);
+            ["Models__Providers__0__Name"] = "bench",
+            ["Models__Providers__0__Kind"] = "openai-compatible",
+            ["Models__Providers__0__BaseUrl"] = upstream.BaseUrl + "v1",
+            ["Models__Providers__0__ApiKey"] = "sk-bench",
+            ["Models__Providers__0__Models__0__Id"] = "bench-model",
+            ["Models__Providers__0__Models__0__InputPricePer1K"] = "0.15",
+            ["Models__Providers__0__Models__0__OutputPricePer1K"] = "0.6",
+            ["Models__Providers__1__Name"] = "bench-slow",
+            ["Models__Providers__1__Kind"] = "openai-compatible",
+            ["Models__Providers__1__BaseUrl"] = upstream.BaseUrl + "slow/v1",
+            ["Models__Providers__1__ApiKey"] = "sk-bench",
+            ["Models__Providers__1__Models__0__Id"] = "bench-slow",
+            ["RateLimits__ExecutePerMinute"] = "10000000",
+        }, async (upstream, server) =>
+        {
             var key = await CreateModelKeyAsync(server.BaseAddress, ct);
 
             await WarmUpAsync(upstream, server, key, ct);
@@ -78,17 +71,7 @@ internal static class GatewaySuite
             await RunFiles.WriteReportAsync(markdown, options, ct);
 
             return 0;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            Log("cancelled");
-            return 130;
-        }
-        finally
-        {
-            await RunFiles.CleanUpAsync(server, workDir);
-        }
-    }
+        }, ct);
 
     /// <summary>
     /// The runtime keeps re-compiling the gateway's hot path (tiering, dynamic PGO) for the first ten-odd seconds of
@@ -131,7 +114,7 @@ internal static class GatewaySuite
         Line($"Machine: {Environment.ProcessorCount} logical processors, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}.");
         Line($"{Connections} closed-loop clients, HTTP/1.1 keep-alive over loopback; after a {2 * WarmUp.TotalSeconds:0} s warm-up of the gateway (non-stream, then stream), each scenario {options.Warmup.TotalSeconds:0.#} s warmup + {options.Duration.TotalSeconds:0.#} s measured. The fake upstream, the load generator and the gateway share the machine; direct = client → fake upstream, gateway = client → published app (API key, routing, usage rows) → the same fake upstream.");
         Line($"");
-        Line($"Load average when the run ended: {LoadAverage()} (the machine is shared; other work inflates the gateway's numbers more than the direct ones, since the gateway needs the CPU the others take).");
+        Line($"Load average when the run ended: {SuiteRun.LoadAverage()} (the machine is shared; other work inflates the gateway's numbers more than the direct ones, since the gateway needs the CPU the others take).");
         Line($"");
         Line($"| scenario | req/s | p50 ms | p99 ms | first token p50 ms | first token p99 ms | errors |");
         Line($"|---|---|---|---|---|---|---|");
@@ -166,18 +149,6 @@ internal static class GatewaySuite
         Line($"");
         Line($"Gateway RSS after the run: {rssMb:F1} MB.");
         return sb.ToString();
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
     }
 
     private static string Verdict(bool pass) => pass ? "PASS" : "FAIL";

@@ -10,7 +10,7 @@ namespace Serverless.Functions.Features.Datasets;
 /// Datasets (one row each in the workspace's partition), their documents (partition <c>{workspace}:{dataset}</c>),
 /// the RAG namespaces that name datasets, and the uploaded files in the <c>datasets</c> blob container.
 /// </summary>
-internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs, ISearchIndex index, TimeProvider time)
+internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs, ISearchIndex index, DatasetBatches batches, TimeProvider time)
 {
     public const string Container = "datasets";
 
@@ -82,6 +82,7 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
         }
 
         await index.DeleteCollectionAsync(Collection(workspaceId, id), cancellationToken);
+        await batches.DeleteDatasetAsync(workspaceId, id, cancellationToken);
         await DeleteBlobsAsync($"{workspaceId}/{id}/", cancellationToken);
         if (dataset.Namespace is { } ns)
         {
@@ -157,9 +158,18 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
                 : await _documents.ReplaceAsync(current, document, cancellationToken);
             if (written.Succeeded)
             {
-                if (current is not null && current.Value.BlobName != upload.BlobName)
+                await batches.JoinAsync(workspaceId, upload.DatasetId, batchId, document.Id, cancellationToken);
+                if (current is not null)
                 {
-                    await blobs.DeleteAsync(Container, current.Value.BlobName, cancellationToken);
+                    if (current.Value.BatchId != batchId)
+                    {
+                        await batches.LeaveAsync(workspaceId, upload.DatasetId, current.Value.BatchId, document.Id, cancellationToken);
+                    }
+
+                    if (current.Value.BlobName != upload.BlobName)
+                    {
+                        await blobs.DeleteAsync(Container, current.Value.BlobName, cancellationToken);
+                    }
                 }
 
                 return document;
@@ -193,13 +203,14 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
     /// <summary>Removes a document with its chunks, vectors and files.</summary>
     public async Task<bool> DeleteDocumentAsync(string workspaceId, string datasetId, string documentId, CancellationToken cancellationToken)
     {
-        if (await GetDocumentAsync(workspaceId, datasetId, documentId, cancellationToken) is null)
+        if (await GetDocumentAsync(workspaceId, datasetId, documentId, cancellationToken) is not { } document)
         {
             return false;
         }
 
         await _documents.DeleteAsync(DocumentPartition(workspaceId, datasetId), documentId, null, cancellationToken);
         await index.DeleteDocumentAsync(Collection(workspaceId, datasetId), documentId, cancellationToken);
+        await batches.LeaveAsync(workspaceId, datasetId, document.BatchId, documentId, cancellationToken);
         await DeleteBlobsAsync($"{workspaceId}/{datasetId}/{documentId}/", cancellationToken);
         return true;
     }

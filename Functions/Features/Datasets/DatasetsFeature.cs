@@ -15,6 +15,7 @@ internal static class DatasetsFeature
     {
         services.AddOptions<DatasetsOptions>().Bind(configuration.GetSection(DatasetsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PlatformEventLog>();
+        services.AddSingleton<DatasetBatches>();
         services.AddSingleton<DatasetStore>();
         services.AddSingleton<DatasetEmbedder>();
         services.AddSingleton<DocumentIngestion>();

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
-using Serverless.Functions.Platform.Events;
 using Serverless.Functions.Platform.Search;
 using Serverless.Orchestrations.Ports;
 
@@ -26,8 +25,8 @@ internal sealed record IngestMessage(string WorkspaceId, string DatasetId, strin
 /// <summary>
 /// Ingests one document version: parse → split → embed (in batches) → index, recording status and progress on the
 /// document as it goes. Delivery is at least once, so every step re-checks the version: a message for an older
-/// upload, or for a document already finished, does nothing. When the last document of an upload batch is done,
-/// <c>dataset.completed</c> goes to the platform event log (once per batch).
+/// upload, or for a document already finished, does nothing. A finished document reports to its batch
+/// (<see cref="DatasetBatches"/>), which records <c>dataset.completed</c> when the batch is done.
 /// </summary>
 internal sealed class DocumentIngestion(
     DatasetStore store,
@@ -35,13 +34,12 @@ internal sealed class DocumentIngestion(
     IWorkQueue queue,
     ISearchIndex index,
     DatasetEmbedder embedder,
-    PlatformEventLog events,
+    DatasetBatches batches,
     IOptions<DatasetsOptions> options,
     TimeProvider time,
     ILogger<DocumentIngestion> logger)
 {
     public const string QueueName = "dataset-ingest";
-    public const string CompletedEvent = "dataset.completed";
 
     public Task EnqueueAsync(string workspaceId, DocumentRecord document, CancellationToken cancellationToken) =>
         queue.EnqueueAsync(QueueName, JsonSerializer.Serialize(new IngestMessage(workspaceId, document.DatasetId, document.Id, document.Version), JsonSerializerOptions.Web),
@@ -164,7 +162,7 @@ internal sealed class DocumentIngestion(
             return "stale";
         }
 
-        await RecordBatchIfDoneAsync(ws, ds, document.BatchId, cancellationToken);
+        await batches.FinishAsync(ws, ds, document.BatchId, id, DocumentStatus.Completed, texts.Count, cancellationToken);
         return $"Ingested {id} v{version}: {texts.Count} chunks.";
     }
 
@@ -175,32 +173,7 @@ internal sealed class DocumentIngestion(
     {
         if (await AdvanceAsync(message, d => d with { Status = DocumentStatus.Error, Error = error }, cancellationToken) is not null)
         {
-            await RecordBatchIfDoneAsync(message.WorkspaceId, message.DatasetId, batchId, cancellationToken);
-        }
-    }
-
-    /// <summary>Records <c>dataset.completed</c> once every document of the batch has finished (completed or error).</summary>
-    private async Task RecordBatchIfDoneAsync(string workspaceId, string datasetId, string batchId, CancellationToken cancellationToken)
-    {
-        var batch = (await store.ListDocumentsAsync(workspaceId, datasetId, cancellationToken)).Where(d => d.BatchId == batchId).ToList();
-        if (batch.Count == 0 || !batch.All(d => DocumentStatus.IsFinal(d.Status)))
-        {
-            return;
-        }
-
-        var payload = new JsonObject
-        {
-            ["datasetId"] = datasetId,
-            ["batchId"] = batchId,
-            ["documents"] = batch.Count,
-            ["completed"] = batch.Count(d => d.Status == DocumentStatus.Completed),
-            ["failed"] = batch.Count(d => d.Status == DocumentStatus.Error),
-            ["chunks"] = batch.Sum(d => d.ChunksTotal),
-            ["documentIds"] = new JsonArray([.. batch.Select(d => (JsonNode?)d.Id)]),
-        };
-        if (await events.AppendOnceAsync(workspaceId, $"{CompletedEvent}:{batchId}", CompletedEvent, payload, cancellationToken))
-        {
-            DatasetsLog.BatchCompleted(logger, workspaceId, datasetId, batchId, batch.Count);
+            await batches.FinishAsync(message.WorkspaceId, message.DatasetId, batchId, message.DocumentId, DocumentStatus.Error, 0, cancellationToken);
         }
     }
 }

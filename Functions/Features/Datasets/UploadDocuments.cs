@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
@@ -27,7 +29,7 @@ internal static class UploadDocuments
     private const int MaxFiles = 1000;
 
     public static async Task<IResult> HandleAsync(string id, HttpContext http, WorkspaceContext workspace, DatasetStore store, DocumentIntake intake,
-        CancellationToken cancellationToken)
+        IOptions<HttpOptions> httpOptions, CancellationToken cancellationToken)
     {
         if (await store.GetAsync(workspace.WorkspaceId, id, cancellationToken) is not { } dataset)
         {
@@ -42,6 +44,19 @@ internal static class UploadDocuments
 
         if (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
         {
+            // A JSON body is parsed whole, so only files (which stream) get the upload route's larger limit.
+            var limit = httpOptions.Value.MaxRequestBodyBytes;
+            if (http.Request.ContentLength > limit)
+            {
+                return Api.Error(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge,
+                    $"A JSON upload may be at most {limit} bytes; send larger documents as multipart files.");
+            }
+
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+            {
+                bodySize.MaxRequestBodySize = limit;
+            }
+
             return await JsonAsync(http, workspace.WorkspaceId, dataset, intake, cancellationToken);
         }
 

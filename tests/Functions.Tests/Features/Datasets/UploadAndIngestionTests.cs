@@ -308,6 +308,56 @@ public sealed class UploadAndIngestionTests(SmallBatchDatasetsFixture fixture) :
     }
 
     [Fact]
+    public async Task Batch_WithADocumentDeletedMidIngestion_CompletesWithTheRest_AndTheDeletedOneLeavesNoChunks()
+    {
+        var user = await _client.RegisterAsync();
+        var id = await _client.CreateDatasetAsync(user);
+        var gates = new[] { new SemaphoreSlim(0), new SemaphoreSlim(0) };
+        foreach (var gate in gates)
+        {
+            fixture.Model.Enqueue(async (context, _) =>
+            {
+                await gate.WaitAsync(TimeSpan.FromSeconds(20));
+                return false;
+            });
+        }
+
+        await _client.UploadJsonAsync(user, id, new { id = "stays", content = "Granite is an igneous rock." }, new { id = "goes", content = "Basalt is a volcanic rock." });
+        for (var i = 0; i < 400; i++)
+        {
+            var statuses = (await _client.ApiGetAsync($"/api/v1/datasets/{id}/documents", user.AccessToken)).Data.AsArray().Select(d => d!["status"]!.GetValue<string>()).ToList();
+            if (statuses.Count == 2 && statuses.All(s => s == "embedding"))
+            {
+                break;
+            }
+
+            await Task.Delay(25);
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.ApiDeleteAsync($"/api/v1/datasets/{id}/documents/goes", user.AccessToken)).Status);
+        foreach (var gate in gates)
+        {
+            gate.Release();
+        }
+
+        var stays = Assert.Single(await _client.WaitForIngestionAsync(user, id));
+        Assert.Equal("completed", stays["status"]!.GetValue<string>());
+        JsonNode? completed = null;
+        for (var i = 0; i < 200 && completed is null; i++)
+        {
+            completed = (await _client.ApiGetAsync($"/api/v1/datasets/{id}/events", user.AccessToken)).Data.AsArray().SingleOrDefault();
+            await Task.Delay(25);
+        }
+
+        Assert.NotNull(completed);
+        Assert.Equal(["stays"], completed["payload"]!["documentIds"]!.AsArray().Select(d => d!.GetValue<string>()));
+        // The deleted document's ingestion finished after the delete; its chunks must not linger.
+        await Task.Delay(300);
+        Assert.Equal(1, (await _client.ApiGetAsync($"/api/v1/datasets/{id}/embeddings", user.AccessToken)).Data["indexedChunks"]!.GetValue<long>());
+        Assert.Equal(["stays"], DatasetApi.DocumentIds(await _client.SearchAsync(user, id, new { query = "basalt volcanic granite rock", mode = "fulltext" })));
+    }
+
+    [Fact]
     public async Task BatchFinished_RecordsDatasetCompletedOnce()
     {
         var user = await _client.RegisterAsync();
