@@ -28,9 +28,11 @@ var workDir = Directory.CreateTempSubdirectory("serverless-bench-");
 ServerProcess? server = null;
 try
 {
-    if (options.Suite == BenchmarkOptions.StorageSuite)
+    if (options.Suite is BenchmarkOptions.StorageSuite or BenchmarkOptions.SearchSuite)
     {
-        var report = await StorageBenchmark.RunAsync(options, workDir.FullName, Log, ct);
+        var report = options.Suite == BenchmarkOptions.SearchSuite
+            ? await SearchSuite.RunAsync(options, workDir.FullName, Log, ct)
+            : await StorageBenchmark.RunAsync(options, workDir.FullName, Log, ct);
         Console.Write(report);
         if (options.OutFile is { } storageOutFile)
         {

@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Serverless.Functions.Platform.Search;
 
 internal sealed class SearchOptions
@@ -27,6 +25,5 @@ internal sealed class AzureAiSearchOptions
     public string? ApiKey { get; set; }
 
     /// <summary>Length of the vector field; every embedding model indexed must produce vectors of this length.</summary>
-    [Range(2, 4096)]
     public int Dimensions { get; set; } = 1536;
 }

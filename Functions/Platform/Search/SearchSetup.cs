@@ -12,7 +12,7 @@ internal static class SearchSetup
         var section = configuration.GetSection(SearchOptions.Section);
         services.AddOptions<SearchOptions>()
             .Bind(section)
-            .Validate(o => o.AzureAISearch is not null, $"{SearchOptions.Section}:{nameof(SearchOptions.AzureAISearch)} must not be null.")
+            .Validate(o => o.AzureAISearch is { Dimensions: >= 2 and <= 4096 }, $"{SearchOptions.Section}:AzureAISearch:Dimensions must be between 2 and 4096.")
             .ValidateOnStart();
 
         // Read now, as storage does: a misspelt provider stops the host at startup, not at the first search.
@@ -24,7 +24,12 @@ internal static class SearchSetup
         }
         else if (string.Equals(provider, SearchOptions.AzureAiSearchProvider, StringComparison.OrdinalIgnoreCase))
         {
-            throw new InvalidOperationException($"{SearchOptions.Section}:{nameof(SearchOptions.Provider)} '{provider}' is not available in this build yet.");
+            services.AddOptions<SearchOptions>()
+                .Validate(o => Uri.TryCreate(o.AzureAISearch.Endpoint, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps,
+                    $"{SearchOptions.Section}:AzureAISearch:Endpoint must be the service's https URL when the provider is {SearchOptions.AzureAiSearchProvider}.")
+                .Validate(o => System.Text.RegularExpressions.Regex.IsMatch(o.AzureAISearch.IndexName ?? "", "^[a-z0-9][a-z0-9-]{1,127}$"),
+                    $"{SearchOptions.Section}:AzureAISearch:IndexName must be lower-case letters, digits and dashes (2 to 128).");
+            services.AddSingleton<ISearchIndex, AzureAiSearchIndex>();
         }
         else
         {

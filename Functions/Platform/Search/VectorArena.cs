@@ -13,12 +13,19 @@ internal sealed class VectorArena
 
     private readonly long[] _rowIds;
     private readonly float[] _vectors;
+    private readonly MetadataColumns _metadata;
 
-    public VectorArena(int dimensions, long[] rowIds, float[] vectors, int count)
+    public VectorArena(int dimensions, long[] rowIds, float[] vectors, string[] metadata, int count)
+        : this(dimensions, rowIds, vectors, new MetadataColumns(metadata, count), count)
+    {
+    }
+
+    private VectorArena(int dimensions, long[] rowIds, float[] vectors, MetadataColumns metadata, int count)
     {
         Dimensions = dimensions;
         _rowIds = rowIds;
         _vectors = vectors;
+        _metadata = metadata;
         Count = count;
     }
 
@@ -41,13 +48,14 @@ internal sealed class VectorArena
 
     /// <summary>
     /// The next arena: this one without <paramref name="removed"/> row ids, plus <paramref name="added"/> (unit
-    /// vectors whose row ids are all above every id held, as SQLite assigns them).
+    /// vectors whose row ids are all above every id held, as SQLite assigns them, with their metadata JSON).
     /// </summary>
-    public VectorArena With(IReadOnlySet<long> removed, IReadOnlyList<(long RowId, float[] Vector)> added)
+    public VectorArena With(IReadOnlySet<long> removed, IReadOnlyList<(long RowId, float[] Vector, string Metadata)> added)
     {
         var capacity = Count + added.Count;
         var rowIds = new long[capacity];
         var vectors = new float[(long)capacity * Dimensions];
+        var kept = new List<int>(Count);
         var count = 0;
         for (var i = 0; i < Count; i++)
         {
@@ -58,37 +66,45 @@ internal sealed class VectorArena
 
             rowIds[count] = _rowIds[i];
             _vectors.AsSpan(i * Dimensions, Dimensions).CopyTo(vectors.AsSpan(count * Dimensions, Dimensions));
+            kept.Add(i);
             count++;
         }
 
-        foreach (var (rowId, vector) in added)
+        var addedMetadata = new List<string>(added.Count);
+        foreach (var (rowId, vector, metadata) in added)
         {
             rowIds[count] = rowId;
             vector.CopyTo(vectors.AsSpan(count * Dimensions, Dimensions));
+            addedMetadata.Add(metadata);
             count++;
         }
 
-        return new VectorArena(Dimensions, rowIds, vectors, count);
+        return new VectorArena(Dimensions, rowIds, vectors, _metadata.With(kept, addedMetadata), count);
     }
+
+    /// <summary>Which rows' metadata satisfy <paramref name="filter"/>, by position.</summary>
+    public bool[] Mask(SearchFilter filter) => _metadata.Mask(filter);
 
     /// <summary>
     /// The <paramref name="k"/> most similar vectors to the unit vector <paramref name="query"/>, best first.
-    /// <paramref name="candidates"/> (ascending row ids), when given, limits the scan to those rows.
+    /// <paramref name="mask"/> (from <see cref="Mask"/>), when given, limits the scan to the rows it marks.
     /// </summary>
-    public List<(long RowId, float Score)> Search(float[] query, int k, long[]? candidates)
+    public List<(long RowId, float Score)> Search(float[] query, int k, bool[]? mask)
     {
         if (Count == 0 || k <= 0)
         {
             return [];
         }
 
-        if (candidates is not null)
+        if (mask is not null)
         {
-            var indexes = IndexesOf(candidates);
             var selected = new TopK(k);
-            foreach (var index in indexes)
+            for (var i = 0; i < Count; i++)
             {
-                selected.Offer(index, TensorPrimitives.Dot(query, _vectors.AsSpan(index * Dimensions, Dimensions)));
+                if (mask[i])
+                {
+                    selected.Offer(i, TensorPrimitives.Dot(query, _vectors.AsSpan(i * Dimensions, Dimensions)));
+                }
             }
 
             return Rows(selected);
@@ -119,33 +135,6 @@ internal sealed class VectorArena
         }
 
         return selected;
-    }
-
-    // Both lists are ascending, so one merge pass finds the arena positions of the candidate rows.
-    private List<int> IndexesOf(long[] candidates)
-    {
-        var indexes = new List<int>(Math.Min(candidates.Length, Count));
-        int i = 0, j = 0;
-        while (i < Count && j < candidates.Length)
-        {
-            var order = _rowIds[i].CompareTo(candidates[j]);
-            if (order == 0)
-            {
-                indexes.Add(i);
-                i++;
-                j++;
-            }
-            else if (order < 0)
-            {
-                i++;
-            }
-            else
-            {
-                j++;
-            }
-        }
-
-        return indexes;
     }
 
     private List<(long RowId, float Score)> Rows(TopK selected)

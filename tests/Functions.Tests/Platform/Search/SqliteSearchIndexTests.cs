@@ -39,6 +39,21 @@ public sealed class SqliteSearchIndexTests : SearchIndexConformance
     }
 
     [Fact]
+    public async Task VectorFilters_AfterWrites_SeeTheNewMetadata_AndNotTheRemoved()
+    {
+        await UpsertAsync(Chunk("a", 0, "x", new { topic = "billing", year = 2020 }, [1, 0]), Chunk("b", 0, "x", new { topic = "legal", year = 2021 }, [1, 0]));
+        const string filter = """{"topic":"billing","year":{"gte":2020}}""";
+        Assert.Equal(["a#0"], (await SearchAsync(null, [1, 0], SearchMode.Vector, filter: filter)).Select(h => h.Chunk.ChunkId));
+
+        await UpsertAsync(Chunk("b", 0, "x", new { topic = "billing", year = 2022 }, [1, 0]));
+        await UpsertAsync(Chunk("a", 0, "x", new { topic = "billing", year = "2020" }, [1, 0]));
+        await UpsertAsync(Chunk("c", 0, "x", new { topic = "billing", year = 2023 }, [0, 1]));
+
+        var hits = await SearchAsync(null, [1, 0], SearchMode.Vector, filter: filter);
+        Assert.Equal(["b#0", "c#0"], hits.Select(h => h.Chunk.ChunkId));
+    }
+
+    [Fact]
     public async Task ParallelUpsertsAndSearches_LoseNothing_AndNeverSeeAHalfReplacedDocument()
     {
         const int documents = 40;
