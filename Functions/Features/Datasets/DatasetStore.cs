@@ -10,7 +10,7 @@ namespace Serverless.Functions.Features.Datasets;
 /// Datasets (one row each in the workspace's partition), their documents (partition <c>{workspace}:{dataset}</c>),
 /// the RAG namespaces that name datasets, and the uploaded files in the <c>datasets</c> blob container.
 /// </summary>
-internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs, ISearchIndex index, DatasetBatches batches, TimeProvider time)
+internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs, Lazy<ISearchIndex> index, DatasetBatches batches, TimeProvider time)
 {
     public const string Container = "datasets";
 
@@ -81,7 +81,7 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
             await _documents.DeleteAsync(DocumentPartition(workspaceId, id), document.Id, null, cancellationToken);
         }
 
-        await index.DeleteCollectionAsync(Collection(workspaceId, id), cancellationToken);
+        await index.Value.DeleteCollectionAsync(Collection(workspaceId, id), cancellationToken);
         await batches.DeleteDatasetAsync(workspaceId, id, cancellationToken);
         await DeleteBlobsAsync($"{workspaceId}/{id}/", cancellationToken);
         if (dataset.Namespace is { } ns)
@@ -209,7 +209,7 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
         }
 
         await _documents.DeleteAsync(DocumentPartition(workspaceId, datasetId), documentId, null, cancellationToken);
-        await index.DeleteDocumentAsync(Collection(workspaceId, datasetId), documentId, cancellationToken);
+        await index.Value.DeleteDocumentAsync(Collection(workspaceId, datasetId), documentId, cancellationToken);
         await batches.LeaveAsync(workspaceId, datasetId, document.BatchId, documentId, cancellationToken);
         await DeleteBlobsAsync($"{workspaceId}/{datasetId}/{documentId}/", cancellationToken);
         return true;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Platform.Events;
 using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Search;
 using Serverless.Functions.Platform.Security;
 using Serverless.Functions.Triggers;
 using Serverless.Orchestrations.Nodes;
@@ -15,6 +16,9 @@ internal static class DatasetsFeature
     {
         services.AddOptions<DatasetsOptions>().Bind(configuration.GetSection(DatasetsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PlatformEventLog>();
+        // The local index opens its file when it is built; resolving it on first use keeps an instance that never
+        // touches a dataset (a trigger function start-up, a workflow without retrieval) from creating one.
+        services.AddSingleton(sp => new Lazy<ISearchIndex>(sp.GetRequiredService<ISearchIndex>));
         services.AddSingleton<DatasetBatches>();
         services.AddSingleton<DatasetStore>();
         services.AddSingleton<DatasetEmbedder>();

@@ -32,7 +32,7 @@ internal sealed class DocumentIngestion(
     DatasetStore store,
     IBlobStore blobs,
     IWorkQueue queue,
-    ISearchIndex index,
+    Lazy<ISearchIndex> index,
     DatasetEmbedder embedder,
     DatasetBatches batches,
     IOptions<DatasetsOptions> options,
@@ -145,7 +145,7 @@ internal sealed class DocumentIngestion(
         var chunks = texts.Select((text, i) => new IndexedChunk($"{id}#{i}", id, i, document.Title, text, (JsonObject)metadata.DeepClone(),
             dataset.EmbeddingModel is null ? null : vectors[i])).ToList();
         var collection = DatasetStore.Collection(ws, ds);
-        await index.UpsertDocumentChunksAsync(collection, chunks, cancellationToken);
+        await index.Value.UpsertDocumentChunksAsync(collection, chunks, cancellationToken);
 
         var completed = await AdvanceAsync(message, d => d with
         {
@@ -156,7 +156,7 @@ internal sealed class DocumentIngestion(
             // Deleted while we indexed: take the chunks back out. (Replaced: the newer version re-indexes them.)
             if (await store.GetDocumentAsync(ws, ds, id, cancellationToken) is null)
             {
-                await index.DeleteDocumentAsync(collection, id, cancellationToken);
+                await index.Value.DeleteDocumentAsync(collection, id, cancellationToken);
             }
 
             return "stale";

@@ -9,7 +9,7 @@ namespace Serverless.Functions.Features.Datasets;
 /// group is searched, and the best chunks overall are numbered [1..n] into a prompt-ready context.
 /// </summary>
 /// <remarks>An embedding call that fails throws <see cref="DatasetModelException"/>; callers map it (502/429, or a retryable node error).</remarks>
-internal sealed class KnowledgeRetriever(DatasetStore store, ISearchIndex index, DatasetEmbedder embedder) : IKnowledgeRetriever
+internal sealed class KnowledgeRetriever(DatasetStore store, Lazy<ISearchIndex> index, DatasetEmbedder embedder) : IKnowledgeRetriever
 {
     public const int MaxTopK = 100;
     public const int MaxDatasets = 20;
@@ -63,7 +63,7 @@ internal sealed class KnowledgeRetriever(DatasetStore store, ISearchIndex index,
         {
             var vector = group.Key is { } model ? (await embedder.EmbedAsync(request.WorkspaceId, model, [request.Query], cancellationToken))[0] : null;
             var collections = group.Select(d => DatasetStore.Collection(request.WorkspaceId, d.Id)).ToList();
-            hits.AddRange(await index.SearchAsync(collections, new SearchQuery(request.Query, vector, request.Mode, request.TopK, parsed.Filter), cancellationToken));
+            hits.AddRange(await index.Value.SearchAsync(collections, new SearchQuery(request.Query, vector, request.Mode, request.TopK, parsed.Filter), cancellationToken));
         }
 
         var chunks = hits
