@@ -34,6 +34,12 @@ internal interface ISearchIndex
     /// vector needs <see cref="SearchQuery.Vector"/>, hybrid both. Hits come best first, at most TopK, with scores
     /// where higher is better (BM25 negated and normalised, cosine similarity, or the fused RRF score).
     /// </summary>
+    /// <remarks>
+    /// Hits carry no vector (<see cref="IndexedChunk.Vector"/> is null). Bad arguments — collections of several
+    /// workspaces, TopK outside 1..1000, a vector of another length than the collection's, a filter the adapter cannot
+    /// run (Azure AI Search: ranges) — are <see cref="ArgumentException"/>s whose message a caller can show (422).
+    /// User text is never query syntax: adapters search its words.
+    /// </remarks>
     Task<IReadOnlyList<SearchHit>> SearchAsync(IReadOnlyList<SearchCollection> collections, SearchQuery query, CancellationToken cancellationToken);
 }
 

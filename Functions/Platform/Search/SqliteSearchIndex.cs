@@ -118,15 +118,20 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             if (dimensions > 0)
             {
                 var known = await DimensionsAsync(connection, collection, cancellationToken);
-                if (known is null)
+                if (known != dimensions)
                 {
-                    await using var insert = Command(connection, "INSERT INTO collections (workspace_id, dataset_id, dimensions) VALUES ($w, $d, $n)",
+                    // A collection whose vectors are all gone (re-embedding with another model) may change its length.
+                    await using var held = Command(connection, "SELECT count(*) FROM chunks WHERE workspace_id = $w AND dataset_id = $d AND has_vector = 1",
+                        ("$w", collection.WorkspaceId), ("$d", collection.DatasetId));
+                    if (known is not null && (long)(await held.ExecuteScalarAsync(cancellationToken))! > 0)
+                    {
+                        throw new ArgumentException($"Vectors have {dimensions} dimensions, but the collection holds vectors of {known}.", nameof(chunks));
+                    }
+
+                    await using var set = Command(connection, "INSERT OR REPLACE INTO collections (workspace_id, dataset_id, dimensions) VALUES ($w, $d, $n)",
                         ("$w", collection.WorkspaceId), ("$d", collection.DatasetId), ("$n", dimensions));
-                    await insert.ExecuteNonQueryAsync(cancellationToken);
-                }
-                else if (known != dimensions)
-                {
-                    throw new ArgumentException($"Vectors have {dimensions} dimensions, but the collection holds vectors of {known}.", nameof(chunks));
+                    await set.ExecuteNonQueryAsync(cancellationToken);
+                    _arenas.TryRemove(collection, out _);
                 }
             }
 
@@ -278,12 +283,14 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 ranked = await FullTextAsync(connection, targets, query.Text!, query.Filter, depth, cancellationToken);
                 break;
             case SearchMode.Vector:
-                ranked = await VectorAsync(connection, targets, query.Vector!, query.Filter, depth, cancellationToken);
+                ranked = await VectorAsync(targets, query.Vector!, query.Filter, depth, parallel: true, cancellationToken);
                 break;
             default:
-                var text = await FullTextAsync(connection, targets, query.Text!, query.Filter, depth, cancellationToken);
-                var vector = await VectorAsync(connection, targets, query.Vector!, query.Filter, depth, cancellationToken);
-                ranked = Fuse(text, vector, query.TopK);
+                // Both rankings at once, one core each: SQLite ranks the text while another thread scans the vectors.
+                var vector = Task.Run(() => VectorAsync(targets, query.Vector!, query.Filter, depth, parallel: false, cancellationToken), cancellationToken);
+                var text = FullTextAsync(connection, targets, query.Text!, query.Filter, depth, cancellationToken);
+                await Task.WhenAll(vector, text);
+                ranked = Fuse(await text, await vector, query.TopK);
                 break;
         }
 
@@ -416,14 +423,14 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     }
 
     private async Task<List<(long RowId, double Score)>> VectorAsync(
-        SqliteConnection connection, IReadOnlyList<SearchCollection> collections, float[] vector, SearchFilter? filter, int limit, CancellationToken cancellationToken)
+        IReadOnlyList<SearchCollection> collections, float[] vector, SearchFilter? filter, int limit, bool parallel, CancellationToken cancellationToken)
     {
         var unit = (float[])vector.Clone();
         VectorArena.Normalize(unit);
         var hits = new List<(long RowId, double Score)>();
         foreach (var collection in collections)
         {
-            var arena = await ArenaAsync(connection, collection, cancellationToken);
+            var arena = await ArenaAsync(collection, cancellationToken);
             if (arena is null)
             {
                 continue;
@@ -435,7 +442,7 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             }
 
             // The filter runs over the arena's metadata columns in memory: a SQL pass over every row costs far more.
-            foreach (var (rowId, score) in arena.Search(unit, limit, filter is null ? null : arena.Mask(filter)))
+            foreach (var (rowId, score) in arena.Search(unit, limit, filter is null ? null : arena.Mask(filter), parallel))
             {
                 hits.Add((rowId, score));
             }
@@ -453,7 +460,7 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         return hits;
     }
 
-    private async Task<VectorArena?> ArenaAsync(SqliteConnection connection, SearchCollection collection, CancellationToken cancellationToken)
+    private async Task<VectorArena?> ArenaAsync(SearchCollection collection, CancellationToken cancellationToken)
     {
         if (_arenas.TryGetValue(collection, out var cached))
         {
@@ -468,6 +475,7 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
                 return cached;
             }
 
+            await using var connection = await OpenAsync(cancellationToken);
             if (await DimensionsAsync(connection, collection, cancellationToken) is not { } dimensions)
             {
                 return null;

@@ -87,9 +87,10 @@ internal sealed class VectorArena
 
     /// <summary>
     /// The <paramref name="k"/> most similar vectors to the unit vector <paramref name="query"/>, best first.
-    /// <paramref name="mask"/> (from <see cref="Mask"/>), when given, limits the scan to the rows it marks.
+    /// <paramref name="mask"/> (from <see cref="Mask"/>), when given, limits the scan to the rows it marks;
+    /// <paramref name="parallel"/> lets a large scan use a second thread.
     /// </summary>
-    public List<(long RowId, float Score)> Search(float[] query, int k, bool[]? mask)
+    public List<(long RowId, float Score)> Search(float[] query, int k, bool[]? mask, bool parallel = true)
     {
         if (Count == 0 || k <= 0)
         {
@@ -110,7 +111,7 @@ internal sealed class VectorArena
             return Rows(selected);
         }
 
-        if (Count < ParallelThreshold || Environment.ProcessorCount < 2)
+        if (!parallel || Count < ParallelThreshold || Environment.ProcessorCount < 2)
         {
             return Rows(ScanRange(query, k, 0, Count));
         }

@@ -54,6 +54,19 @@ public sealed class SqliteSearchIndexTests : SearchIndexConformance
     }
 
     [Fact]
+    public async Task VectorLength_MayChange_OnceTheCollectionHoldsNoVectors()
+    {
+        await UpsertAsync(Chunk("d1", 0, "x", vector: [1, 0, 0]));
+        Assert.Single(await SearchAsync(null, [1, 0, 0], SearchMode.Vector));
+
+        await Index.DeleteDocumentAsync(Kb, "d1", Cancellation);
+        await UpsertAsync(Chunk("d1", 0, "x", vector: [0, 1]));
+
+        Assert.Equal(1.0, Assert.Single(await SearchAsync(null, [0, 3], SearchMode.Vector)).Score, 5);
+        await Assert.ThrowsAsync<ArgumentException>(() => SearchAsync(null, [1, 0, 0], SearchMode.Vector));
+    }
+
+    [Fact]
     public async Task ParallelUpsertsAndSearches_LoseNothing_AndNeverSeeAHalfReplacedDocument()
     {
         const int documents = 40;
