@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Serverless.Functions.Features.ApiKeys;
 using Serverless.Functions.Features.Chat;
 using Serverless.Functions.Features.Apps;
+using Serverless.Functions.Features.Datasets;
 using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
 using Serverless.Functions.Features.Library;
@@ -92,6 +93,7 @@ internal static class PlatformSetup
         services.AddOllama();
         services.AddTasks(configuration);
         services.AddChat(configuration);
+        services.AddDatasets(configuration);
         services.AddTriggers(configuration);
         return builder;
     }
@@ -122,6 +124,7 @@ internal static class PlatformSetup
         app.MapOllama();
         app.MapTasks();
         app.MapChat();
+        app.MapDatasets();
         app.MapPlatformDocs();
         app.MapTriggers();
         return app;

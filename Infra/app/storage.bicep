@@ -16,6 +16,10 @@ var tableNames = [
   'assistantsessions'
   'chatmessages'
   'chats'
+  'datasetbatches'
+  'datasetdocuments'
+  'datasetnamespaces'
+  'datasets'
   'executionevents'
   'executions'
   'executionsbyworkflow'
@@ -29,6 +33,7 @@ var tableNames = [
   'modelusage'
   'onetimetokens'
   'platform'
+  'platformevents'
   'providers'
   'refreshtokens'
   'tasks'
@@ -41,6 +46,8 @@ var tableNames = [
   'workspaces'
 ]
 var queueNames = [
+  'dataset-ingest'
+  'dataset-ingest-poison'
   'email-outbox'
   'email-outbox-poison'
   'workflow-steps'
@@ -48,6 +55,7 @@ var queueNames = [
 ]
 var containerNames = [
   deploymentContainerName
+  'datasets'
   'entity-spill'
   'platform-secrets'
 ]

@@ -10,11 +10,12 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
     public const string StorageSuite = "storage";
     public const string GatewaySuite = "gateway";
     public const string SearchSuite = "search";
+    public const string IngestSuite = "ingest";
 
     public const string Usage =
-        "usage: Benchmarks [--suite foundation|workflows|storage|gateway|search (foundation)] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]";
+        "usage: Benchmarks [--suite foundation|workflows|storage|gateway|search|ingest (foundation)] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]";
 
-    /// <summary>Storage suite: measured calls per operation and adapter; search suite: measured queries per scenario.</summary>
+    /// <summary>Storage suite: measured calls per operation and adapter; search suite: measured queries per scenario; ingest suite: documents per scenario.</summary>
     public int Iterations { get; init; } = 400;
 
     public static bool TryParse(
@@ -55,7 +56,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
                 case "--out":
                     outFile = Path.GetFullPath(value);
                     break;
-                case "--suite" when value is FoundationSuite or WorkflowsSuite or StorageSuite or GatewaySuite or SearchSuite:
+                case "--suite" when value is FoundationSuite or WorkflowsSuite or StorageSuite or GatewaySuite or SearchSuite or IngestSuite:
                     suite = value;
                     break;
                 default:

@@ -11,7 +11,8 @@ namespace Serverless.Benchmarks;
 
 /// <summary>
 /// The upstream both the direct and the gateway runs talk to: an OpenAI-compatible chat endpoint on loopback
-/// whose answers are precomputed bytes, so what is measured is the path to it, not the fake.
+/// whose answers are precomputed bytes, so what is measured is the path to it, not the fake. Its embeddings endpoint
+/// (one fixed vector per input) is the zero-latency embedder of the ingestion suite.
 /// </summary>
 internal sealed class FakeOpenAi : IAsyncDisposable
 {
@@ -58,6 +59,7 @@ internal sealed class FakeOpenAi : IAsyncDisposable
         app.MapPost("/v1/chat/completions", context => HandleAsync(context, TimeSpan.Zero));
         app.MapGet("/slow/v1/models", () => Results.Text("{\"object\":\"list\",\"data\":[]}", "application/json"));
         app.MapPost("/slow/v1/chat/completions", context => HandleAsync(context, SlowServiceTime));
+        app.MapPost("/v1/embeddings", EmbedAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new FakeOpenAi(app, new Uri(address.TrimEnd('/') + "/"));
@@ -67,6 +69,28 @@ internal sealed class FakeOpenAi : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    /// <summary>One precomputed 64-dimension unit vector, answered for every input: a zero-latency embedder.</summary>
+    private static readonly byte[] Vector = Encoding.UTF8.GetBytes(
+        "[" + string.Join(",", Enumerable.Range(0, 64).Select(i => (i % 7 == 0 ? 0.3535534 : 0).ToString("0.#######", System.Globalization.CultureInfo.InvariantCulture))) + "]");
+
+    private static async Task EmbedAsync(HttpContext context)
+    {
+        using var request = await System.Text.Json.JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        var input = request.RootElement.GetProperty("input");
+        var count = input.ValueKind == System.Text.Json.JsonValueKind.Array ? input.GetArrayLength() : 1;
+        context.Response.ContentType = "application/json";
+        var body = context.Response.Body;
+        await body.WriteAsync("{\"object\":\"list\",\"model\":\"bench-embed\",\"data\":["u8.ToArray(), context.RequestAborted);
+        for (var i = 0; i < count; i++)
+        {
+            await body.WriteAsync(Encoding.UTF8.GetBytes($"{(i == 0 ? "" : ",")}{{\"object\":\"embedding\",\"index\":{i},\"embedding\":"), context.RequestAborted);
+            await body.WriteAsync(Vector, context.RequestAborted);
+            await body.WriteAsync("}"u8.ToArray(), context.RequestAborted);
+        }
+
+        await body.WriteAsync(Encoding.UTF8.GetBytes($"],\"usage\":{{\"prompt_tokens\":{count * 100},\"total_tokens\":{count * 100}}}}}"), context.RequestAborted);
     }
 
     private static async Task HandleAsync(HttpContext context, TimeSpan serviceTime)

@@ -22,32 +22,25 @@ internal static class GatewaySuite
     private const double MinThroughputRatio = 0.8;
     private const double MinRequestsPerSecond = 1_000;
 
-    public static async Task<int> RunAsync(BenchmarkOptions options, CancellationToken ct)
-    {
-        var workDir = Directory.CreateTempSubdirectory("serverless-gateway-bench-");
-        ServerProcess? server = null;
-        try
+    public static Task<int> RunAsync(BenchmarkOptions options, CancellationToken ct) =>
+        SuiteRun.WithAppAsync("gateway", options, upstream => new Dictionary<string, string>
         {
-            await using var upstream = await FakeOpenAi.StartAsync();
+            ["Models__Providers__0__Name"] = "bench",
+            ["Models__Providers__0__Kind"] = "openai-compatible",
+            ["Models__Providers__0__BaseUrl"] = upstream.BaseUrl + "v1",
+            ["Models__Providers__0__ApiKey"] = "sk-bench",
+            ["Models__Providers__0__Models__0__Id"] = "bench-model",
+            ["Models__Providers__0__Models__0__InputPricePer1K"] = "0.15",
+            ["Models__Providers__0__Models__0__OutputPricePer1K"] = "0.6",
+            ["Models__Providers__1__Name"] = "bench-slow",
+            ["Models__Providers__1__Kind"] = "openai-compatible",
+            ["Models__Providers__1__BaseUrl"] = upstream.BaseUrl + "slow/v1",
+            ["Models__Providers__1__ApiKey"] = "sk-bench",
+            ["Models__Providers__1__Models__0__Id"] = "bench-slow",
+            ["RateLimits__ExecutePerMinute"] = "10000000",
+        }, async (upstream, server) =>
+        {
             await using var forwarder = await BareForwarder.StartAsync(upstream.BaseUrl);
-            var appDir = options.AppDir ?? await Publisher.PublishAsync(Path.Combine(workDir.FullName, "app"), ct);
-            server = ServerProcess.Start(appDir, Path.Combine(workDir.FullName, "data"), new Dictionary<string, string>
-            {
-                ["Models__Providers__0__Name"] = "bench",
-                ["Models__Providers__0__Kind"] = "openai-compatible",
-                ["Models__Providers__0__BaseUrl"] = upstream.BaseUrl + "v1",
-                ["Models__Providers__0__ApiKey"] = "sk-bench",
-                ["Models__Providers__0__Models__0__Id"] = "bench-model",
-                ["Models__Providers__0__Models__0__InputPricePer1K"] = "0.15",
-                ["Models__Providers__0__Models__0__OutputPricePer1K"] = "0.6",
-                ["Models__Providers__1__Name"] = "bench-slow",
-                ["Models__Providers__1__Kind"] = "openai-compatible",
-                ["Models__Providers__1__BaseUrl"] = upstream.BaseUrl + "slow/v1",
-                ["Models__Providers__1__ApiKey"] = "sk-bench",
-                ["Models__Providers__1__Models__0__Id"] = "bench-slow",
-                ["RateLimits__ExecutePerMinute"] = "10000000",
-            });
-            await server.WaitUntilHealthyAsync(ct);
             var key = await CreateModelKeyAsync(server.BaseAddress, ct);
 
             await WarmUpAsync(upstream, forwarder, server, key, ct);
@@ -94,17 +87,7 @@ internal static class GatewaySuite
             await RunFiles.WriteReportAsync(markdown, options, ct);
 
             return 0;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            Log("cancelled");
-            return 130;
-        }
-        finally
-        {
-            await RunFiles.CleanUpAsync(server, workDir);
-        }
-    }
+        }, ct);
 
     /// <summary>
     /// The runtime keeps re-compiling the gateway's hot path (tiering, dynamic PGO) for the first ten-odd seconds of

@@ -19,6 +19,11 @@ if (options.Suite == BenchmarkOptions.GatewaySuite)
     return await GatewaySuite.RunAsync(options, ct);
 }
 
+if (options.Suite == BenchmarkOptions.IngestSuite)
+{
+    return await IngestSuite.RunAsync(options, ct);
+}
+
 var workDir = Directory.CreateTempSubdirectory("serverless-bench-");
 ServerProcess? server = null;
 try

@@ -343,7 +343,8 @@ internal sealed class ChatTurns(
                 $"The app's dataset {missing.DatasetId} was not found; change the app's datasetIds.")),
             KnowledgeOutcome.Invalid invalid => (null, Api.Error(StatusCodes.Status409Conflict, ErrorCodes.Conflict,
                 $"The app's datasets cannot be searched: {invalid.Message}")),
-            _ => (null, null),
+            KnowledgeOutcome.ModelFailed failed => (null, failed.Failure.ToApiResult()),
+            _ => throw new InvalidOperationException("Unknown retrieval outcome."),
         };
     }
 

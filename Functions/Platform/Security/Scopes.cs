@@ -22,6 +22,8 @@ internal static class Scopes
     public const string TasksWrite = "tasks:write";
     public const string ChatRead = "chat:read";
     public const string ChatWrite = "chat:write";
+    public const string DatasetsRead = "datasets:read";
+    public const string DatasetsWrite = "datasets:write";
 
     public static readonly IReadOnlyList<ScopeInfo> All =
     [
@@ -44,6 +46,8 @@ internal static class Scopes
         new(TasksWrite, "Create, change and delete the workspace's tasks, also through the task assistant."),
         new(ChatRead, "Read your chats, sessions and their messages."),
         new(ChatWrite, "Chat with apps and sessions (model calls as you, under your key's model limits); rate answers; delete chats."),
+        new(DatasetsRead, "List and read datasets, documents and their ingestion status; search them and query RAG namespaces (generating an answer also needs models:use)."),
+        new(DatasetsWrite, "Create, change and delete datasets; upload, replace and delete documents; index RAG namespaces."),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);

@@ -17,7 +17,7 @@ public delegate Task<bool> FakeBehavior(HttpContext context, JsonObject? body);
 /// <summary>
 /// An OpenAI-compatible and Ollama-native server on 127.0.0.1 (real Kestrel, ephemeral port) for tests. By default it
 /// answers chat with "echo: &lt;last user message&gt;" and usage 10/5, streams three chunks plus a usage chunk, embeds
-/// into 3 dimensions, and serves Ollama's tags/generate/pull/delete. Tests queue one-off behaviors (a 429, a delay,
+/// every input into a deterministic bag-of-words vector (<see cref="EmbeddingDimensions"/>, default 3), and serves Ollama's tags/generate/pull/delete. Tests queue one-off behaviors (a 429, a delay,
 /// a tool call) and read what arrived.
 /// </summary>
 public sealed class FakeModelServer : IAsyncDisposable
@@ -42,6 +42,54 @@ public sealed class FakeModelServer : IAsyncDisposable
     public int PromptTokens { get; set; } = 10;
 
     public int CompletionTokens { get; set; } = 5;
+
+    /// <summary>Length of the embeddings it answers with (3 keeps the older tests' expectations; retrieval tests use more).</summary>
+    public int EmbeddingDimensions { get; set; } = 3;
+
+    private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
+    {
+        "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how", "i", "in", "is", "it", "its", "my", "of",
+        "on", "or", "our", "that", "the", "this", "to", "was", "what", "when", "where", "which", "who", "why", "with", "you", "your",
+    };
+
+    /// <summary>
+    /// A deterministic bag-of-words embedding: every lowercased word (stop words aside) counts into the dimension its
+    /// FNV-1a hash picks, and the vector is L2-normalised, so texts sharing words have a high cosine similarity.
+    /// </summary>
+    public static float[] Embed(string text, int dimensions)
+    {
+        var vector = new float[dimensions];
+        foreach (var token in System.Text.RegularExpressions.Regex.Split(text.ToLowerInvariant(), @"[^\p{L}\p{N}]+"))
+        {
+            if (token.Length == 0 || StopWords.Contains(token))
+            {
+                continue;
+            }
+
+            var hash = 2166136261u;
+            foreach (var c in token)
+            {
+                hash = (hash ^ c) * 16777619u;
+            }
+
+            vector[hash % (uint)dimensions] += 1;
+        }
+
+        var norm = MathF.Sqrt(vector.Sum(v => v * v));
+        if (norm == 0)
+        {
+            // An empty text still gets a unit vector, as real models never answer with zeros.
+            vector[0] = 1;
+            return vector;
+        }
+
+        for (var i = 0; i < dimensions; i++)
+        {
+            vector[i] /= norm;
+        }
+
+        return vector;
+    }
 
     public static async Task<FakeModelServer> StartAsync()
     {
@@ -148,10 +196,16 @@ public sealed class FakeModelServer : IAsyncDisposable
                 await context.Response.WriteAsJsonAsync(Completion(body, new JsonObject { ["role"] = "assistant", ["content"] = "echo: " + last }, "stop"));
                 break;
             case "/v1/embeddings":
+                var inputs = body?["input"] switch
+                {
+                    JsonArray list => list.Select(i => i?.ToString() ?? "").ToList(),
+                    { } one => [one.ToString()],
+                    null => new List<string> { "" },
+                };
                 await context.Response.WriteAsJsonAsync(new
                 {
                     @object = "list",
-                    data = new[] { new { @object = "embedding", index = 0, embedding = new[] { 0.1, 0.2, 0.3 } } },
+                    data = inputs.Select((text, i) => new { @object = "embedding", index = i, embedding = Embed(text, EmbeddingDimensions) }).ToArray(),
                     model = body?["model"]?.ToString(),
                     usage = new { prompt_tokens = PromptTokens, total_tokens = PromptTokens },
                 });

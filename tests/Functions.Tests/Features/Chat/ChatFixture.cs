@@ -48,7 +48,7 @@ internal sealed class FakeRetriever : IKnowledgeRetriever
             new(1, request.DatasetIds[0], "doc_1", "chk_1", "Refunds", "Refunds take 5 days.", [], 0.9),
             new(2, request.DatasetIds[0], "doc_2", "chk_2", "Shipping", "Shipping is free over 50 EUR.", [], 0.7),
         };
-        return Task.FromResult<KnowledgeOutcome>(new KnowledgeOutcome.Found(chunks, string.Join("\n", chunks.Select(c => $"[{c.Citation}] {c.Title}: {c.Content}"))));
+        return Task.FromResult<KnowledgeOutcome>(new KnowledgeOutcome.Found(chunks, string.Join("\n", chunks.Select(c => $"[{c.Citation}] {c.Title}: {c.Content}")), request.Mode ?? Serverless.Functions.Platform.Search.SearchMode.Hybrid));
     }
 }
 

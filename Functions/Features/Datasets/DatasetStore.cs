@@ -1,0 +1,244 @@
+using System.Text.RegularExpressions;
+using Serverless.Functions.Platform.Search;
+using Serverless.Functions.Platform.Security;
+using Serverless.Functions.Platform.Storage;
+using Serverless.Orchestrations.Ports;
+
+namespace Serverless.Functions.Features.Datasets;
+
+/// <summary>
+/// Datasets (one row each in the workspace's partition), their documents (partition <c>{workspace}:{dataset}</c>),
+/// the RAG namespaces that name datasets, and the uploaded files in the <c>datasets</c> blob container.
+/// </summary>
+internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs, Lazy<ISearchIndex> index, DatasetBatches batches, TimeProvider time)
+{
+    public const string Container = "datasets";
+
+    private readonly EntityTable<DatasetRecord> _datasets = new(store, "datasets");
+    private readonly EntityTable<DocumentRecord> _documents = new(store, "datasetdocuments");
+    private readonly EntityTable<NamespaceEntry> _namespaces = new(store, "datasetnamespaces");
+
+    private sealed record NamespaceEntry(string DatasetId);
+
+    /// <summary>Ids a caller may choose for documents (they become entity and blob name segments).</summary>
+    public static bool IsValidDocumentId(string id) => DocumentIdPattern().IsMatch(id);
+
+    /// <summary>A file's default document id: its name with anything an id may not hold replaced by '-'.</summary>
+    public static string DocumentIdFromFileName(string fileName)
+    {
+        var id = NotIdCharacter().Replace(fileName, "-").TrimStart('.', '_', ':', '-');
+        return id.Length > 128 ? id[..128] : id;
+    }
+
+    public static string DocumentPartition(string workspaceId, string datasetId) => $"{workspaceId}:{datasetId}";
+
+    public static SearchCollection Collection(string workspaceId, string datasetId) => new(workspaceId, datasetId);
+
+    public async Task<List<DatasetRecord>> ListAsync(string workspaceId, CancellationToken cancellationToken) =>
+        [.. (await _datasets.ListPartitionAsync(workspaceId, cancellationToken)).Select(d => d.Value)];
+
+    public async Task<DatasetRecord?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
+        (await _datasets.FindAsync(workspaceId, id, cancellationToken))?.Value;
+
+    public async Task<DatasetRecord> CreateAsync(string workspaceId, string userId, DatasetChanges changes, string? ns, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var dataset = new DatasetRecord(Secrets.NewId("ds"), changes.Name!, changes.Description ?? "", changes.EmbeddingModel,
+            changes.Chunking ?? ChunkingSettings.Default, changes.MetadataFields ?? [], ns, userId, now, now);
+        await _datasets.InsertAsync(workspaceId, dataset.Id, dataset, cancellationToken);
+        return dataset;
+    }
+
+    public async Task<DatasetRecord?> UpdateAsync(string workspaceId, string id, DatasetChanges changes, CancellationToken cancellationToken)
+    {
+        if (!StoreKeys.IsValidKey(id))
+        {
+            return null;
+        }
+
+        var updated = await _datasets.UpdateAsync(workspaceId, id, d => d with
+        {
+            Name = changes.Name ?? d.Name,
+            Description = changes.Description ?? d.Description,
+            EmbeddingModel = changes.ClearEmbeddingModel ? null : changes.EmbeddingModel ?? d.EmbeddingModel,
+            Chunking = changes.Chunking ?? d.Chunking,
+            MetadataFields = changes.MetadataFields ?? d.MetadataFields,
+            UpdatedAt = time.GetUtcNow(),
+        }, cancellationToken);
+        return updated?.Value;
+    }
+
+    /// <summary>Removes the dataset with every document, chunk, vector and file.</summary>
+    public async Task<bool> DeleteAsync(string workspaceId, string id, CancellationToken cancellationToken)
+    {
+        if (await GetAsync(workspaceId, id, cancellationToken) is not { } dataset)
+        {
+            return false;
+        }
+
+        foreach (var document in await ListDocumentsAsync(workspaceId, id, cancellationToken))
+        {
+            await _documents.DeleteAsync(DocumentPartition(workspaceId, id), document.Id, null, cancellationToken);
+        }
+
+        await index.Value.DeleteCollectionAsync(Collection(workspaceId, id), cancellationToken);
+        await batches.DeleteDatasetAsync(workspaceId, id, cancellationToken);
+        await DeleteBlobsAsync($"{workspaceId}/{id}/", cancellationToken);
+        if (dataset.Namespace is { } ns)
+        {
+            await _namespaces.DeleteAsync(workspaceId, ns, null, cancellationToken);
+        }
+
+        return (await _datasets.DeleteAsync(workspaceId, id, null, cancellationToken)).Succeeded;
+    }
+
+    /// <summary>The dataset a RAG namespace names, created (fulltext plus the given embedding model) on first use.</summary>
+    public async Task<DatasetRecord> GetOrCreateNamespaceAsync(string workspaceId, string userId, string ns, string? embeddingModel, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (await NamespaceAsync(workspaceId, ns, cancellationToken) is { } existing)
+            {
+                return existing;
+            }
+
+            var changes = new DatasetChanges { Name = ns, Description = $"RAG namespace '{ns}'", EmbeddingModel = embeddingModel };
+            var dataset = await CreateAsync(workspaceId, userId, changes, ns, cancellationToken);
+            if ((await _namespaces.InsertAsync(workspaceId, ns, new NamespaceEntry(dataset.Id), cancellationToken)).Succeeded)
+            {
+                return dataset;
+            }
+
+            // Another request created the namespace first: theirs wins, ours goes.
+            await _datasets.DeleteAsync(workspaceId, dataset.Id, null, cancellationToken);
+        }
+
+        throw new InvalidOperationException($"The namespace '{ns}' could not be created.");
+    }
+
+    public async Task<DatasetRecord?> NamespaceAsync(string workspaceId, string ns, CancellationToken cancellationToken)
+    {
+        if (await _namespaces.FindAsync(workspaceId, ns, cancellationToken) is not { } entry)
+        {
+            return null;
+        }
+
+        if (await GetAsync(workspaceId, entry.Value.DatasetId, cancellationToken) is { } dataset)
+        {
+            return dataset;
+        }
+
+        // The dataset was deleted while its namespace row stayed behind: the namespace is free again.
+        await _namespaces.DeleteAsync(workspaceId, ns, entry.ETag, cancellationToken);
+        return null;
+    }
+
+    public async Task<List<DocumentRecord>> ListDocumentsAsync(string workspaceId, string datasetId, CancellationToken cancellationToken) =>
+        [.. (await _documents.ListPartitionAsync(DocumentPartition(workspaceId, datasetId), cancellationToken)).Select(d => d.Value)];
+
+    public async Task<DocumentRecord?> GetDocumentAsync(string workspaceId, string datasetId, string documentId, CancellationToken cancellationToken) =>
+        (await _documents.FindAsync(DocumentPartition(workspaceId, datasetId), documentId, cancellationToken))?.Value;
+
+    /// <summary>
+    /// Records a (re-)upload: a new document, or the next version of an existing one, waiting for ingestion. The
+    /// previous version's file goes once the record points at the new one.
+    /// </summary>
+    public async Task<DocumentRecord> PutDocumentAsync(string workspaceId, DocumentUpload upload, string batchId, CancellationToken cancellationToken)
+    {
+        var partition = DocumentPartition(workspaceId, upload.DatasetId);
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var now = time.GetUtcNow();
+            var current = await _documents.GetAsync(partition, upload.DocumentId, cancellationToken);
+            var document = new DocumentRecord(upload.DocumentId, upload.DatasetId, upload.Title, upload.Source, upload.Format, upload.BlobName,
+                upload.SizeBytes, upload.Metadata, DocumentStatus.Waiting, null, 0, 0, (current?.Value.Version ?? 0) + 1, batchId,
+                current?.Value.CreatedAt ?? now, now, null);
+            var written = current is null
+                ? await _documents.InsertAsync(partition, document.Id, document, cancellationToken)
+                : await _documents.ReplaceAsync(current, document, cancellationToken);
+            if (written.Succeeded)
+            {
+                await batches.JoinAsync(workspaceId, upload.DatasetId, batchId, document.Id, cancellationToken);
+                if (current is not null)
+                {
+                    if (current.Value.BatchId != batchId)
+                    {
+                        await batches.LeaveAsync(workspaceId, upload.DatasetId, current.Value.BatchId, document.Id, cancellationToken);
+                    }
+
+                    if (current.Value.BlobName != upload.BlobName)
+                    {
+                        await blobs.DeleteAsync(Container, current.Value.BlobName, cancellationToken);
+                    }
+                }
+
+                return document;
+            }
+        }
+
+        throw new InvalidOperationException($"Document {upload.DocumentId} kept changing under ten attempts to replace it.");
+    }
+
+    /// <summary>
+    /// Moves a document of this <paramref name="version"/> on; null when it was re-uploaded or deleted meanwhile (the
+    /// caller then stops: a newer message owns the document).
+    /// </summary>
+    public async Task<DocumentRecord?> AdvanceAsync(string workspaceId, string datasetId, string documentId, int version,
+        Func<DocumentRecord, DocumentRecord> change, CancellationToken cancellationToken)
+    {
+        var stale = false;
+        var updated = await _documents.UpdateAsync(DocumentPartition(workspaceId, datasetId), documentId, d =>
+        {
+            if (d.Version != version)
+            {
+                stale = true;
+                return null;
+            }
+
+            return change(d) with { UpdatedAt = time.GetUtcNow() };
+        }, cancellationToken);
+        return stale ? null : updated?.Value;
+    }
+
+    /// <summary>Removes a document with its chunks, vectors and files.</summary>
+    public async Task<bool> DeleteDocumentAsync(string workspaceId, string datasetId, string documentId, CancellationToken cancellationToken)
+    {
+        if (await GetDocumentAsync(workspaceId, datasetId, documentId, cancellationToken) is not { } document)
+        {
+            return false;
+        }
+
+        await _documents.DeleteAsync(DocumentPartition(workspaceId, datasetId), documentId, null, cancellationToken);
+        await index.Value.DeleteDocumentAsync(Collection(workspaceId, datasetId), documentId, cancellationToken);
+        await batches.LeaveAsync(workspaceId, datasetId, document.BatchId, documentId, cancellationToken);
+        await DeleteBlobsAsync($"{workspaceId}/{datasetId}/{documentId}/", cancellationToken);
+        return true;
+    }
+
+    public static string BlobNameFor(string workspaceId, string datasetId, string documentId) =>
+        $"{workspaceId}/{datasetId}/{documentId}/{Guid.CreateVersion7():N}";
+
+    private async Task DeleteBlobsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        await foreach (var blob in blobs.ListAsync(Container, prefix, cancellationToken))
+        {
+            names.Add(blob.Name);
+        }
+
+        foreach (var name in names)
+        {
+            await blobs.DeleteAsync(Container, name, cancellationToken);
+        }
+    }
+
+    [GeneratedRegex("[^A-Za-z0-9._:-]")]
+    private static partial Regex NotIdCharacter();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+    private static partial Regex DocumentIdPattern();
+}
+
+/// <summary>A stored upload waiting to become (the next version of) a document.</summary>
+internal sealed record DocumentUpload(
+    string DatasetId, string DocumentId, string Title, string Source, string Format, string BlobName, long SizeBytes, System.Text.Json.Nodes.JsonObject Metadata);

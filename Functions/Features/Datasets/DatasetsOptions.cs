@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Serverless.Functions.Features.Datasets;
+
+internal sealed class DatasetsOptions
+{
+    public const string Section = "Datasets";
+
+    /// <summary>
+    /// Largest upload request (and so largest file) on the upload route; files stream to the blob store, so this can
+    /// be far above the general body limit without costing memory.
+    /// </summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxUploadBytes { get; set; } = 100 * 1024 * 1024;
+
+    /// <summary>Chunks embedded per gateway call during ingestion.</summary>
+    [Range(1, 2048)]
+    public int EmbeddingBatchSize { get; set; } = 64;
+}

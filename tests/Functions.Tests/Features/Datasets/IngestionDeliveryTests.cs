@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Serverless.Functions.Tests.Support;
+
+namespace Serverless.Functions.Tests.Features.Datasets;
+
+/// <summary>Uploads above the general body limit but within the upload route's own limit; beyond it 413.</summary>
+public sealed class SmallLimitsDatasetsFixture : DatasetsFixture
+{
+    public const int GeneralLimit = 64 * 1024;
+    public const int UploadLimit = 512 * 1024;
+
+    protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
+    {
+        ["Http:MaxRequestBodyBytes"] = GeneralLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Datasets:MaxUploadBytes"] = UploadLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>The queue function's contract: at-least-once delivery, so duplicates and stale messages change nothing.</summary>
+public sealed class IngestionDeliveryTests(SmallLimitsDatasetsFixture fixture) : IClassFixture<SmallLimitsDatasetsFixture>
+{
+    private readonly HttpClient _client = fixture.Client;
+
+    private async Task<JsonNode> DeliverAsync(object message)
+    {
+        using var response = await _client.PostAsJsonAsync("/IngestDocument", new
+        {
+            Data = new { message = System.Text.Json.JsonSerializer.Serialize(message) },
+            Metadata = new { DequeueCount = 1, Id = "m-test" },
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    [Fact]
+    public async Task DuplicateAndStaleMessages_DoNothing()
+    {
+        var user = await _client.RegisterAsync();
+        var id = await _client.CreateDatasetAsync(user);
+        await _client.UploadJsonAsync(user, id, new { id = "doc", content = "Version one text." });
+        await _client.WaitForIngestionAsync(user, id);
+        await _client.UploadJsonAsync(user, id, new { id = "doc", content = "Version two text." });
+        var before = Assert.Single(await _client.WaitForIngestionAsync(user, id));
+        var updatedAt = before["updatedAt"]!.GetValue<string>();
+
+        var duplicate = await DeliverAsync(new { workspaceId = user.PersonalWorkspaceId, datasetId = id, documentId = "doc", version = 2 });
+        var stale = await DeliverAsync(new { workspaceId = user.PersonalWorkspaceId, datasetId = id, documentId = "doc", version = 1 });
+        var garbage = await DeliverAsync(new { hello = "world" });
+
+        Assert.Contains("Skipped", duplicate["Logs"]![0]!.GetValue<string>());
+        Assert.Contains("Skipped", stale["Logs"]![0]!.GetValue<string>());
+        Assert.Contains("Ignored", garbage["Logs"]![0]!.GetValue<string>());
+        var after = (await _client.ApiGetAsync($"/api/v1/datasets/{id}/documents/doc", user.AccessToken)).Data;
+        Assert.Equal(updatedAt, after["updatedAt"]!.GetValue<string>());
+        Assert.Equal(2, after["version"]!.GetValue<int>());
+        Assert.Equal(["doc"], DatasetApi.DocumentIds(await _client.SearchAsync(user, id, new { query = "version two", mode = "fulltext" })));
+        Assert.Empty((await _client.SearchAsync(user, id, new { query = "one", mode = "fulltext" }))["chunks"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task MessageForAnotherWorkspacesDocument_FindsNothing()
+    {
+        var owner = await _client.RegisterAsync();
+        var id = await _client.CreateDatasetAsync(owner);
+        await _client.UploadJsonAsync(owner, id, new { id = "doc", content = "Owner text." });
+        await _client.WaitForIngestionAsync(owner, id);
+        var other = await _client.RegisterAsync();
+
+        var delivered = await DeliverAsync(new { workspaceId = other.PersonalWorkspaceId, datasetId = id, documentId = "doc", version = 1 });
+
+        Assert.Contains("Skipped", delivered["Logs"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Upload_LargerThanTheGeneralLimit_StreamsThrough_ButNotBeyondTheUploadLimit()
+    {
+        var user = await _client.RegisterAsync();
+        var id = await _client.CreateDatasetAsync(user, new { name = "big" });
+        var line = "Tidal energy converts the movement of the sea into electricity.\n";
+        var big = string.Concat(Enumerable.Repeat(line, (SmallLimitsDatasetsFixture.GeneralLimit * 3) / line.Length));
+
+        var accepted = await _client.UploadFilesAsync(user.AccessToken, id, [UploadFile.Text("big.txt", big)]);
+        var tooBig = await _client.UploadFilesAsync(user.AccessToken, id, [UploadFile.Text("huge.txt", big + big + big)]);
+        var generalRoute = await _client.ApiPostAsync("/api/v1/datasets", new { name = big }, user.AccessToken);
+        var jsonUpload = await _client.UploadJsonAsync(user, id, new { id = "json-big", content = big });
+
+        Assert.True(accepted.Status == HttpStatusCode.Accepted, accepted.Body?.ToJsonString());
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.Status);
+        Assert.Equal("PAYLOAD_TOO_LARGE", tooBig.ErrorCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, generalRoute.Status);
+        // JSON is parsed whole, so it keeps the general limit even on the upload route.
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, jsonUpload.Status);
+        var document = Assert.Single(await _client.WaitForIngestionAsync(user, id));
+        Assert.Equal("completed", document["status"]!.GetValue<string>());
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(big), document["sizeBytes"]!.GetValue<long>());
+    }
+}
