@@ -81,6 +81,12 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
     public SqliteSearchIndex(IOptions<StorageOptions> options, ILogger<SqliteSearchIndex> logger)
     {
         _logger = logger;
+        if (string.Equals(options.Value.Provider, StorageSetup.AzureStorageProvider, StringComparison.OrdinalIgnoreCase))
+        {
+            // Everything else lives in Azure Storage; this file would stay on one instance's disk and go with it.
+            SearchLog.LocalIndexBesideAzureStorage(logger, options.Value.DataDirectory);
+        }
+
         var directory = Path.GetFullPath(options.Value.DataDirectory);
         Directory.CreateDirectory(directory);
         DatabasePath = Path.Combine(directory, FileName);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Platform.Search;
@@ -127,6 +128,35 @@ public sealed class SqliteSearchIndexTests : SearchIndexConformance
         }
 
         return Task.CompletedTask;
+    }
+
+    [Theory]
+    [InlineData("AzureStorage", true)]
+    [InlineData("Sqlite", false)]
+    public void Opening_BesideAzureStorage_WarnsThatTheIndexIsThisInstancesOnly(string storageProvider, bool warns)
+    {
+        var logger = new RecordingLogger();
+        using var index = new SqliteSearchIndex(Options.Create(new StorageOptions { DataDirectory = _dataDirectory, Provider = storageProvider }), logger);
+
+        Assert.Equal(warns, logger.Warnings.Any(w => w.Contains("lost when the instance is recycled", StringComparison.Ordinal)));
+    }
+
+    private sealed class RecordingLogger : ILogger<SqliteSearchIndex>
+    {
+        public List<string> Warnings { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Warning)
+            {
+                Warnings.Add(formatter(state, exception));
+            }
+        }
     }
 
     private SqliteSearchIndex Open()
