@@ -19,6 +19,7 @@ var tableNames = [
   'datasetbatches'
   'datasetdocuments'
   'datasetnamespaces'
+  'datasetwaiting'
   'datasets'
   'executionevents'
   'executions'

@@ -27,6 +27,8 @@ internal static class DatasetsFeature
         services.AddSingleton<IKnowledgeRetriever, KnowledgeRetriever>();
         services.AddSingleton<INodeType, KnowledgeRetrievalNode>();
         services.AddSingleton<ITriggerFunction, IngestDocument>();
+        services.AddSingleton<WaitingDocuments>();
+        services.AddSingleton<ITriggerFunction, IngestionWatchdog>();
         return services;
     }
 

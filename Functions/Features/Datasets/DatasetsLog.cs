@@ -17,4 +17,7 @@ internal static partial class DatasetsLog
 
     [LoggerMessage(EventId = 744, Level = LogLevel.Error, Message = "Ingestion of document {DocumentId} in dataset {DatasetId} of workspace {WorkspaceId} failed on its last delivery")]
     public static partial void IngestionGaveUp(ILogger logger, Exception exception, string workspaceId, string datasetId, string documentId);
+
+    [LoggerMessage(EventId = 745, Level = LogLevel.Warning, Message = "Document {DocumentId} v{Version} in dataset {DatasetId} of workspace {WorkspaceId} was still waiting for ingestion; its message was queued again")]
+    public static partial void IngestionRequeued(ILogger logger, string workspaceId, string datasetId, string documentId, int version);
 }

@@ -16,4 +16,11 @@ internal sealed class DatasetsOptions
     /// <summary>Chunks embedded per gateway call during ingestion.</summary>
     [Range(1, 2048)]
     public int EmbeddingBatchSize { get; set; } = 64;
+
+    /// <summary>
+    /// How long a document may stay <c>waiting</c> before the ingestion watchdog queues its message again (a lost
+    /// message); above the time a normal backlog takes to drain, since a re-queued message is ingestion done twice.
+    /// </summary>
+    [Range(1, 10_080)]
+    public int StalledAfterMinutes { get; set; } = 15;
 }

@@ -13,7 +13,7 @@ internal sealed record JsonDocumentInput(string Id, string Title, string Content
 /// Takes uploads in: files go to the blob store first, then each becomes (the next version of) a document waiting
 /// for ingestion, and one message per document goes on the ingestion queue.
 /// </summary>
-internal sealed class DocumentIntake(DatasetStore store, IBlobStore blobs, DocumentIngestion ingestion, ILogger<DocumentIntake> logger)
+internal sealed class DocumentIntake(DatasetStore store, IBlobStore blobs, DocumentIngestion ingestion, WaitingDocuments waiting, ILogger<DocumentIntake> logger)
 {
     public const int MaxJsonDocuments = 1000;
     public const int MaxContentChars = 2_000_000;
@@ -93,6 +93,8 @@ internal sealed class DocumentIntake(DatasetStore store, IBlobStore blobs, Docum
         var documents = new List<DocumentRecord>();
         foreach (var upload in uploads)
         {
+            // Noted before the record exists, so no crash can leave a waiting document the watchdog does not know of.
+            await waiting.NoteAsync(workspaceId, dataset.Id, upload.DocumentId, cancellationToken);
             var document = await store.PutDocumentAsync(workspaceId, upload, batchId, cancellationToken);
             documents.Add(document);
         }
