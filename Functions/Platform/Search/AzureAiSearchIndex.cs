@@ -18,11 +18,13 @@ namespace Serverless.Functions.Platform.Search;
 /// <summary>
 /// The search index on Azure AI Search: one index (created when missing) holds every workspace's chunks, and every
 /// query is filtered by workspace and dataset. Metadata is kept as a JSON string for reading back, and as
-/// <c>metadataPairs</c>, a filterable collection of <c>key=value</c> strings, for equality and <c>in</c> filters.
+/// <c>metadataPairs</c>, a filterable collection of <c>key=value</c> strings, for equality and <c>in</c> filters, and as
+/// <c>metadataNumbers</c>/<c>metadataStrings</c>, collections of <c>{key, value}</c> with a typed value, for ranges
+/// (<c>metadataNumbers/any(m: m/key eq 'year' and m/value ge 2020)</c>): arbitrary keys cannot have index fields of
+/// their own, but a lambda over a complex collection compares one entry's key and value together.
 /// </summary>
 /// <remarks>
-/// Range filters (gt/gte/lt/lte) on metadata are refused with an <see cref="ArgumentException"/>: arbitrary keys
-/// cannot have typed index fields of their own. Azure AI Search has no transactions, so a re-indexed document is
+/// A range on booleans, or with bounds of two kinds, is refused with an <see cref="ArgumentException"/>. Azure AI Search has no transactions, so a re-indexed document is
 /// written first and its surplus chunks deleted after: a reader may briefly see both versions.
 /// </remarks>
 internal sealed class AzureAiSearchIndex : ISearchIndex
@@ -79,6 +81,8 @@ internal sealed class AzureAiSearchIndex : ISearchIndex
             new SearchableField("content"),
             new SimpleField("metadata", SearchFieldDataType.String),
             new SimpleField("metadataPairs", SearchFieldDataType.Collection(SearchFieldDataType.String)) { IsFilterable = true },
+            TypedMetadata(NumbersField, SearchFieldDataType.Double),
+            TypedMetadata(StringsField, SearchFieldDataType.String),
             new SimpleField("hasVector", SearchFieldDataType.Boolean) { IsFilterable = true },
             new SearchField("vector", SearchFieldDataType.Collection(SearchFieldDataType.Single))
             {
@@ -103,6 +107,18 @@ internal sealed class AzureAiSearchIndex : ISearchIndex
                     ContentFields = { new SemanticField("content") },
                 }),
             },
+        },
+    };
+
+    private const string NumbersField = "metadataNumbers";
+    private const string StringsField = "metadataStrings";
+
+    private static ComplexField TypedMetadata(string name, SearchFieldDataType valueType) => new(name, collection: true)
+    {
+        Fields =
+        {
+            new SimpleField("key", SearchFieldDataType.String) { IsFilterable = true },
+            new SimpleField("value", valueType) { IsFilterable = true },
         },
     };
 
@@ -235,17 +251,41 @@ internal sealed class AzureAiSearchIndex : ISearchIndex
         return hits;
     }
 
-    /// <summary>The OData filter for metadata; ranges are refused (see the class remarks).</summary>
+    /// <summary>The OData filter for metadata (see the class summary for the fields it reads).</summary>
     public static string ODataFilter(SearchFilter filter) => filter switch
     {
         SearchFilter.Equal eq => $"metadataPairs/any(p: p eq {Literal(Pair(CheckedField(eq.Field), eq.Value))})",
         SearchFilter.In any => "metadataPairs/any(p: " + string.Join(" or ", any.Values.Select(v => "p eq " + Literal(Pair(CheckedField(any.Field), v)))) + ")",
-        SearchFilter.Range range => throw new ArgumentException(
-            $"Range filters (gt, gte, lt, lte on '{range.Field}') are not supported by the Azure AI Search index; use equality or 'in'.", nameof(filter)),
+        SearchFilter.Range range => RangeFilter(range),
         SearchFilter.And and => and.Filters.Count == 0 ? "true" : "(" + string.Join(" and ", and.Filters.Select(ODataFilter)) + ")",
         SearchFilter.Or or => or.Filters.Count == 0 ? "false" : "(" + string.Join(" or ", or.Filters.Select(ODataFilter)) + ")",
         _ => throw new ArgumentOutOfRangeException(nameof(filter), filter, "Unknown filter kind."),
     };
+
+    private static string RangeFilter(SearchFilter.Range range)
+    {
+        var field = Literal(CheckedField(range.Field));
+        var bounds = new (string Op, JsonValue? Value)[] { ("gt", range.Gt), ("ge", range.Gte), ("lt", range.Lt), ("le", range.Lte) }
+            .Where(b => b.Value is not null).Select(b => (b.Op, Value: b.Value!, Kind: SearchFilters.KindOf(b.Value!))).ToList();
+        if (bounds.Count == 0)
+        {
+            // Like the embedded index: a range without bounds only asks that the field be there.
+            return $"({NumbersField}/any(m: m/key eq {field}) or {StringsField}/any(m: m/key eq {field}) or " +
+                $"metadataPairs/any(p: p eq {Literal(range.Field + "=true")} or p eq {Literal(range.Field + "=false")}))";
+        }
+
+        var kind = bounds[0].Kind;
+        if (kind is not (JsonValueKind.Number or JsonValueKind.String) || bounds.Any(b => b.Kind != kind))
+        {
+            throw new ArgumentException($"The range on '{range.Field}' needs bounds that are all numbers or all strings.", nameof(range));
+        }
+
+        var collection = kind == JsonValueKind.Number ? NumbersField : StringsField;
+        var conditions = bounds.Select(b => $"m/value {b.Op} " + (kind == JsonValueKind.Number ? NumberLiteral(b.Value) : Literal(b.Value.GetValue<string>())));
+        return $"{collection}/any(m: m/key eq {field} and {string.Join(" and ", conditions)})";
+    }
+
+    private static string NumberLiteral(JsonValue value) => value.GetValue<double>().ToString("R", CultureInfo.InvariantCulture);
 
     private static string CheckedField(string field) =>
         SearchFilters.IsValidFieldName(field) ? field : throw new ArgumentException($"'{field}' is not a valid metadata field name.", nameof(field));
@@ -266,11 +306,22 @@ internal sealed class AzureAiSearchIndex : ISearchIndex
     private static SearchDocument ToDocument(SearchCollection collection, IndexedChunk chunk)
     {
         var pairs = new List<string>();
+        var numbers = new List<Dictionary<string, object>>();
+        var strings = new List<Dictionary<string, object>>();
         foreach (var (key, value) in chunk.Metadata)
         {
             if (value is JsonValue scalar && SearchFilters.IsValidFieldName(key) && SearchFilters.KindOf(scalar) is JsonValueKind.Number or JsonValueKind.String or JsonValueKind.True)
             {
                 pairs.Add(Pair(key, scalar));
+                switch (SearchFilters.KindOf(scalar))
+                {
+                    case JsonValueKind.Number:
+                        numbers.Add(new() { ["key"] = key, ["value"] = scalar.GetValue<double>() });
+                        break;
+                    case JsonValueKind.String:
+                        strings.Add(new() { ["key"] = key, ["value"] = scalar.GetValue<string>() });
+                        break;
+                }
             }
         }
 
@@ -286,6 +337,8 @@ internal sealed class AzureAiSearchIndex : ISearchIndex
             ["content"] = chunk.Content,
             ["metadata"] = chunk.Metadata.ToJsonString(),
             ["metadataPairs"] = pairs,
+            [NumbersField] = numbers,
+            [StringsField] = strings,
             ["hasVector"] = chunk.Vector is not null,
             ["vector"] = chunk.Vector,
         };

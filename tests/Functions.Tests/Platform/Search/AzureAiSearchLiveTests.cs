@@ -37,8 +37,8 @@ public sealed class AzureAiSearchLiveTests(ITestOutputHelper output)
         try
         {
             await index.UpsertDocumentChunksAsync(kb, [
-                new IndexedChunk("refunds#0", "refunds", 0, "Refund policy", "Refunds are paid within five days.", JsonNode.Parse("""{"topic":"billing"}""")!.AsObject(), [1, 0, 0, 0]),
-                new IndexedChunk("shipping#0", "shipping", 0, "Shipping", "Parcels ship worldwide in two days.", JsonNode.Parse("""{"topic":"logistics"}""")!.AsObject(), [0, 1, 0, 0])], ct);
+                new IndexedChunk("refunds#0", "refunds", 0, "Refund policy", "Refunds are paid within five days.", JsonNode.Parse("""{"topic":"billing","year":2019}""")!.AsObject(), [1, 0, 0, 0]),
+                new IndexedChunk("shipping#0", "shipping", 0, "Shipping", "Parcels ship worldwide in two days.", JsonNode.Parse("""{"topic":"logistics","year":2023}""")!.AsObject(), [0, 1, 0, 0])], ct);
 
             // Indexing is near-real-time: poll until both chunks are searchable.
             var stats = new CollectionStats(0, 0);
@@ -56,6 +56,9 @@ public sealed class AzureAiSearchLiveTests(ITestOutputHelper output)
             var filter = SearchFilters.Parse(JsonNode.Parse("""{"topic":"logistics"}""")).Filter;
             var hybrid = await index.SearchAsync([kb], new SearchQuery("refunds parcels", [1, 0, 0, 0], SearchMode.Hybrid, 5, filter), ct);
             Assert.Equal("shipping#0", Assert.Single(hybrid).Chunk.ChunkId);
+            var recent = SearchFilters.Parse(JsonNode.Parse("""{"year":{"gte":2020,"lt":2030}}""")).Filter;
+            var ranged = await index.SearchAsync([kb], new SearchQuery("refunds parcels", null, SearchMode.Fulltext, 5, recent), ct);
+            Assert.Equal("shipping#0", Assert.Single(ranged).Chunk.ChunkId);
             Assert.Empty(await index.SearchAsync([kb with { WorkspaceId = "someone-else" }], new SearchQuery("refunds", null, SearchMode.Fulltext, 5, null), ct));
 
             Assert.True(await index.DeleteDocumentAsync(kb, "refunds", ct));
