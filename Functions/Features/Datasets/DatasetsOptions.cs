@@ -13,6 +13,13 @@ internal sealed class DatasetsOptions
     [Range(1024, long.MaxValue)]
     public long MaxUploadBytes { get; set; } = 100 * 1024 * 1024;
 
+    /// <summary>
+    /// Largest single file: ingestion parses a document in memory (its text, chunks and vectors), so this bounds what one
+    /// ingestion holds. 15 MiB, as Dify's default.
+    /// </summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxFileBytes { get; set; } = 15 * 1024 * 1024;
+
     /// <summary>Chunks embedded per gateway call during ingestion.</summary>
     [Range(1, 2048)]
     public int EmbeddingBatchSize { get; set; } = 64;

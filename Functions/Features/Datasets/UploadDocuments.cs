@@ -29,7 +29,7 @@ internal static class UploadDocuments
     private const int MaxFiles = 1000;
 
     public static async Task<IResult> HandleAsync(string id, HttpContext http, WorkspaceContext workspace, DatasetStore store, DocumentIntake intake,
-        IOptions<HttpOptions> httpOptions, CancellationToken cancellationToken)
+        IOptions<HttpOptions> httpOptions, IOptions<DatasetsOptions> datasetsOptions, CancellationToken cancellationToken)
     {
         if (await store.GetAsync(workspace.WorkspaceId, id, cancellationToken) is not { } dataset)
         {
@@ -39,7 +39,7 @@ internal static class UploadDocuments
         var contentType = http.Request.ContentType ?? "";
         if (contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
-            return await MultipartAsync(http, contentType, workspace.WorkspaceId, dataset, intake, cancellationToken);
+            return await MultipartAsync(http, contentType, workspace.WorkspaceId, dataset, intake, datasetsOptions.Value.MaxFileBytes, cancellationToken);
         }
 
         if (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
@@ -93,7 +93,7 @@ internal static class UploadDocuments
     }
 
     private static async Task<IResult> MultipartAsync(HttpContext http, string contentType, string workspaceId, DatasetRecord dataset, DocumentIntake intake,
-        CancellationToken cancellationToken)
+        long maxFileBytes, CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 and <= 200 } boundary)
         {
@@ -138,7 +138,8 @@ internal static class UploadDocuments
                         return Api.Validation("file", $"At most {MaxFiles} files per upload.");
                     }
 
-                    stored.Add(await intake.StoreAsync(workspaceId, dataset, documentId, nextTitle ?? fileName, fileName, extension, section.Body,
+                    await using var body = new FileSizeLimit(section.Body, maxFileBytes, fileName);
+                    stored.Add(await intake.StoreAsync(workspaceId, dataset, documentId, nextTitle ?? fileName, fileName, extension, body,
                         (JsonObject)metadata.DeepClone(), cancellationToken));
                     nextId = null;
                     nextTitle = null;
@@ -192,6 +193,10 @@ internal static class UploadDocuments
             }
 
             keep = true;
+        }
+        catch (FileTooLargeException e)
+        {
+            return Api.Error(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, e.Message, [new FieldError("file", e.Message)]);
         }
         catch (InvalidDataException e)
         {

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Tests.Support;
+using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Tests.Features.Datasets;
 
@@ -10,11 +12,13 @@ public sealed class SmallLimitsDatasetsFixture : DatasetsFixture
 {
     public const int GeneralLimit = 64 * 1024;
     public const int UploadLimit = 512 * 1024;
+    public const int FileLimit = 256 * 1024;
 
     protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
         ["Http:MaxRequestBodyBytes"] = GeneralLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Datasets:MaxUploadBytes"] = UploadLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Datasets:MaxFileBytes"] = FileLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }
 
@@ -95,5 +99,29 @@ public sealed class IngestionDeliveryTests(SmallLimitsDatasetsFixture fixture) :
         var document = Assert.Single(await _client.WaitForIngestionAsync(user, id));
         Assert.Equal("completed", document["status"]!.GetValue<string>());
         Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(big), document["sizeBytes"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Upload_WithAFileOverThePerFileLimit_Is413_AndKeepsNoneOfTheRequestsFiles()
+    {
+        var user = await _client.RegisterAsync();
+        var id = await _client.CreateDatasetAsync(user, new { name = "per file" });
+        var text = (int bytes) => new string('a', bytes - 1) + "\n";
+
+        var refused = await _client.UploadFilesAsync(user.AccessToken, id,
+            [UploadFile.Text("fine.txt", text(100 * 1024)), UploadFile.Text("over.txt", text(SmallLimitsDatasetsFixture.FileLimit + 1))]);
+        var listed = await _client.ApiGetAsync($"/api/v1/datasets/{id}/documents", user.AccessToken);
+        var storedBlobs = await fixture.Factory.Services.GetRequiredService<IBlobStore>()
+            .ListAsync("datasets", $"{user.PersonalWorkspaceId}/{id}/", CancellationToken.None).ToListAsync();
+        var twoUnderTheLimit = await _client.UploadFilesAsync(user.AccessToken, id,
+            [UploadFile.Text("one.txt", text(SmallLimitsDatasetsFixture.FileLimit)), UploadFile.Text("two.txt", text(200 * 1024))]);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.Status);
+        Assert.Equal("PAYLOAD_TOO_LARGE", refused.ErrorCode);
+        Assert.Contains("'over.txt' is larger than the per-file limit", refused.Body!["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(listed.Data.AsArray());
+        Assert.Empty(storedBlobs);
+        Assert.True(twoUnderTheLimit.Status == HttpStatusCode.Accepted, twoUnderTheLimit.Body?.ToJsonString());
+        Assert.Equal(2, (await _client.WaitForIngestionAsync(user, id, expected: 2)).Count);
     }
 }
