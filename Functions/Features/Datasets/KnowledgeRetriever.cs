@@ -72,7 +72,16 @@ internal sealed class KnowledgeRetriever(DatasetStore store, Lazy<ISearchIndex> 
             }
 
             var collections = group.Select(d => DatasetStore.Collection(request.WorkspaceId, d.Id)).ToList();
-            hits.AddRange(await index.Value.SearchAsync(collections, new SearchQuery(request.Query, vector, mode, request.TopK, parsed.Filter), cancellationToken));
+            try
+            {
+                hits.AddRange(await index.Value.SearchAsync(collections, new SearchQuery(request.Query, vector, mode, request.TopK, parsed.Filter), cancellationToken));
+            }
+            catch (ArgumentException e)
+            {
+                // The port's contract: a query it cannot run (vectors of another length than the model now returns, a
+                // filter the adapter cannot express) is the caller's to fix, with a message it can show.
+                return new KnowledgeOutcome.Invalid(mode == SearchMode.Fulltext ? "filter" : "mode", e.Message);
+            }
         }
 
         var chunks = hits

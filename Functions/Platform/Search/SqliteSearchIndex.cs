@@ -437,7 +437,9 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
         foreach (var collection in collections)
         {
             var arena = await ArenaAsync(collection, cancellationToken);
-            if (arena is null)
+            // A collection whose vectors are all gone keeps its old length until the next upsert sets a new one (an
+            // embedding model changed after its documents went): it has nothing to compare, not a mismatch.
+            if (arena is null || arena.Count == 0)
             {
                 continue;
             }

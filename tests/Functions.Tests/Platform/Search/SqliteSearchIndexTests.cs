@@ -68,6 +68,20 @@ public sealed class SqliteSearchIndexTests : SearchIndexConformance
     }
 
     [Fact]
+    public async Task VectorQuery_OfANewLength_OnACollectionWhoseVectorsAreAllGone_FindsNothing_InsteadOfFailing()
+    {
+        // A dataset's documents deleted, then its embedding model changed: the next search embeds with the new model
+        // before any upload sets the collection's new length.
+        await UpsertAsync(Chunk("d1", 0, "old words", vector: [1, 0, 0]));
+        Assert.Single(await SearchAsync(null, [1, 0, 0], SearchMode.Vector));
+        await Index.DeleteDocumentAsync(Kb, "d1", Cancellation);
+
+        Assert.Empty(await SearchAsync(null, [0, 1], SearchMode.Vector));
+        Assert.Empty(await SearchAsync("old", [0, 1], SearchMode.Hybrid));
+        Assert.Empty(await Open().SearchAsync([Kb], new SearchQuery(null, [0, 1], SearchMode.Vector, 5, null), Cancellation));
+    }
+
+    [Fact]
     public async Task ParallelUpsertsAndSearches_LoseNothing_AndNeverSeeAHalfReplacedDocument()
     {
         const int documents = 40;
