@@ -76,6 +76,23 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
             return false;
         }
 
+        await DeleteContentsAsync(workspaceId, id, cancellationToken);
+        if (dataset.Namespace is { } ns)
+        {
+            await _namespaces.DeleteAsync(workspaceId, ns, null, cancellationToken);
+        }
+
+        var deleted = (await _datasets.DeleteAsync(workspaceId, id, null, cancellationToken)).Succeeded;
+        // An upload that found the dataset before its row went may have written documents since the first pass. It
+        // looks again once they are written (DocumentIntake.SubmitAsync): what it wrote before that look is found here,
+        // what it writes after, it removes itself.
+        await DeleteContentsAsync(workspaceId, id, cancellationToken);
+        return deleted;
+    }
+
+    /// <summary>Removes every document, chunk, vector, batch row and file of a dataset (its own row stays).</summary>
+    public async Task DeleteContentsAsync(string workspaceId, string id, CancellationToken cancellationToken)
+    {
         foreach (var document in await ListDocumentsAsync(workspaceId, id, cancellationToken))
         {
             await _documents.DeleteAsync(DocumentPartition(workspaceId, id), document.Id, null, cancellationToken);
@@ -84,12 +101,6 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
         await index.Value.DeleteCollectionAsync(Collection(workspaceId, id), cancellationToken);
         await batches.DeleteDatasetAsync(workspaceId, id, cancellationToken);
         await DeleteBlobsAsync($"{workspaceId}/{id}/", cancellationToken);
-        if (dataset.Namespace is { } ns)
-        {
-            await _namespaces.DeleteAsync(workspaceId, ns, null, cancellationToken);
-        }
-
-        return (await _datasets.DeleteAsync(workspaceId, id, null, cancellationToken)).Succeeded;
     }
 
     /// <summary>The dataset a RAG namespace names, created (fulltext plus the given embedding model) on first use.</summary>

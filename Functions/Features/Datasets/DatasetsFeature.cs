@@ -85,7 +85,7 @@ internal static class DatasetsFeature
         rag.MapPost("/index", RagEndpoints.IndexAsync).WithName("RagIndex")
             .WithSummary("ForgeTM: index {documents:[{id, content, metadata}], namespace} into the namespace's dataset (created on first use); 202, ingested in the background")
             .Accepts<RagEndpoints.IndexRequest>("application/json")
-            .RequireScope(Scopes.DatasetsWrite).RequireWorkspace(WorkspaceRole.Member).Returns<RagEndpoints.IndexResult>(202).Errors(400, 422);
+            .RequireScope(Scopes.DatasetsWrite).RequireWorkspace(WorkspaceRole.Member).Returns<RagEndpoints.IndexResult>(202).Errors(400, 404, 422);
         rag.MapPost("/query", RagEndpoints.QueryAsync).WithName("RagQuery")
             .WithSummary("ForgeTM: {query, namespace, top_k, include_metadata, generate_response, model} → relevant_documents and, when asked, an answer citing them as [n]")
             .Accepts<RagEndpoints.QueryRequest>("application/json")

@@ -86,8 +86,11 @@ internal sealed class DocumentIntake(DatasetStore store, IBlobStore blobs, Docum
         return uploads;
     }
 
-    /// <summary>Turns stored files into waiting documents of one batch and queues their ingestion.</summary>
-    public async Task<UploadBatch> SubmitAsync(string workspaceId, DatasetRecord dataset, IReadOnlyList<DocumentUpload> uploads, CancellationToken cancellationToken)
+    /// <summary>
+    /// Turns stored files into waiting documents of one batch and queues their ingestion; null (and nothing kept) when
+    /// the dataset was deleted while the upload ran.
+    /// </summary>
+    public async Task<UploadBatch?> SubmitAsync(string workspaceId, DatasetRecord dataset, IReadOnlyList<DocumentUpload> uploads, CancellationToken cancellationToken)
     {
         var batchId = Platform.Security.Secrets.NewId("batch");
         var documents = new List<DocumentRecord>();
@@ -97,6 +100,14 @@ internal sealed class DocumentIntake(DatasetStore store, IBlobStore blobs, Docum
             await waiting.NoteAsync(workspaceId, dataset.Id, upload.DocumentId, cancellationToken);
             var document = await store.PutDocumentAsync(workspaceId, upload, batchId, cancellationToken);
             documents.Add(document);
+        }
+
+        // A dataset deleted since the upload began would keep these records and files for ever (its delete listed the
+        // documents before they were written); see DatasetStore.DeleteAsync for the other half of this handshake.
+        if (await store.GetAsync(workspaceId, dataset.Id, cancellationToken) is null)
+        {
+            await store.DeleteContentsAsync(workspaceId, dataset.Id, CancellationToken.None);
+            return null;
         }
 
         // Messages go after every record of the batch exists, so the batch cannot look finished while half of it is unwritten.

@@ -95,7 +95,11 @@ internal static partial class RagEndpoints
         var dataset = existing ?? await store.GetOrCreateNamespaceAsync(workspace.WorkspaceId, caller.UserId, ns,
             await embedder.DefaultModelAsync(workspace.WorkspaceId, cancellationToken), cancellationToken);
         var uploads = await intake.StoreJsonAsync(workspace.WorkspaceId, dataset, documents, cancellationToken);
-        var batch = await intake.SubmitAsync(workspace.WorkspaceId, dataset, uploads, cancellationToken);
+        if (await intake.SubmitAsync(workspace.WorkspaceId, dataset, uploads, cancellationToken) is not { } batch)
+        {
+            return Api.NotFound($"The namespace '{ns}' was deleted while its documents were indexed; index them again.");
+        }
+
         return Api.Accepted(new IndexResult(true, batch.Documents.Count, ns, batch.BatchId, dataset.Id, DocumentStatus.Waiting));
     }
 

@@ -89,7 +89,7 @@ internal static class UploadDocuments
         }
 
         var uploads = await intake.StoreJsonAsync(workspaceId, dataset, documents, cancellationToken);
-        return Api.Accepted(await intake.SubmitAsync(workspaceId, dataset, uploads, cancellationToken));
+        return Submitted(await intake.SubmitAsync(workspaceId, dataset, uploads, cancellationToken));
     }
 
     private static async Task<IResult> MultipartAsync(HttpContext http, string contentType, string workspaceId, DatasetRecord dataset, DocumentIntake intake,
@@ -214,8 +214,11 @@ internal static class UploadDocuments
             }
         }
 
-        return Api.Accepted(await intake.SubmitAsync(workspaceId, dataset, stored, cancellationToken));
+        return Submitted(await intake.SubmitAsync(workspaceId, dataset, stored, cancellationToken));
     }
+
+    private static IResult Submitted(UploadBatch? batch) =>
+        batch is null ? Api.NotFound("The dataset was deleted while the upload ran.") : Api.Accepted(batch);
 
     /// <summary>A small form field's text, or null when it is longer than a form field should be.</summary>
     private static async Task<string?> ReadFormValueAsync(Stream body, CancellationToken cancellationToken)

@@ -1,5 +1,9 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Tests.Support;
+using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Tests.Features.Datasets;
 
@@ -39,6 +43,66 @@ public sealed class DatasetEdgeCaseTests(DatasetsFixture fixture) : IClassFixtur
         finally
         {
             fixture.Model.EmbeddingDimensions = 256;
+        }
+    }
+
+    [Fact]
+    public async Task DatasetDeleted_WhileAnUploadStreams_TheUploadIs404_AndLeavesNoDocumentsFilesOrBatchRows()
+    {
+        var user = await _client.RegisterAsync();
+        var dataset = await _client.CreateDatasetAsync(user, new { name = "deleted mid-upload" });
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        const string boundary = "edge-boundary";
+        string Part(string file) => $"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file}\"\r\nContent-Type: text/plain\r\n\r\n";
+        // The first file whole and the second one begun: the first is stored while the request waits for the rest.
+        var before = Part("a.txt") + "Written before the dataset went.\r\n" + Part("b.txt") + "Written";
+        var after = $" after it went.\r\n--{boundary}--\r\n";
+        using var content = new GatedContent(Encoding.ASCII.GetBytes(before), gate.Task, Encoding.ASCII.GetBytes(after));
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/form-data; boundary={boundary}");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/datasets/{dataset}/upload") { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken);
+
+        // The server's own client: the factory's default one buffers request bodies (to replay them on redirects).
+        using var streaming = fixture.Factory.Server.CreateClient();
+        var upload = streaming.SendAsync(request);
+        var prefix = $"{user.PersonalWorkspaceId}/{dataset}/";
+        var blobs = fixture.Factory.Services.GetRequiredService<IBlobStore>();
+        // The first file is in the blob store (the upload is past its dataset check) before the dataset goes.
+        for (var i = 0; (await blobs.ListAsync("datasets", prefix, CancellationToken.None).ToListAsync()).Count == 0; i++)
+        {
+            Assert.True(i < 400, "The first file was never stored.");
+            await Task.Delay(25);
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.ApiDeleteAsync($"/api/v1/datasets/{dataset}", user.AccessToken)).Status);
+        gate.SetResult();
+        using var response = await upload;
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Empty(await blobs.ListAsync("datasets", prefix, CancellationToken.None).ToListAsync());
+        var store = fixture.Factory.Services.GetRequiredService<IEntityStore>();
+        foreach (var table in new[] { "datasetdocuments", "datasetbatches" })
+        {
+            var rows = await store.QueryAsync(table, new EntityQuery { PartitionKey = $"{user.PersonalWorkspaceId}:{dataset}", Take = 10 }, CancellationToken.None);
+            Assert.Empty(rows.Items);
+        }
+    }
+
+    /// <summary>A request body sent in two parts, the second only once <c>gate</c> completes.</summary>
+    private sealed class GatedContent(byte[] first, Task gate, byte[] rest) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(first);
+            await stream.FlushAsync();
+            await gate;
+            await stream.WriteAsync(rest);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
         }
     }
 }
