@@ -31,6 +31,12 @@ internal static class DocumentParsers
 
     private const int MaxJsonDepth = 32;
 
+    /// <summary>
+    /// The most of word/document.xml a .docx may inflate to. Deflate packs repeated text over 1000:1, so without it a
+    /// file within the upload limit could make ingestion hold gigabytes; real documents' XML stays far below.
+    /// </summary>
+    public const long MaxDocxXmlBytes = 64L * 1024 * 1024;
+
     public static bool IsSupported(string extension) => Extensions.Contains(extension, StringComparer.Ordinal);
 
     public static string ContentType(string extension) => extension switch
@@ -66,6 +72,10 @@ internal static class DocumentParsers
         catch (Exception e) when (e is JsonException or XmlException or InvalidDataException or CsvFormatException or DecoderFallbackException)
         {
             throw new UnparseableDocumentException($"The {extension} file could not be parsed: {e.Message}", e);
+        }
+        catch (FileTooLargeException e)
+        {
+            throw new UnparseableDocumentException($"The {extension} file unpacks to more than {MaxDocxXmlBytes} bytes of document text; split it into smaller files.", e);
         }
     }
 
@@ -278,7 +288,7 @@ internal static class DocumentParsers
 
             using var zip = ZipFile.OpenRead(temp);
             var entry = zip.GetEntry("word/document.xml") ?? throw new UnparseableDocumentException("The .docx file has no word/document.xml.");
-            await using var xml = entry.Open();
+            await using var xml = new FileSizeLimit(entry.Open(), MaxDocxXmlBytes, "word/document.xml");
             using var reader = XmlReader.Create(xml, new XmlReaderSettings { Async = true, DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
             const string W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
             var paragraphs = new List<string>();

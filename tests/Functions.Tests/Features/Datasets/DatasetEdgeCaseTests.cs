@@ -88,6 +88,34 @@ public sealed class DatasetEdgeCaseTests(DatasetsFixture fixture) : IClassFixtur
         }
     }
 
+    [Fact]
+    public async Task Docx_ThatInflatesBeyondTheXmlLimit_EndsInError_InsteadOfBeingReadWhole()
+    {
+        var user = await _client.RegisterAsync();
+        var dataset = await _client.CreateDatasetAsync(user, new { name = "zip bomb" });
+        using var buffer = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(buffer, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            await using var xml = zip.CreateEntry("word/document.xml", System.IO.Compression.CompressionLevel.SmallestSize).Open();
+            var paragraph = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("<w:p><w:r><w:t>all work and no play </w:t></w:r></w:p>", 16_384)));
+            await xml.WriteAsync(Encoding.UTF8.GetBytes("<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>"));
+            for (long written = 0; written <= 65L * 1024 * 1024; written += paragraph.Length)
+            {
+                await xml.WriteAsync(paragraph);
+            }
+
+            await xml.WriteAsync(Encoding.UTF8.GetBytes("</w:body></w:document>"));
+        }
+
+        var upload = await _client.UploadFilesAsync(user.AccessToken, dataset, [new UploadFile("bomb.docx", buffer.ToArray())]);
+        Assert.True(upload.Status == HttpStatusCode.Accepted, upload.Body?.ToJsonString());
+        Assert.True(buffer.Length < 1024 * 1024, $"The file is {buffer.Length} bytes.");
+
+        var document = Assert.Single(await _client.WaitForIngestionAsync(user, dataset, seconds: 60));
+        Assert.Equal("error", document["status"]!.GetValue<string>());
+        Assert.Contains("unpacks to more than", document["error"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     /// <summary>A request body sent in two parts, the second only once <c>gate</c> completes.</summary>
     private sealed class GatedContent(byte[] first, Task gate, byte[] rest) : HttpContent
     {
