@@ -116,6 +116,63 @@ public sealed class DatasetEdgeCaseTests(DatasetsFixture fixture) : IClassFixtur
         Assert.Contains("unpacks to more than", document["error"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("search", """{"query":"\ud800 refunds","mode":"hybrid"}""")]
+    [InlineData("upload", """{"documents":[{"id":"lone","content":"text \udc00 here"}]}""")]
+    [InlineData("create", """{"name":"n","chunking":{"mode":"general","size":100,"overlap":10,"separators":["\ud800"]}}""")]
+    [InlineData("rag", """{"query":"refunds \ud83d","namespace":"default"}""")]
+    public async Task LoneSurrogates_InAnyJsonBody_AreA400_NotA500(string route, string body)
+    {
+        var user = await _client.RegisterAsync();
+        var dataset = await _client.CreateDatasetAsync(user);
+        var url = route switch
+        {
+            "search" => $"/api/v1/datasets/{dataset}/search",
+            "upload" => $"/api/v1/datasets/{dataset}/upload",
+            "create" => "/api/v1/datasets",
+            _ => "/api/v1/rag/query",
+        };
+
+        var response = await PostRawAsync(user, url, body);
+
+        Assert.True(response.Status == HttpStatusCode.BadRequest, response.Body?.ToJsonString());
+        Assert.Equal("INVALID_REQUEST", response.ErrorCode);
+    }
+
+    [Theory]
+    [InlineData("""{"documents":[{"id":"inf","content":"x","metadata":{"n":1e400}}]}""", "documents[0].metadata.n")]
+    [InlineData("""{"documents":[{"id":"big","content":"x","metadata":{"s":"BIG"}}]}""", "documents[0].metadata")]
+    public async Task Metadata_NonFiniteNumbers_OrOversized_AreA422(string body, string field)
+    {
+        var user = await _client.RegisterAsync();
+        var dataset = await _client.CreateDatasetAsync(user);
+
+        var response = await PostRawAsync(user, $"/api/v1/datasets/{dataset}/upload", body.Replace("BIG", new string('m', 20_000), StringComparison.Ordinal));
+
+        Assert.True(response.Status == HttpStatusCode.UnprocessableEntity, response.Body?.ToJsonString());
+        Assert.Contains(response.Body!["error"]!["details"]!.AsArray(), d => d!["field"]!.GetValue<string>() == field);
+    }
+
+    [Fact]
+    public async Task MultipartMetadata_WithALoneSurrogate_IsA422()
+    {
+        var user = await _client.RegisterAsync();
+        var dataset = await _client.CreateDatasetAsync(user);
+
+        var response = await _client.UploadFilesAsync(user.AccessToken, dataset, [UploadFile.Text("a.txt", "text")], [("metadata", """{"s":"\ud800"}""")]);
+
+        Assert.True(response.Status == HttpStatusCode.UnprocessableEntity, response.Body?.ToJsonString());
+    }
+
+    private async Task<ApiResponse> PostRawAsync(TestUser user, string url, string json)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken);
+        using var response = await _client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return new ApiResponse(response.StatusCode, text.Length > 0 ? System.Text.Json.Nodes.JsonNode.Parse(text) : null, response.Headers);
+    }
+
     /// <summary>A request body sent in two parts, the second only once <c>gate</c> completes.</summary>
     private sealed class GatedContent(byte[] first, Task gate, byte[] rest) : HttpContent
     {
