@@ -295,12 +295,12 @@ internal sealed class AzureAiSearchIndex : ISearchIndex
         : $"workspaceId eq {Literal(collections[0].WorkspaceId)} and (" + string.Join(" or ", collections.Distinct().Select(c => "datasetId eq " + Literal(c.DatasetId))) + ")";
 
     // Azure scores cosine as 1 / (1 + (1 - cos)); the port promises the cosine itself. BM25 is squashed into [0, 1)
-    // as the embedded index does; hybrid is Azure's own RRF score.
+    // as the embedded index does; hybrid is Azure's own RRF score (k = 60), scaled as the embedded index scales its own.
     private static double Score(SearchMode mode, double score) => mode switch
     {
         SearchMode.Vector => score > 0 ? 2 - (1 / score) : -1,
         SearchMode.Fulltext => score / (1 + score),
-        _ => score,
+        _ => SearchArguments.ScaleFused(score),
     };
 
     private static SearchDocument ToDocument(SearchCollection collection, IndexedChunk chunk)

@@ -32,7 +32,7 @@ internal interface ISearchIndex
     /// <summary>
     /// Searches the given collections (all of one workspace). Full text needs <see cref="SearchQuery.Text"/>,
     /// vector needs <see cref="SearchQuery.Vector"/>, hybrid both. Hits come best first, at most TopK, with scores
-    /// where higher is better (BM25 negated and normalised, cosine similarity, or the fused RRF score).
+    /// where higher is better (BM25 negated and normalised, cosine similarity, or the fused RRF score scaled to (0, 1], 1 for first in both rankings).
     /// </summary>
     /// <remarks>
     /// Hits carry no vector (<see cref="IndexedChunk.Vector"/> is null). Bad arguments — collections of several

@@ -11,6 +11,15 @@ internal static class SearchArguments
     public const int MaxTopK = 1000;
     public const int MaxQueryWords = 32;
 
+    /// <summary>The usual constant of reciprocal-rank fusion (Azure AI Search's too): it damps the weight of the very first ranks.</summary>
+    public const int RrfK = 60;
+
+    /// <summary>
+    /// A fused score, sum of 1/(k + rank) over both rankings, scaled to (0, 1]: 1 for a chunk first in both. Raw RRF
+    /// scores never pass 2/61, so a score threshold chosen for the other modes' 0..1 would drop every hybrid hit.
+    /// </summary>
+    public static double ScaleFused(double rrf) => Math.Min(1, rrf * (RrfK + 1) / 2);
+
     public static void CheckCollection(SearchCollection collection)
     {
         if (string.IsNullOrEmpty(collection.WorkspaceId) || string.IsNullOrEmpty(collection.DatasetId))

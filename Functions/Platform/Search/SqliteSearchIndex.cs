@@ -21,8 +21,7 @@ namespace Serverless.Functions.Platform.Search;
 internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
 {
     public const string FileName = "search.db";
-    // The usual constant of reciprocal-rank fusion: it damps the weight of the very first ranks.
-    private const int RrfK = 60;
+    private const int RrfK = SearchArguments.RrfK;
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS collections (
@@ -336,7 +335,7 @@ internal sealed class SqliteSearchIndex : ISearchIndex, IDisposable
             }
         }
 
-        return [.. fused.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Take(topK).Select(p => (p.Key, p.Value))];
+        return [.. fused.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Take(topK).Select(p => (p.Key, SearchArguments.ScaleFused(p.Value)))];
     }
 
     private static SqliteCommand Command(SqliteConnection connection, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>

@@ -129,6 +129,19 @@ public sealed class SearchTests(SearchFixture fixture) : IClassFixture<SearchFix
     }
 
     [Fact]
+    public async Task HybridScores_AreScaledToOne_SoAThresholdForTheOtherModesKeepsTheBestHit()
+    {
+        var all = (await SearchAsync(new { query = "support tickets answered", mode = "hybrid", topK = 5 }))["chunks"]!.AsArray();
+        var kept = (await SearchAsync(new { query = "support tickets answered", mode = "hybrid", topK = 5, scoreThreshold = 0.5 }))["chunks"]!.AsArray();
+
+        // First in both rankings: the full fused score.
+        Assert.Equal(1.0, all[0]!["score"]!.GetValue<double>(), 9);
+        Assert.All(all, c => Assert.InRange(c!["score"]!.GetValue<double>(), 0.0, 1.0));
+        Assert.Equal("s2022", kept[0]!["documentId"]!.GetValue<string>());
+        Assert.All(kept, c => Assert.True(c!["score"]!.GetValue<double>() >= 0.5));
+    }
+
+    [Fact]
     public async Task ScoreThreshold_DropsWeakerHits()
     {
         var all = (await SearchAsync(new { query = "billing invoices monthly", mode = "vector", topK = 10 }))["chunks"]!.AsArray();
