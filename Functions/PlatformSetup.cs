@@ -103,6 +103,7 @@ internal static class PlatformSetup
         var http = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HttpOptions>>().Value;
         app.UseRequestIds();
         app.UseErrorEnvelopes();
+        app.UseWellFormedJsonBodies();
         app.UsePlatformDocs();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         app.UseRouting();

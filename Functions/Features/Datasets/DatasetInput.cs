@@ -152,7 +152,7 @@ internal static class DatasetInput
         }
 
         // Every chunk of the document carries its metadata into the index, so its size is multiplied by the chunk count.
-        if (!IsWellFormedText(metadata) || metadata.ToJsonString().Length > MaxMetadataChars)
+        if (!WellFormedJson.IsWellFormed(metadata) || metadata.ToJsonString().Length > MaxMetadataChars)
         {
             check.Add(field, $"{field} must be valid Unicode of at most {MaxMetadataChars} characters as JSON.");
             return null;
@@ -174,52 +174,7 @@ internal static class DatasetInput
         return (JsonObject)metadata.DeepClone();
     }
 
-    /// <summary>
-    /// Whether every string and property name in <paramref name="node"/> is well-formed UTF-16. JSON's <c>\ud800</c>
-    /// escape parses into a lone surrogate, which no JSON writer (storage, the envelope, a model request) will write
-    /// back: unchecked, it fails the request with a 500 wherever it is first written.
-    /// </summary>
-    public static bool IsWellFormedText(JsonNode? node) => node switch
-    {
-        JsonObject o => o.All(p => IsWellFormed(p.Key) && IsWellFormedText(p.Value)),
-        JsonArray a => a.All(IsWellFormedText),
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => IsWellFormedString(v),
-        _ => true,
-    };
-
-    private static bool IsWellFormedString(JsonValue value)
-    {
-        try
-        {
-            return IsWellFormed(value.GetValue<string>());
-        }
-        catch (InvalidOperationException)
-        {
-            // A parsed value unescapes on read, and an escaped lone surrogate cannot become UTF-16 text.
-            return false;
-        }
-    }
-
     public const int MaxMetadataChars = 16 * 1024;
-
-    public const string IllFormedTextMessage = "The body holds text that is not valid Unicode (a lone UTF-16 surrogate such as \\ud800).";
-
-    private static bool IsWellFormed(string text)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(text[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     private static bool HasType(JsonNode value, string type) => (type, value.GetValueKind()) switch
     {

@@ -35,7 +35,7 @@ internal static class DatasetsFeature
     public static IEndpointRouteBuilder MapDatasets(this IEndpointRouteBuilder app)
     {
         var uploadLimit = new UploadSizeLimit(app.ServiceProvider.GetRequiredService<IOptions<DatasetsOptions>>().Value.MaxUploadBytes);
-        var group = app.MapGroup("/api/v1/datasets").WithTags("Datasets").AddEndpointFilter(WellFormedBodies);
+        var group = app.MapGroup("/api/v1/datasets").WithTags("Datasets");
         group.MapGet("/", ListDatasets.HandleAsync).WithName("ListDatasets")
             .WithSummary("List datasets: search, sortBy createdAt|updatedAt|name; cursor or page")
             .RequireScope(Scopes.DatasetsRead).RequireWorkspace().Returns<IReadOnlyList<DatasetDto>>().Errors(422);
@@ -81,7 +81,7 @@ internal static class DatasetsFeature
             .Accepts<SearchDatasets.Request>("application/json")
             .RequireScope(Scopes.DatasetsRead).RequireWorkspace().Returns<SearchDatasets.Result>().Errors(400, 404, 422, 429, 502);
 
-        var rag = app.MapGroup("/api/v1/rag").WithTags("RAG").AddEndpointFilter(WellFormedBodies);
+        var rag = app.MapGroup("/api/v1/rag").WithTags("RAG");
         rag.MapPost("/index", RagEndpoints.IndexAsync).WithName("RagIndex")
             .WithSummary("ForgeTM: index {documents:[{id, content, metadata}], namespace} into the namespace's dataset (created on first use); 202, ingested in the background")
             .Accepts<RagEndpoints.IndexRequest>("application/json")
@@ -96,12 +96,6 @@ internal static class DatasetsFeature
             .RequireScope(Scopes.DatasetsWrite).RequireWorkspace(WorkspaceRole.Member).Returns<RagEndpoints.DeleteResult>().Errors(404, 422);
         return app;
     }
-
-    // A lone surrogate in a JSON body is refused here, once, rather than by a 500 from whatever writes it first.
-    private static async ValueTask<object?> WellFormedBodies(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
-        context.Arguments.OfType<System.Text.Json.Nodes.JsonObject>().All(DatasetInput.IsWellFormedText)
-            ? await next(context)
-            : Api.BadRequest(DatasetInput.IllFormedTextMessage);
 
     /// <summary>The upload route's own body limit (files stream to blobs, so it may exceed the general one).</summary>
     private sealed record UploadSizeLimit(long? MaxRequestBodySize) : IRequestSizeLimitMetadata;

@@ -81,11 +81,6 @@ internal static class UploadDocuments
             return Api.BadRequest("A JSON object body {documents:[…]} is required.");
         }
 
-        if (!DatasetInput.IsWellFormedText(json))
-        {
-            return Api.BadRequest(DatasetInput.IllFormedTextMessage);
-        }
-
         var check = new Validator();
         var documents = DocumentIntake.ReadJsonDocuments(json["documents"], dataset, check, idRequired: false);
         if (!check.IsValid)

@@ -24,7 +24,7 @@ internal static partial class ErrorHandling
             var status = http.Response.StatusCode;
             var message = status == StatusCodes.Status404NotFound && http.GetEndpoint() is null
                 ? $"No endpoint matches {http.Request.Method} {http.Request.Path}."
-                : ErrorCodes.DefaultMessage(status);
+                : WellFormedJson.Refused(http) ? WellFormedJson.Message : ErrorCodes.DefaultMessage(status);
             return ErrorWriter.WriteAsync(http, status, ErrorCodes.ForStatus(status), message);
         });
         return app;
@@ -45,6 +45,11 @@ internal static partial class ErrorHandling
 
     private static (int Status, string Message, IReadOnlyList<FieldError>? Details) Describe(Exception? exception)
     {
+        if (exception is BadHttpRequestException { Message: WellFormedJson.Message })
+        {
+            return (400, WellFormedJson.Message, null);
+        }
+
         switch (exception)
         {
             case BadHttpRequestException { InnerException: JsonException json }:

@@ -16,6 +16,8 @@ public sealed class HostileInputTests(PlatformFactory factory) : IClassFixture<P
         "{\"email\":{\"a\":1},\"password\":[1],\"name\":true,\"scopes\":\"x\",\"role\":7}",
         "{\"email\":\"a#b?c/d@e.f\",\"username\":\"../../etc\",\"userId\":\"x#y\",\"token\":\"\\u0000\",\"refreshToken\":\"" + new string('r', 5000) + "\"}",
         "{\"name\":\"" + new string('n', 100_000) + "\",\"scopes\":[\"profile:read\"]}",
+        // Lone UTF-16 surrogates parse as JSON but are no text: every field a handler might read or store holds one.
+        """{"name":"\ud800","title":"\udc00","email":"\ud800@x.io","query":"\ud800","message":"\ud800","content":"\ud800","model":"\ud800","messages":[{"role":"user","content":"\ud800"}],"documents":[{"content":"\ud800"}],"inputs":{"a":"\ud800"},"\ud800":1}""",
     ];
 
     private static readonly string[] PathValues = ["x%23y", "..%2F..", "%01%0A", new string('z', 600), "ws_does-not-exist"];
@@ -50,5 +52,37 @@ public sealed class HostileInputTests(PlatformFactory factory) : IClassFixture<P
         }
 
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Theory]
+    [InlineData("""{"name":"\ud800 alone"}""")]
+    [InlineData("""{"name":"low \udc00 first"}""")]
+    [InlineData("""{"name":"high \ud83d then letter \u0041"}""")]
+    [InlineData("""{"name":"ends high \ud83d"}""")]
+    [InlineData("""{"\ud800":"in a property name","name":"x"}""")]
+    public async Task JsonBody_WithALoneSurrogate_Is400BeforeAnythingIsStored(string body)
+    {
+        var user = await _client.RegisterAsync();
+
+        var refused = await _client.ApiSendAsync(HttpMethod.Post, "/api/v1/tasks", body, user.AccessToken);
+        var tasks = await _client.ApiGetAsync("/api/v1/tasks", user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Contains("lone UTF-16 surrogate", refused.Body!["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(tasks.Data.AsArray());
+    }
+
+    [Fact]
+    public async Task JsonBody_WithPairedSurrogatesOrAnEscapedBackslash_IsText()
+    {
+        var user = await _client.RegisterAsync();
+
+        var emoji = await _client.ApiSendAsync(HttpMethod.Post, "/api/v1/tasks", """{"name":"party \ud83c\udf89"}""", user.AccessToken);
+        var literal = await _client.ApiSendAsync(HttpMethod.Post, "/api/v1/tasks", """{"name":"a path C:\\ud800"}""", user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.Created, emoji.Status);
+        Assert.Equal("party \U0001F389", emoji.Data["name"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Created, literal.Status);
+        Assert.Equal("a path C:\\ud800", literal.Data["name"]!.GetValue<string>());
     }
 }

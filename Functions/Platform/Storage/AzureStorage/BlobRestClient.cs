@@ -219,46 +219,13 @@ internal sealed class BlobRestClient(StoragePipeline pipeline, StorageAccount ac
 }
 
 /// <summary>A response's content stream that disposes the response (and so frees its connection) with it.</summary>
-internal sealed class ResponseStream(Stream inner, HttpResponseMessage response) : Stream
+internal sealed class ResponseStream(Stream inner, HttpResponseMessage response) : ForwardingReadStream(inner)
 {
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-    public override int Read(Span<byte> buffer) => inner.Read(buffer);
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            inner.Dispose();
+            Inner.Dispose();
             response.Dispose();
         }
 
@@ -267,7 +234,7 @@ internal sealed class ResponseStream(Stream inner, HttpResponseMessage response)
 
     public override async ValueTask DisposeAsync()
     {
-        await inner.DisposeAsync();
+        await Inner.DisposeAsync();
         response.Dispose();
         await base.DisposeAsync();
     }
