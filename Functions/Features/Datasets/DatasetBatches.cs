@@ -22,6 +22,9 @@ internal sealed class DatasetBatches(IEntityStore store, PlatformEventLog events
 
     private static string Row(string batchId, string documentId) => $"{batchId}:{documentId}";
 
+    /// <summary>A dataset's events share an id prefix, so its list is a prefix scan of the workspace's log.</summary>
+    public static string EventIdPrefix(string datasetId) => $"{CompletedEvent}:{datasetId}:";
+
     public Task JoinAsync(string workspaceId, string datasetId, string batchId, string documentId, CancellationToken cancellationToken) =>
         _entries.UpsertAsync(DatasetStore.DocumentPartition(workspaceId, datasetId), Row(batchId, documentId),
             new BatchEntry(documentId, DocumentStatus.Waiting, 0), cancellationToken);
@@ -69,7 +72,7 @@ internal sealed class DatasetBatches(IEntityStore store, PlatformEventLog events
             ["chunks"] = current.Sum(e => e.Chunks),
             ["documentIds"] = new JsonArray([.. current.Select(e => (JsonNode?)e.DocumentId)]),
         };
-        if (await events.AppendOnceAsync(workspaceId, $"{CompletedEvent}:{batchId}", CompletedEvent, payload, cancellationToken))
+        if (await events.AppendOnceAsync(workspaceId, EventIdPrefix(datasetId) + batchId, CompletedEvent, payload, cancellationToken))
         {
             DatasetsLog.BatchCompleted(logger, workspaceId, datasetId, batchId, current.Count);
         }

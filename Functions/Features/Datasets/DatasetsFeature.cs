@@ -74,8 +74,8 @@ internal static class DatasetsFeature
             .WithSummary("Embedding status: per-document status and progress, and the dataset's counts")
             .RequireScope(Scopes.DatasetsRead).RequireWorkspace().Returns<GetEmbeddings.Summary>().Errors(404);
         group.MapGet("/{id}/events", ListDatasetEvents.HandleAsync).WithName("ListDatasetEvents")
-            .WithSummary("The dataset's platform events (dataset.completed once per finished upload batch), oldest first")
-            .RequireScope(Scopes.DatasetsRead).RequireWorkspace().Returns<IReadOnlyList<PlatformEvent>>().Errors(404);
+            .WithSummary("The dataset's platform events (dataset.completed once per finished upload batch), oldest first; paged like every list")
+            .RequireScope(Scopes.DatasetsRead).RequireWorkspace().Returns<IReadOnlyList<PlatformEvent>>().Errors(404, 422);
         group.MapPost("/{id}/search", SearchDatasets.OneAsync).WithName("SearchDataset")
             .WithSummary("Search a dataset {query, topK, mode: fulltext|vector|hybrid, filter, scoreThreshold?}; a dataset without an embedding model serves fulltext only")
             .Accepts<SearchDatasets.Request>("application/json")

@@ -7,16 +7,25 @@ namespace Serverless.Functions.Features.Datasets;
 /// <summary>The dataset's entries in the platform event log (<c>dataset.completed</c> per finished upload batch), oldest first.</summary>
 internal static class ListDatasetEvents
 {
-    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, DatasetStore store, PlatformEventLog events, CancellationToken cancellationToken)
+    private static readonly ListShape<PlatformEvent> Shape = new(
+        e => e.Id,
+        new Dictionary<string, Func<PlatformEvent, string>> { ["time"] = e => e.Time.UtcDateTime.ToString("O") },
+        "time",
+        DefaultDescending: false);
+
+    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, ListQuery query, DatasetStore store, PlatformEventLog events,
+        CancellationToken cancellationToken)
     {
+        if (query.Check(Shape.SortFields) is { } invalid)
+        {
+            return invalid;
+        }
+
         if (await store.GetAsync(workspace.WorkspaceId, id, cancellationToken) is null)
         {
             return Api.NotFound("The dataset was not found.");
         }
 
-        var mine = (await events.ListAsync(workspace.WorkspaceId, cancellationToken))
-            .Where(e => e.Payload["datasetId"]?.GetValue<string>() == id)
-            .ToList();
-        return Api.Ok<IReadOnlyList<PlatformEvent>>(mine);
+        return Api.Page(Paging.Paginate(await events.ListAsync(workspace.WorkspaceId, DatasetBatches.EventIdPrefix(id), cancellationToken), query, Shape));
     }
 }

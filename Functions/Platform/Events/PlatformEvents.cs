@@ -23,7 +23,15 @@ internal sealed class PlatformEventLog(IEntityStore store, TimeProvider time)
         return written.Succeeded;
     }
 
-    /// <summary>The workspace's events, oldest first.</summary>
-    public async Task<List<PlatformEvent>> ListAsync(string workspaceId, CancellationToken cancellationToken) =>
-        [.. (await _events.ListPartitionAsync(workspaceId, cancellationToken)).Select(e => e.Value).OrderBy(e => e.Time).ThenBy(e => e.Id, StringComparer.Ordinal)];
+    /// <summary>The workspace's events whose id starts with <paramref name="idPrefix"/>, oldest first.</summary>
+    public async Task<List<PlatformEvent>> ListAsync(string workspaceId, string idPrefix, CancellationToken cancellationToken)
+    {
+        var events = new List<PlatformEvent>();
+        await foreach (var row in _events.QueryAllAsync(new EntityQuery { PartitionKey = workspaceId, RowKeyPrefix = idPrefix, Take = EntityQuery.MaxTake }, cancellationToken))
+        {
+            events.Add(row.Value);
+        }
+
+        return [.. events.OrderBy(e => e.Time).ThenBy(e => e.Id, StringComparer.Ordinal)];
+    }
 }

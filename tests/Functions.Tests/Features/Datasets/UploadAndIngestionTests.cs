@@ -385,4 +385,36 @@ public sealed class UploadAndIngestionTests(SmallBatchDatasetsFixture fixture) :
         Assert.Equal(2, events.Count);
         Assert.Equal(2, events.Select(e => e!["payload"]!["batchId"]!.GetValue<string>()).Distinct().Count());
     }
+
+    [Fact]
+    public async Task Events_AreTheDatasetsOwn_AndPage()
+    {
+        var user = await _client.RegisterAsync();
+        var id = await _client.CreateDatasetAsync(user);
+        var other = await _client.CreateDatasetAsync(user, new { name = "other" });
+        foreach (var (dataset, document) in new[] { (id, "a"), (id, "b"), (other, "c") })
+        {
+            await _client.UploadJsonAsync(user, dataset, new { id = document, content = "Text " + document });
+        }
+
+        await _client.WaitForIngestionAsync(user, id, expected: 2);
+        await _client.WaitForIngestionAsync(user, other);
+        var all = new JsonArray();
+        for (var i = 0; i < 100 && all.Count < 2; i++)
+        {
+            all = (await _client.ApiGetAsync($"/api/v1/datasets/{id}/events", user.AccessToken)).Data.AsArray();
+            await Task.Delay(20);
+        }
+
+        var first = await _client.ApiGetAsync($"/api/v1/datasets/{id}/events?limit=1", user.AccessToken);
+        var next = await _client.ApiGetAsync(
+            $"/api/v1/datasets/{id}/events?limit=1&cursor={Uri.EscapeDataString(first.Body!["pagination"]!["nextCursor"]!.GetValue<string>())}", user.AccessToken);
+
+        Assert.Equal(2, all.Count);
+        Assert.All(all, e => Assert.Equal(id, e!["payload"]!["datasetId"]!.GetValue<string>()));
+        Assert.True(first.Body!["pagination"]!["hasMore"]!.GetValue<bool>());
+        Assert.Equal(
+            all.Select(e => e!["id"]!.GetValue<string>()),
+            first.Data.AsArray().Concat(next.Data.AsArray()).Select(e => e!["id"]!.GetValue<string>()));
+    }
 }
