@@ -157,6 +157,9 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
     public async Task<DocumentRecord> PutDocumentAsync(string workspaceId, DocumentUpload upload, string batchId, CancellationToken cancellationToken)
     {
         var partition = DocumentPartition(workspaceId, upload.DatasetId);
+        // Joined before the document names the batch: a re-upload that replaces it right after our write then finds the
+        // row to mark as left. Joined after, its "left" could come first and our join would keep the batch open for ever.
+        await batches.JoinAsync(workspaceId, upload.DatasetId, batchId, upload.DocumentId, cancellationToken);
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var now = time.GetUtcNow();
@@ -169,7 +172,6 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
                 : await _documents.ReplaceAsync(current, document, cancellationToken);
             if (written.Succeeded)
             {
-                await batches.JoinAsync(workspaceId, upload.DatasetId, batchId, document.Id, cancellationToken);
                 if (current is not null)
                 {
                     if (current.Value.BatchId != batchId)
@@ -187,6 +189,7 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
             }
         }
 
+        await batches.LeaveAsync(workspaceId, upload.DatasetId, batchId, upload.DocumentId, cancellationToken);
         throw new InvalidOperationException($"Document {upload.DocumentId} kept changing under ten attempts to replace it.");
     }
 
