@@ -145,8 +145,12 @@ public sealed class WorkflowEngine
         return result.Run is null ? RunActionOutcome.NotFound : result.Committed ? RunActionOutcome.Done : RunActionOutcome.Conflict;
     }
 
-    /// <summary>Resumes a failed, cancelled or timed-out run from the nodes that did not finish.</summary>
-    public async Task<RunActionOutcome> RetryAsync(string executionId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resumes a failed, cancelled or timed-out run from the nodes that did not finish. The nodes run again for
+    /// <paramref name="principal"/>, whoever asked for the retry: the first starter's key limits and budget must not
+    /// carry a retry by someone else (nor hold back one by its owner).
+    /// </summary>
+    public async Task<RunActionOutcome> RetryAsync(string executionId, RunPrincipal? principal, CancellationToken cancellationToken)
     {
         var loaded = await Store.LoadAsync(executionId, cancellationToken);
         if (loaded is null)
@@ -173,6 +177,7 @@ public sealed class WorkflowEngine
             doc.Outputs = null;
             doc.CompletedAt = null;
             doc.Retries++;
+            doc.Principal = principal;
             tx.Emit(EventTypes.ExecutionResumed, null, new JsonObject { ["retry"] = doc.Retries });
             await _machine.CascadeAsync(tx);
             return true;
