@@ -49,3 +49,119 @@ public sealed partial class ChatTests
         }
     }
 }
+
+/// <summary>Turns against deletes, departing clients and each other.</summary>
+public sealed partial class ChatTests
+{
+    private async Task<List<Serverless.Functions.Platform.Storage.Stored<JsonObject>>> StoredMessagesAsync(string chatId) =>
+        await new Serverless.Functions.Platform.Storage.EntityTable<JsonObject>(
+            (Serverless.Orchestrations.Ports.IEntityStore)fixture.Factory.Services.GetService(typeof(Serverless.Orchestrations.Ports.IEntityStore))!, "chatmessages")
+            .ListPartitionAsync(chatId, CancellationToken.None);
+
+    /// <summary>Holds the first insert whose JSON contains <paramref name="marker"/> until the returned release is completed.</summary>
+    private (Task Reached, TaskCompletionSource Release) HoldInsertOf(string marker)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fixture.BeforeInsert = async (table, json) =>
+        {
+            if (table == "chatmessages" && json.Contains(marker, StringComparison.Ordinal) && reached.TrySetResult())
+            {
+                await release.Task;
+            }
+        };
+        return (reached.Task, release);
+    }
+
+    [Fact]
+    public async Task DeletingAChat_WhileATurnStreams_KeepsNoneOfTheTurn_AndTheStreamEndsWithAnError()
+    {
+        var (user, appId) = await ChatbotAsync();
+        var chatId = (await _client.ChatAsync(user, new { appId, message = "first" }))["chatId"]!.GetValue<string>();
+        var upstreamReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        fixture.Primary.Enqueue(async (context, _) =>
+        {
+            upstreamReached.TrySetResult();
+            await finish.Task;
+            return false;
+        });
+
+        var streaming = _client.StreamAsync(user, "/api/v1/chat/completions", new { appId, chatId, message = "second", stream = true });
+        await upstreamReached.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        var deleted = await _client.ApiDeleteAsync("/api/v1/chat/history/" + chatId, user.AccessToken);
+        finish.SetResult();
+        var (_, events) = await streaming.WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.Status);
+        Assert.Equal("error", events[^1].Type);
+        Assert.Equal("CONFLICT", events[^1].Data["code"]!.GetValue<string>());
+        Assert.DoesNotContain(events, e => e.Type == "end");
+        Assert.Empty(await StoredMessagesAsync(chatId));
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.ApiGetAsync("/api/v1/chat/history?chatId=" + chatId, user.AccessToken)).Status);
+    }
+
+    [Fact]
+    public async Task ClientLeaving_WhileTheAnswerIsStored_StillStoresTheWholeTurn()
+    {
+        var (user, appId) = await ChatbotAsync();
+        var (reached, release) = HoldInsertOf("leave while storing");
+        try
+        {
+            using var leave = new CancellationTokenSource();
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/chat/completions")
+            {
+                Content = System.Net.Http.Json.JsonContent.Create(new { appId, message = "leave while storing" }),
+            };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", user.AccessToken);
+            var sending = _client.SendAsync(request, leave.Token);
+            await reached.WaitAsync(TimeSpan.FromSeconds(15));
+            // The test server aborts the request as the client cancels, so the turn goes on with a cancelled request.
+            leave.Cancel();
+            release.SetResult();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
+        }
+        finally
+        {
+            release.TrySetResult();
+            fixture.BeforeInsert = null;
+        }
+
+        // The answer was complete when the client left: the turn is kept whole (never the question alone, nor an empty chat).
+        List<string> contents = [];
+        for (var i = 0; i < 100 && contents.Count < 2; i++)
+        {
+            await Task.Delay(50);
+            var chats = await _client.HistoryAsync(user, "appId=" + appId);
+            contents = chats.Count == 0 ? [] : [.. (await StoredMessagesAsync(chats[0]["id"]!.GetValue<string>())).Select(m => m.Value["content"]!.GetValue<string>())];
+        }
+
+        Assert.Equal(["leave while storing", "echo: leave while storing"], contents);
+    }
+
+    [Fact]
+    public async Task TwoTurnsAtOnce_OnOneChat_StayPairedInItsHistory()
+    {
+        var (user, appId) = await ChatbotAsync();
+        var chatId = (await _client.ChatAsync(user, new { appId, message = "opening" }))["chatId"]!.GetValue<string>();
+        // Held between the slow turn's question and its answer: the fast turn is stored meanwhile.
+        var (reached, release) = HoldInsertOf("\"content\":\"slow turn\"");
+        try
+        {
+            var slow = _client.ChatAsync(user, new { appId, chatId, message = "slow turn" });
+            await reached.WaitAsync(TimeSpan.FromSeconds(15));
+            await _client.ChatAsync(user, new { appId, chatId, message = "fast turn" });
+            release.SetResult();
+            await slow.WaitAsync(TimeSpan.FromSeconds(15));
+        }
+        finally
+        {
+            release.TrySetResult();
+            fixture.BeforeInsert = null;
+        }
+
+        var history = (await _client.HistoryAsync(user, "chatId=" + chatId)).Select(m => m["content"]!.GetValue<string>()).ToList();
+
+        Assert.Equal(["opening", "echo: opening", "slow turn", "echo: slow turn", "fast turn", "echo: fast turn"], history);
+    }
+}
