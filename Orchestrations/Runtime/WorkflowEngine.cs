@@ -261,7 +261,7 @@ public sealed class WorkflowEngine
 
         JsonObject config = [];
         var gaveUp = false;
-        var takeovers = 0;
+        var claimed = 0;
         var claim = await TransactAsync(item.ExecutionId, async tx =>
         {
             var state = tx.Doc.Nodes[node.Id];
@@ -282,10 +282,9 @@ public sealed class WorkflowEngine
             state.Status = NodeStatus.Running;
             state.Attempts = item.Attempt;
             state.LeaseUntil = tx.Now + _machine.LeaseFor(node);
-            takeovers = state.Takeovers;
             state.StartedAt ??= tx.Now;
             state.Input = config;
-            state.Revision++;
+            claimed = ++state.Revision;
             if (tx.Doc.Status == ExecutionStatus.Waiting)
             {
                 tx.Doc.Status = ExecutionStatus.Running;
@@ -300,7 +299,7 @@ public sealed class WorkflowEngine
             return;
         }
 
-        var context = StateMachine.BuildContext(claim.Run!, node, config, item.Attempt, _clock, ProgressEmitter(item.ExecutionId, node.Id, item.Attempt, takeovers));
+        var context = StateMachine.BuildContext(claim.Run!, node, config, item.Attempt, _clock, ProgressEmitter(item.ExecutionId, node.Id, item.Attempt, claimed));
         var result = await RunAttemptAsync(_registry.Get(node.Type), node, context, cancellationToken);
         await TransactAsync(item.ExecutionId, async tx =>
         {
@@ -317,16 +316,17 @@ public sealed class WorkflowEngine
 
     /// <summary>
     /// Progress events of a running attempt go through the same commit as every other event, so they take their place
-    /// in the log's order and readers stay gap-free. Only the attempt that holds the node may report: a late worker
-    /// whose attempt was taken over (same attempt number, one more takeover) writes nothing.
+    /// in the log's order and readers stay gap-free. Only the claim that holds the node may report, known by the node's
+    /// revision at the claim (nothing else changes it while the node runs): a late worker whose attempt was taken over,
+    /// or whose run was stopped and retried (the retry starts the node over at attempt 1), writes nothing.
     /// </summary>
-    private Func<string, JsonObject?, CancellationToken, Task<bool>> ProgressEmitter(string executionId, string nodeId, int attempt, int takeovers) =>
+    private Func<string, JsonObject?, CancellationToken, Task<bool>> ProgressEmitter(string executionId, string nodeId, int attempt, int claimed) =>
         async (type, data, cancellationToken) =>
         {
             var result = await TransactAsync(executionId, tx =>
             {
                 var live = !ExecutionStatus.IsTerminal(tx.Doc.Status) && tx.Doc.Nodes.TryGetValue(nodeId, out var state)
-                    && state.Status == NodeStatus.Running && state.Attempts == attempt && state.Takeovers == takeovers;
+                    && state.Status == NodeStatus.Running && state.Revision == claimed;
                 if (live)
                 {
                     var payload = data?.DeepClone().AsObject() ?? [];
