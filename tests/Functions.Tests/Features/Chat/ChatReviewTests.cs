@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
 using Serverless.Functions.Tests.Support;
 using static Serverless.Functions.Tests.Support.WorkflowApi;
 
@@ -163,5 +165,43 @@ public sealed partial class ChatTests
         var history = (await _client.HistoryAsync(user, "chatId=" + chatId)).Select(m => m["content"]!.GetValue<string>()).ToList();
 
         Assert.Equal(["opening", "echo: opening", "slow turn", "echo: slow turn", "fast turn", "echo: fast turn"], history);
+    }
+}
+
+/// <summary>What a streamed workflow answer costs the run document.</summary>
+public sealed partial class ChatTests
+{
+    [Fact]
+    public async Task WorkflowApp_SlowlyStreamedAnswer_CommitsItsTokensAtMostFourTimesASecond()
+    {
+        const int Tokens = 40;
+        var user = await _client.RegisterAsync();
+        var appId = await _client.CreateAppAsync(user, new { }, "workflow", LlmFlow(new { answer = "{{think.text}}" }));
+        fixture.Primary.Enqueue(async (context, _) =>
+        {
+            // A token every 60 ms, about what a real model writes.
+            context.Response.ContentType = "text/event-stream";
+            for (var i = 0; i < Tokens; i++)
+            {
+                await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok \"}}]}\n\n");
+                await context.Response.Body.FlushAsync();
+                await Task.Delay(60);
+            }
+
+            await context.Response.WriteAsync("data: [DONE]\n\n");
+            return true;
+        });
+
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        var (_, events) = await _client.StreamAsync(user, "/api/v1/chat/completions", new { appId, message = "go", stream = true });
+        elapsed.Stop();
+
+        Assert.Equal("end", events[^1].Type);
+        Assert.Equal(string.Concat(Enumerable.Repeat("tok ", Tokens)), string.Concat(events.Where(e => e.Type == "token").Select(e => e.Data["content"]!.GetValue<string>())));
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/executions/{events[0].Data["runId"]!.GetValue<string>()}/events");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken);
+        var commits = (await (await _client.SendAsync(request)).Content.ReadAsStringAsync()).Split('\n').Count(l => l == "event: node.token");
+        // One commit per quarter second the stream lasted, and the final flush: bounded by time, whatever the load.
+        Assert.InRange(commits, 1, (int)(elapsed.ElapsedMilliseconds / 250) + 2);
     }
 }
