@@ -239,7 +239,8 @@ internal sealed class ChatTurns(
                 }
                 else if (e.Type == EventTypes.NodeToken)
                 {
-                    await sse.WriteAsync("token", new { content = JsonValues.ToText(e.Data?["content"]), nodeId = e.NodeId }, token);
+                    // A retried llm node streams its answer again: the attempt tells a client to start that node's text over.
+                    await sse.WriteAsync("token", new { content = JsonValues.ToText(e.Data?["content"]), nodeId = e.NodeId, attempt = (int?)JsonValues.AsNumber(e.Data?["attempt"]) }, token);
                 }
                 else if (e.Type.StartsWith(EventTypes.NodePrefix, StringComparison.Ordinal))
                 {

@@ -205,3 +205,34 @@ public sealed partial class ChatTests
         Assert.InRange(commits, 1, (int)(elapsed.ElapsedMilliseconds / 250) + 2);
     }
 }
+
+/// <summary>A retried llm node in a streamed workflow answer.</summary>
+public sealed partial class ChatTests
+{
+    [Fact]
+    public async Task WorkflowApp_Streamed_LlmNodeRetriedAfterItsStreamBroke_MarksEachTokenWithItsAttempt()
+    {
+        var user = await _client.RegisterAsync();
+        var appId = await _client.CreateAppAsync(user, new { }, "workflow", Line(new { answer = "{{think.text}}" },
+            Node("think", "llm", new { model = "solo", userPrompt = "{{inputs.message}}", retry = new { maxAttempts = 2, backoffSeconds = 0 } })));
+        fixture.Primary.Enqueue(async (context, _) =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Half\"}}]}\n\n");
+            await context.Response.Body.FlushAsync();
+            // Past the first byte the gateway does not retry: the node's attempt fails and the node's retry takes over.
+            await Task.Delay(300);
+            context.Abort();
+            return true;
+        });
+        fixture.Primary.EnqueueReply(Answer);
+
+        var (_, events) = await _client.StreamAsync(user, "/api/v1/chat/completions", new { appId, message = "go", stream = true });
+
+        Assert.Equal("end", events[^1].Type);
+        var tokens = events.Where(e => e.Type == "token").ToList();
+        Assert.Equal("Half", string.Concat(tokens.Where(t => t.Data["attempt"]!.GetValue<int>() == 1).Select(t => t.Data["content"]!.GetValue<string>())));
+        Assert.Equal(Answer, string.Concat(tokens.Where(t => t.Data["attempt"]!.GetValue<int>() == 2).Select(t => t.Data["content"]!.GetValue<string>())));
+        Assert.Contains(events, e => e.Type == "node.retry");
+    }
+}
