@@ -215,16 +215,8 @@ public sealed partial class ChatTests
         var user = await _client.RegisterAsync();
         var appId = await _client.CreateAppAsync(user, new { }, "workflow", Line(new { answer = "{{think.text}}" },
             Node("think", "llm", new { model = "solo", userPrompt = "{{inputs.message}}", retry = new { maxAttempts = 2, backoffSeconds = 0 } })));
-        fixture.Primary.Enqueue(async (context, _) =>
-        {
-            context.Response.ContentType = "text/event-stream";
-            await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Half\"}}]}\n\n");
-            await context.Response.Body.FlushAsync();
-            // Past the first byte the gateway does not retry: the node's attempt fails and the node's retry takes over.
-            await Task.Delay(300);
-            context.Abort();
-            return true;
-        });
+        // The first attempt's stream breaks off: the node fails that attempt and its retry takes over.
+        EnqueueStreamBreakingAfter("Half");
         fixture.Primary.EnqueueReply(Answer);
 
         var (_, events) = await _client.StreamAsync(user, "/api/v1/chat/completions", new { appId, message = "go", stream = true });
