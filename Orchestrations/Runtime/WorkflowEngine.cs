@@ -303,8 +303,10 @@ public sealed class WorkflowEngine
         var result = await RunAttemptAsync(_registry.Get(node.Type), node, context, cancellationToken);
         await TransactAsync(item.ExecutionId, async tx =>
         {
+            // Only the claim that still holds the node applies its result: after a stop and retry the node runs again
+            // at the same attempt number, and a late worker's result (from inputs of before) must not end it.
             var state = tx.Doc.Nodes[node.Id];
-            if (ExecutionStatus.IsTerminal(tx.Doc.Status) || state.Status != NodeStatus.Running || state.Attempts != item.Attempt)
+            if (ExecutionStatus.IsTerminal(tx.Doc.Status) || state.Status != NodeStatus.Running || state.Revision != claimed)
             {
                 return false;
             }

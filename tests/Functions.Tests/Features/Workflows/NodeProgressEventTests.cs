@@ -112,7 +112,7 @@ public sealed class NodeProgressEventTests(ProgressFactory factory) : IClassFixt
     }
 
     [Fact]
-    public async Task EmitAsync_OfAWorkerWhoseRunWasStoppedAndRetried_WritesNothing()
+    public async Task AWorkerWhoseRunWasStoppedAndRetried_NeitherReportsNorAppliesItsResult()
     {
         var probe = factory.Services.GetRequiredService<HeldProbeNode>();
         var user = await _client.RegisterAsync();
@@ -125,12 +125,13 @@ public sealed class NodeProgressEventTests(ProgressFactory factory) : IClassFixt
         probe.ReleaseFirst.SetResult();
         var lateWritten = await probe.FirstLateReport.Task.WaitAsync(TimeSpan.FromSeconds(20));
         probe.ReleaseLater.SetResult();
-        await _client.WaitForAsync(user, runId);
+        var ended = await _client.WaitForAsync(user, runId);
 
         Assert.Equal(System.Net.HttpStatusCode.OK, stopped.Status);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, retried.Status);
         // The retry started the node over at attempt 1 (takeover count 0 too): only the claim tells the two workers apart.
         Assert.False(lateWritten);
+        Assert.Equal("later", ended["outputs"]!["by"]!.GetValue<string>());
         // The log's stream ends at the stop's terminal event; what the retry wrote follows it.
         var stoppedPart = await EventsAsync(user, runId, 0);
         var stopSeq = stoppedPart.Split('\n').Last(l => l.StartsWith("id: ", StringComparison.Ordinal))[4..];
