@@ -76,9 +76,9 @@ public sealed class ExecutionDocument
     public JsonObject Inputs { get; init; } = [];
     /// <summary>Caller metadata, kept as given.</summary>
     public JsonObject? Metadata { get; init; }
-    /// <summary>Who started the run (inherited by child runs); not part of the run's public views.</summary>
+    /// <summary>Who started the run, or retried it last (inherited by child runs); not part of the run's public views.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public RunPrincipal? Principal { get; init; }
+    public RunPrincipal? Principal { get; set; }
     /// <summary>The run's outputs once it succeeded.</summary>
     public JsonObject? Outputs { get; set; }
     /// <summary>Why it failed, timed out or was cancelled.</summary>

@@ -145,8 +145,12 @@ public sealed class WorkflowEngine
         return result.Run is null ? RunActionOutcome.NotFound : result.Committed ? RunActionOutcome.Done : RunActionOutcome.Conflict;
     }
 
-    /// <summary>Resumes a failed, cancelled or timed-out run from the nodes that did not finish.</summary>
-    public async Task<RunActionOutcome> RetryAsync(string executionId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resumes a failed, cancelled or timed-out run from the nodes that did not finish. The nodes run again for
+    /// <paramref name="principal"/>, whoever asked for the retry: the first starter's key limits and budget must not
+    /// carry a retry by someone else (nor hold back one by its owner).
+    /// </summary>
+    public async Task<RunActionOutcome> RetryAsync(string executionId, RunPrincipal? principal, CancellationToken cancellationToken)
     {
         var loaded = await Store.LoadAsync(executionId, cancellationToken);
         if (loaded is null)
@@ -173,6 +177,7 @@ public sealed class WorkflowEngine
             doc.Outputs = null;
             doc.CompletedAt = null;
             doc.Retries++;
+            doc.Principal = principal;
             tx.Emit(EventTypes.ExecutionResumed, null, new JsonObject { ["retry"] = doc.Retries });
             await _machine.CascadeAsync(tx);
             return true;
@@ -256,7 +261,7 @@ public sealed class WorkflowEngine
 
         JsonObject config = [];
         var gaveUp = false;
-        var takeovers = 0;
+        var claimed = 0;
         var claim = await TransactAsync(item.ExecutionId, async tx =>
         {
             var state = tx.Doc.Nodes[node.Id];
@@ -277,10 +282,9 @@ public sealed class WorkflowEngine
             state.Status = NodeStatus.Running;
             state.Attempts = item.Attempt;
             state.LeaseUntil = tx.Now + _machine.LeaseFor(node);
-            takeovers = state.Takeovers;
             state.StartedAt ??= tx.Now;
             state.Input = config;
-            state.Revision++;
+            claimed = ++state.Revision;
             if (tx.Doc.Status == ExecutionStatus.Waiting)
             {
                 tx.Doc.Status = ExecutionStatus.Running;
@@ -295,12 +299,14 @@ public sealed class WorkflowEngine
             return;
         }
 
-        var context = StateMachine.BuildContext(claim.Run!, node, config, item.Attempt, _clock, ProgressEmitter(item.ExecutionId, node.Id, item.Attempt, takeovers));
+        var context = StateMachine.BuildContext(claim.Run!, node, config, item.Attempt, _clock, ProgressEmitter(item.ExecutionId, node.Id, item.Attempt, claimed));
         var result = await RunAttemptAsync(_registry.Get(node.Type), node, context, cancellationToken);
         await TransactAsync(item.ExecutionId, async tx =>
         {
+            // Only the claim that still holds the node applies its result: after a stop and retry the node runs again
+            // at the same attempt number, and a late worker's result (from inputs of before) must not end it.
             var state = tx.Doc.Nodes[node.Id];
-            if (ExecutionStatus.IsTerminal(tx.Doc.Status) || state.Status != NodeStatus.Running || state.Attempts != item.Attempt)
+            if (ExecutionStatus.IsTerminal(tx.Doc.Status) || state.Status != NodeStatus.Running || state.Revision != claimed)
             {
                 return false;
             }
@@ -312,16 +318,17 @@ public sealed class WorkflowEngine
 
     /// <summary>
     /// Progress events of a running attempt go through the same commit as every other event, so they take their place
-    /// in the log's order and readers stay gap-free. Only the attempt that holds the node may report: a late worker
-    /// whose attempt was taken over (same attempt number, one more takeover) writes nothing.
+    /// in the log's order and readers stay gap-free. Only the claim that holds the node may report, known by the node's
+    /// revision at the claim (nothing else changes it while the node runs): a late worker whose attempt was taken over,
+    /// or whose run was stopped and retried (the retry starts the node over at attempt 1), writes nothing.
     /// </summary>
-    private Func<string, JsonObject?, CancellationToken, Task<bool>> ProgressEmitter(string executionId, string nodeId, int attempt, int takeovers) =>
+    private Func<string, JsonObject?, CancellationToken, Task<bool>> ProgressEmitter(string executionId, string nodeId, int attempt, int claimed) =>
         async (type, data, cancellationToken) =>
         {
             var result = await TransactAsync(executionId, tx =>
             {
                 var live = !ExecutionStatus.IsTerminal(tx.Doc.Status) && tx.Doc.Nodes.TryGetValue(nodeId, out var state)
-                    && state.Status == NodeStatus.Running && state.Attempts == attempt && state.Takeovers == takeovers;
+                    && state.Status == NodeStatus.Running && state.Revision == claimed;
                 if (live)
                 {
                     var payload = data?.DeepClone().AsObject() ?? [];

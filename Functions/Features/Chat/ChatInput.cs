@@ -40,8 +40,10 @@ internal static class ChatInput
         var read = new List<(string Role, string Content)>();
         for (var i = 0; i < messages.Count; i++)
         {
-            var role = messages[i]?["role"] is JsonValue r && r.GetValueKind() == JsonValueKind.String ? r.GetValue<string>() : null;
-            var content = messages[i]?["content"] is JsonValue c && c.GetValueKind() == JsonValueKind.String ? c.GetValue<string>() : null;
+            // Indexing a JSON number, string or array by name throws, so anything but an object is a bad entry here.
+            var entry = messages[i] as JsonObject;
+            var role = entry?["role"] is JsonValue r && r.GetValueKind() == JsonValueKind.String ? r.GetValue<string>() : null;
+            var content = entry?["content"] is JsonValue c && c.GetValueKind() == JsonValueKind.String ? c.GetValue<string>() : null;
             if (role is not (ChatRoles.User or ChatRoles.Assistant) || content is null || content.Length > MaxMessageLength)
             {
                 check.Add($"messages[{i}]", $"Each message is {{role: user|assistant, content: text of at most {MaxMessageLength} characters}}.");

@@ -80,53 +80,80 @@ internal sealed class ChatStore(IEntityStore store, TimeProvider time)
     public Task<Stored<ChatMessageRecord>?> FindMessageAsync(string chatId, string messageId, CancellationToken cancellationToken) =>
         _messages.FindAsync(chatId, messageId, cancellationToken);
 
-    /// <summary>Appends messages in the given order and touches the chat (its updatedAt orders chat lists).</summary>
-    public async Task<IReadOnlyList<ChatMessageRecord>> AppendAsync(ChatRecord chat, IEnumerable<ChatMessageRecord> messages, CancellationToken cancellationToken)
+    /// <summary>
+    /// Appends messages in the given order and touches the chat (its updatedAt orders chat lists). Their ids are taken
+    /// together before anything is written, so a turn written at the same time sorts wholly before or after these. Null
+    /// when the chat was deleted meanwhile: what this call wrote is removed again, so no message outlives its chat.
+    /// </summary>
+    public async Task<IReadOnlyList<ChatMessageRecord>?> AppendAsync(ChatRecord chat, IReadOnlyList<ChatMessageRecord> messages, CancellationToken cancellationToken)
     {
-        var written = new List<ChatMessageRecord>();
-        foreach (var message in messages)
+        var first = ReserveTicks(messages.Count);
+        var now = time.GetUtcNow();
+        var written = messages.Select((m, i) => m with { Id = MessageId(first + i), ChatId = chat.Id, CreatedAt = now }).ToList();
+        foreach (var message in written)
         {
-            var stored = message with { Id = NextMessageId(), ChatId = chat.Id, CreatedAt = time.GetUtcNow() };
-            await _messages.InsertAsync(chat.Id, stored.Id, stored, cancellationToken);
-            written.Add(stored);
+            await _messages.InsertAsync(chat.Id, message.Id, message, cancellationToken);
         }
 
-        await _chats.UpdateAsync(chat.WorkspaceId, chat.Id, c => c with { UpdatedAt = time.GetUtcNow() }, cancellationToken);
+        if (await _chats.UpdateAsync(chat.WorkspaceId, chat.Id, c => c with { UpdatedAt = time.GetUtcNow() }, cancellationToken) is null)
+        {
+            foreach (var message in written)
+            {
+                await _messages.DeleteAsync(chat.Id, message.Id, null, CancellationToken.None);
+            }
+
+            return null;
+        }
+
         return written;
     }
 
     public async Task<ChatMessageRecord?> SetFeedbackAsync(string chatId, string messageId, ChatFeedback feedback, CancellationToken cancellationToken) =>
         (await _messages.UpdateAsync(chatId, messageId, m => m with { Feedback = feedback }, cancellationToken))?.Value;
 
-    /// <summary>Messages first, the chat last: a delete cut short leaves a chat that can be deleted again, never orphans.</summary>
+    /// <summary>
+    /// Messages first, the chat last: a delete cut short leaves a chat that can be deleted again, never orphans. A turn
+    /// that wrote its messages after the first sweep but touched the chat before it went is swept up at the end; one
+    /// that touches it later finds it gone and removes its own (<see cref="AppendAsync"/>).
+    /// </summary>
     public async Task<int> DeleteAsync(ChatRecord chat, CancellationToken cancellationToken)
     {
-        var messages = await _messages.ListPartitionAsync(chat.Id, cancellationToken);
+        var count = await DeleteMessagesAsync(chat.Id, cancellationToken);
+        await _chats.DeleteAsync(chat.WorkspaceId, chat.Id, null, cancellationToken);
+        return count + await DeleteMessagesAsync(chat.Id, cancellationToken);
+    }
+
+    private async Task<int> DeleteMessagesAsync(string chatId, CancellationToken cancellationToken)
+    {
+        var messages = await _messages.ListPartitionAsync(chatId, cancellationToken);
         foreach (var message in messages)
         {
-            await _messages.DeleteAsync(chat.Id, message.RowKey, null, cancellationToken);
+            await _messages.DeleteAsync(chatId, message.RowKey, null, cancellationToken);
         }
 
-        await _chats.DeleteAsync(chat.WorkspaceId, chat.Id, null, cancellationToken);
         return messages.Count;
     }
 
     /// <summary>
     /// Ids that sort in write order: the time in ticks, forced to grow within this process (two messages of one turn can
-    /// share a clock reading), plus a random tail so writers on other instances never collide.
+    /// share a clock reading), plus a random tail so writers on other instances never collide. A turn reserves a run of
+    /// <paramref name="count"/> ticks at once.
     /// </summary>
-    private string NextMessageId()
+    private long ReserveTicks(int count)
     {
         var now = time.GetUtcNow().UtcTicks;
-        long ticks;
+        long first;
         long last;
         do
         {
             last = Interlocked.Read(ref _lastTicks);
-            ticks = Math.Max(now, last + 1);
+            first = Math.Max(now, last + 1);
         }
-        while (Interlocked.CompareExchange(ref _lastTicks, ticks, last) != last);
+        while (Interlocked.CompareExchange(ref _lastTicks, first + Math.Max(count, 1) - 1, last) != last);
 
-        return "msg" + ticks.ToString("D19", CultureInfo.InvariantCulture) + "_" + Guid.NewGuid().ToString("N")[..8];
+        return first;
     }
+
+    private static string MessageId(long ticks) =>
+        "msg" + ticks.ToString("D19", CultureInfo.InvariantCulture) + "_" + Guid.NewGuid().ToString("N")[..8];
 }

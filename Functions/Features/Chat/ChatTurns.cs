@@ -102,11 +102,12 @@ internal sealed class ChatTurns(
                 return failure.ToApiResult();
             }
 
+            // The answer is complete (and paid for): a client leaving now must not cut the turn in half.
             var answer = outcome.Value!;
             var text = JsonValues.ToText(answer.Json["choices"]?[0]?["message"]?["content"]);
-            var chat = turn.Chat ?? await NewChatAsync(turn, caller, workspace, cancellationToken);
-            var reply = await SaveAsync(chat, turn, text, Usage(answer.Usage), citations, null, cancellationToken);
-            return Api.Ok(reply);
+            var chat = turn.Chat ?? await NewChatAsync(turn, caller, workspace, CancellationToken.None);
+            var reply = await SaveAsync(chat, turn, text, Usage(answer.Usage), citations, null, CancellationToken.None);
+            return reply is null ? ChatGone() : Api.Ok(reply);
         }
 
         request["stream"] = true;
@@ -153,8 +154,7 @@ internal sealed class ChatTurns(
 
             // Stored even if the client leaves now: the answer is complete.
             var reply = await SaveAsync(streamChat, turn, text.ToString(), Usage(stream.Usage), citations, null, CancellationToken.None);
-            sse.Stored = true;
-            await sse.WriteAsync("end", End(reply), token);
+            await EndAsync(sse, reply, token);
         }, stored => ChatLog.ClientLeft(logger, streamChat.Id, stored));
     }
 
@@ -223,7 +223,8 @@ internal sealed class ChatTurns(
                 return Api.Error(StatusCodes.Status502BadGateway, ErrorCodes.WorkflowError, RunFailure(ended));
             }
 
-            return Api.Ok(await SaveRunAsync(chat, turn, ended, cancellationToken));
+            // The run answered: a client leaving now must not cut the turn in half.
+            return await SaveRunAsync(chat, turn, ended, CancellationToken.None) is { } saved ? Api.Ok(saved) : ChatGone();
         }
 
         var idle = TimeSpan.FromSeconds(workflowOptions.Value.HeartbeatSeconds);
@@ -238,7 +239,8 @@ internal sealed class ChatTurns(
                 }
                 else if (e.Type == EventTypes.NodeToken)
                 {
-                    await sse.WriteAsync("token", new { content = JsonValues.ToText(e.Data?["content"]), nodeId = e.NodeId }, token);
+                    // A retried llm node streams its answer again: the attempt tells a client to start that node's text over.
+                    await sse.WriteAsync("token", new { content = JsonValues.ToText(e.Data?["content"]), nodeId = e.NodeId, attempt = (int?)JsonValues.AsNumber(e.Data?["attempt"]) }, token);
                 }
                 else if (e.Type.StartsWith(EventTypes.NodePrefix, StringComparison.Ordinal))
                 {
@@ -249,9 +251,7 @@ internal sealed class ChatTurns(
                     var ended = (await engine.Store.LoadAsync(run.Id, CancellationToken.None))!.Document;
                     if (ended.Status == ExecutionStatus.Succeeded)
                     {
-                        var reply = await SaveRunAsync(chat, turn, ended, CancellationToken.None);
-                        sse.Stored = true;
-                        await sse.WriteAsync("end", End(reply), token);
+                        await EndAsync(sse, await SaveRunAsync(chat, turn, ended, CancellationToken.None), token);
                     }
                     else
                     {
@@ -262,15 +262,30 @@ internal sealed class ChatTurns(
         }, stored => ChatLog.ClientLeft(logger, chat.Id, stored));
     }
 
-    private static object End(ChatReply reply) => new
+    private const string GoneMessage = "The chat was deleted while this message was answered; the answer was not kept.";
+
+    private static IResult ChatGone() => Api.Error(StatusCodes.Status409Conflict, ErrorCodes.Conflict, GoneMessage);
+
+    /// <summary>The stream's last event: <c>end</c> once the turn is stored, <c>error</c> when its chat went meanwhile.</summary>
+    private static async Task EndAsync(ChatSse sse, ChatReply? reply, CancellationToken cancellationToken)
     {
-        chatId = reply.ChatId, messageId = reply.MessageId, tokenUsage = reply.TokenUsage, citations = reply.Citations, runId = reply.RunId,
-    };
+        if (reply is null)
+        {
+            await sse.WriteAsync("error", new { code = ErrorCodes.Conflict, message = GoneMessage }, cancellationToken);
+            return;
+        }
+
+        sse.Stored = true;
+        await sse.WriteAsync("end", new
+        {
+            chatId = reply.ChatId, messageId = reply.MessageId, tokenUsage = reply.TokenUsage, citations = reply.Citations, runId = reply.RunId,
+        }, cancellationToken);
+    }
 
     private static string RunFailure(ExecutionDocument run) =>
         run.Error is { } error ? $"The workflow run {run.Id} ended {run.Status}: {error.Code}: {error.Message}" : $"The workflow run {run.Id} ended {run.Status}.";
 
-    private Task<ChatReply> SaveRunAsync(ChatRecord chat, ChatTurn turn, ExecutionDocument run, CancellationToken cancellationToken)
+    private Task<ChatReply?> SaveRunAsync(ChatRecord chat, ChatTurn turn, ExecutionDocument run, CancellationToken cancellationToken)
     {
         var usage = ExecutionViews.TokenUsage(run);
         return SaveAsync(chat, turn, ResponseOf(run), new ChatUsage((int)usage.PromptTokens, (int)usage.CompletionTokens, (int)usage.TotalTokens),
@@ -305,13 +320,14 @@ internal sealed class ChatTurns(
         if (turn.GivenHistory.Count > 0)
         {
             // History given as OpenAI-style messages opens the new chat, so a follow-up with its chatId sees it too.
-            await chats.AppendAsync(chat, turn.GivenHistory.Select(h => new ChatMessageRecord("", "", h.Role, h.Content, null, null, null, null, default)), cancellationToken);
+            await chats.AppendAsync(chat, [.. turn.GivenHistory.Select(h => new ChatMessageRecord("", "", h.Role, h.Content, null, null, null, null, default))], cancellationToken);
         }
 
         return chat;
     }
 
-    private async Task<ChatReply> SaveAsync(
+    /// <summary>Stores the turn: null when its chat was deleted while it was answered (then nothing of it is kept).</summary>
+    private async Task<ChatReply?> SaveAsync(
         ChatRecord chat, ChatTurn turn, string text, ChatUsage usage, IReadOnlyList<ChatCitation> citations, string? runId, CancellationToken cancellationToken)
     {
         var written = await chats.AppendAsync(chat,
@@ -319,7 +335,7 @@ internal sealed class ChatTurns(
             new ChatMessageRecord("", "", ChatRoles.User, turn.Message, null, null, null, null, default),
             new ChatMessageRecord("", "", ChatRoles.Assistant, text, usage, citations, null, runId, default),
         ], cancellationToken);
-        return new ChatReply(chat.Id, written[^1].Id, text, usage, citations, runId);
+        return written is null ? null : new ChatReply(chat.Id, written[^1].Id, text, usage, citations, runId);
     }
 
     private async Task<(KnowledgeOutcome.Found? Knowledge, IResult? Refused)> RetrieveAsync(ChatTurn turn, string workspaceId, CancellationToken cancellationToken)

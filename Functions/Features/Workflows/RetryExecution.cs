@@ -6,14 +6,14 @@ namespace Serverless.Functions.Features.Workflows;
 
 internal static class RetryExecution
 {
-    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, WorkflowEngine engine, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(string id, Caller caller, WorkspaceContext workspace, WorkflowEngine engine, CancellationToken cancellationToken)
     {
         if (await Executions.FindAsync(engine, workspace, id, cancellationToken) is null)
         {
             return Api.NotFound("The execution was not found.");
         }
 
-        return await engine.RetryAsync(id, cancellationToken) switch
+        return await engine.RetryAsync(id, RunPrincipals.Of(caller), cancellationToken) switch
         {
             RunActionOutcome.Done => Api.Accepted(ExecutionViews.Summary((await engine.Store.LoadAsync(id, cancellationToken))!.Document)),
             RunActionOutcome.NotFound => Api.NotFound("The execution was not found."),

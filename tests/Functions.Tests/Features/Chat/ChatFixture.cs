@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serverless.Functions.Features.Datasets;
+using Serverless.Functions.Platform.Storage;
+using Serverless.Orchestrations.Ports;
 using Serverless.Functions.Tests.Support;
 
 namespace Serverless.Functions.Tests.Features.Chat;
@@ -18,6 +20,9 @@ public sealed class ChatFixture : GatewayFixture
 {
     internal FakeRetriever Retriever { get; } = new();
 
+    /// <summary>Runs before every entity insert (table, JSON), so a test can hold a write at a chosen moment.</summary>
+    internal Func<string, string, Task>? BeforeInsert { get; set; }
+
     protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
         ["Triggers:Enabled"] = "true",
@@ -28,7 +33,40 @@ public sealed class ChatFixture : GatewayFixture
     {
         services.RemoveAll<IKnowledgeRetriever>();
         services.AddSingleton<IKnowledgeRetriever>(Retriever);
+        services.RemoveAll<IEntityStore>();
+        services.AddSingleton<SqliteEntityStore>();
+        services.AddSingleton<IEntityStore>(sp => new HookedEntityStore(sp.GetRequiredService<SqliteEntityStore>(), this));
     }
+}
+
+/// <summary>The SQLite store with the fixture's insert hook in front of it.</summary>
+internal sealed class HookedEntityStore(IEntityStore inner, ChatFixture fixture) : IEntityStore
+{
+    public Task<Entity?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken) =>
+        inner.GetAsync(table, partitionKey, rowKey, cancellationToken);
+
+    public async Task<WriteResult> InsertAsync(string table, string partitionKey, string rowKey, string json, CancellationToken cancellationToken)
+    {
+        if (fixture.BeforeInsert is { } hook)
+        {
+            await hook(table, json);
+        }
+
+        return await inner.InsertAsync(table, partitionKey, rowKey, json, cancellationToken);
+    }
+
+    public Task<WriteResult> UpsertAsync(string table, string partitionKey, string rowKey, string json, CancellationToken cancellationToken) =>
+        inner.UpsertAsync(table, partitionKey, rowKey, json, cancellationToken);
+
+    public Task<WriteResult> ReplaceAsync(string table, string partitionKey, string rowKey, string json, string ifMatch, CancellationToken cancellationToken) =>
+        inner.ReplaceAsync(table, partitionKey, rowKey, json, ifMatch, cancellationToken);
+
+    public Task<WriteResult> DeleteAsync(string table, string partitionKey, string rowKey, string? ifMatch, CancellationToken cancellationToken) =>
+        inner.DeleteAsync(table, partitionKey, rowKey, ifMatch, cancellationToken);
+
+    public Task<EntityPage> QueryAsync(string table, EntityQuery query, CancellationToken cancellationToken) => inner.QueryAsync(table, query, cancellationToken);
+
+    public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
 }
 
 internal sealed class FakeRetriever : IKnowledgeRetriever

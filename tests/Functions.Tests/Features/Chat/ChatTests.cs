@@ -12,6 +12,17 @@ public sealed partial class ChatTests(ChatFixture fixture) : IClassFixture<ChatF
     private JsonObject LastUpstreamChat() =>
         fixture.Primary.Received.Where(r => r.Path == "/v1/chat/completions").Select(r => r.Body!).Last();
 
+    /// <summary>The next streamed answer sends <paramref name="piece"/>, then the connection drops (past the first byte, so no gateway retry).</summary>
+    private void EnqueueStreamBreakingAfter(string piece) => fixture.Primary.Enqueue(async (context, _) =>
+    {
+        context.Response.ContentType = "text/event-stream";
+        await context.Response.WriteAsync("data: " + new JsonObject { ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = new JsonObject { ["content"] = piece } }) }.ToJsonString() + "\n\n");
+        await context.Response.Body.FlushAsync();
+        await Task.Delay(300);
+        context.Abort();
+        return true;
+    });
+
     private static List<string> Contents(JsonObject upstream) =>
         [.. upstream["messages"]!.AsArray().Select(m => m!["content"]!.GetValue<string>())];
 
@@ -349,16 +360,8 @@ public sealed partial class ChatTests(ChatFixture fixture) : IClassFixture<ChatF
             (refusedStream, _) = await _client.StreamAsync(user, "/api/v1/chat/completions", new { appId, message = "hi", stream = true });
         }
 
-        fixture.Primary.Enqueue(async (context, _) =>
-        {
-            context.Response.ContentType = "text/event-stream";
-            await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Half\"}}]}\n\n");
-            await context.Response.Body.FlushAsync();
-            // Past the first byte the gateway no longer retries: the break must reach the client as an error event.
-            await Task.Delay(300);
-            context.Abort();
-            return true;
-        });
+        // Past the first byte the gateway no longer retries: the break must reach the client as an error event.
+        EnqueueStreamBreakingAfter("Half");
         var (_, events) = await _client.StreamAsync(user, "/api/v1/chat/completions", new { appId, message = "hi", stream = true });
 
         Assert.Equal(HttpStatusCode.BadGateway, failed.Status);
