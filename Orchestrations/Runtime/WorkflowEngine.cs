@@ -327,13 +327,21 @@ public sealed class WorkflowEngine
         {
             var result = await TransactAsync(executionId, tx =>
             {
-                var live = !ExecutionStatus.IsTerminal(tx.Doc.Status) && tx.Doc.Nodes.TryGetValue(nodeId, out var state)
-                    && state.Status == NodeStatus.Running && state.Revision == claimed;
+                var state = tx.Doc.Nodes.GetValueOrDefault(nodeId);
+                var live = !ExecutionStatus.IsTerminal(tx.Doc.Status) && state is { Status: NodeStatus.Running } && state.Revision == claimed;
                 if (live)
                 {
                     var payload = data?.DeepClone().AsObject() ?? [];
                     payload["attempt"] = attempt;
                     tx.Emit(type, nodeId, payload);
+
+                    // A node that reports is alive: its lease runs on from now, so a long stream (a slow model) is not
+                    // taken over by the watchdog mid-answer. The revision stays, so the claim still holds the node.
+                    var renewed = tx.Now + _options.NodeLease;
+                    if (state!.LeaseUntil < renewed)
+                    {
+                        state.LeaseUntil = renewed;
+                    }
                 }
 
                 return ValueTask.FromResult(live);

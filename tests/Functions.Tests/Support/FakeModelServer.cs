@@ -144,6 +144,22 @@ public sealed class FakeModelServer : IAsyncDisposable
         return true;
     });
 
+    /// <summary>The next (streamed) chat completion sends <paramref name="piece"/> <paramref name="count"/> times, one every <paramref name="gap"/>, as a slow model writes.</summary>
+    public void EnqueueSlowStream(string piece, int count, TimeSpan gap) => Enqueue(async (context, _) =>
+    {
+        context.Response.ContentType = "text/event-stream";
+        var chunk = "data: " + new JsonObject { ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = new JsonObject { ["content"] = piece } }) }.ToJsonString() + "\n\n";
+        for (var i = 0; i < count; i++)
+        {
+            await context.Response.WriteAsync(chunk);
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(gap);
+        }
+
+        await context.Response.WriteAsync("data: [DONE]\n\n");
+        return true;
+    });
+
     /// <summary>The next chat completion answers with this text; a streamed request gets it in pieces of a few characters.</summary>
     public void EnqueueReply(string content) => Enqueue(async (context, body) =>
     {

@@ -177,20 +177,8 @@ public sealed partial class ChatTests
         const int Tokens = 40;
         var user = await _client.RegisterAsync();
         var appId = await _client.CreateAppAsync(user, new { }, "workflow", LlmFlow(new { answer = "{{think.text}}" }));
-        fixture.Primary.Enqueue(async (context, _) =>
-        {
-            // A token every 60 ms, about what a real model writes.
-            context.Response.ContentType = "text/event-stream";
-            for (var i = 0; i < Tokens; i++)
-            {
-                await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok \"}}]}\n\n");
-                await context.Response.Body.FlushAsync();
-                await Task.Delay(60);
-            }
-
-            await context.Response.WriteAsync("data: [DONE]\n\n");
-            return true;
-        });
+        // A token every 60 ms, about what a real model writes.
+        fixture.Primary.EnqueueSlowStream("tok ", Tokens, TimeSpan.FromMilliseconds(60));
 
         var elapsed = System.Diagnostics.Stopwatch.StartNew();
         var (_, events) = await _client.StreamAsync(user, "/api/v1/chat/completions", new { appId, message = "go", stream = true });
