@@ -152,9 +152,9 @@ internal static class DatasetInput
         }
 
         // Every chunk of the document carries its metadata into the index, so its size is multiplied by the chunk count.
-        if (!WellFormedJson.IsWellFormed(metadata) || metadata.ToJsonString().Length > MaxMetadataChars)
+        if (metadata.ToJsonString().Length > MaxMetadataChars)
         {
-            check.Add(field, $"{field} must be valid Unicode of at most {MaxMetadataChars} characters as JSON.");
+            check.Add(field, $"{field} must be at most {MaxMetadataChars} characters as JSON.");
             return null;
         }
 

@@ -156,6 +156,12 @@ internal static class UploadDocuments
                     switch (name)
                     {
                         case "metadata":
+                            // A JSON body is scanned as it streams in; this JSON comes inside a multipart field.
+                            if (!WellFormedJson.IsWellFormed(value))
+                            {
+                                return Api.Validation("metadata", WellFormedJson.Message);
+                            }
+
                             var check = new Validator();
                             JsonNode? parsed = null;
                             try

@@ -23,7 +23,7 @@ internal sealed class PlatformEventLog(IEntityStore store, TimeProvider time)
         return written.Succeeded;
     }
 
-    /// <summary>The workspace's events whose id starts with <paramref name="idPrefix"/>, oldest first.</summary>
+    /// <summary>The workspace's events whose id starts with <paramref name="idPrefix"/>, in id order (lists sort them as they are asked).</summary>
     public async Task<List<PlatformEvent>> ListAsync(string workspaceId, string idPrefix, CancellationToken cancellationToken)
     {
         var events = new List<PlatformEvent>();
@@ -32,6 +32,6 @@ internal sealed class PlatformEventLog(IEntityStore store, TimeProvider time)
             events.Add(row.Value);
         }
 
-        return [.. events.OrderBy(e => e.Time).ThenBy(e => e.Id, StringComparer.Ordinal)];
+        return events;
     }
 }

@@ -1,13 +1,10 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-
 namespace Serverless.Functions.Platform.Http;
 
 /// <summary>
 /// JSON text may spell a lone UTF-16 surrogate (<c>"\ud800"</c>), which parses but never becomes a .NET string or JSON
 /// output again: unchecked, a request fails with a 500 wherever the text is first read or written, or is stored and
 /// breaks every later read. So JSON request bodies are refused with 400 while they stream in, before any handler or
-/// store sees them; <see cref="IsWellFormed(JsonNode?)"/> checks JSON that arrives another way (a multipart field).
+/// store sees them; <see cref="IsWellFormed(string)"/> checks JSON text that arrives another way (a multipart field).
 /// </summary>
 internal static class WellFormedJson
 {
@@ -29,37 +26,13 @@ internal static class WellFormedJson
     /// </summary>
     public static bool Refused(HttpContext context) => context.Items.ContainsKey(typeof(WellFormedJson));
 
-    /// <summary>Whether every string and property name in <paramref name="node"/> is well-formed UTF-16.</summary>
-    public static bool IsWellFormed(JsonNode? node) => node switch
+    /// <summary>Whether JSON text spells no lone surrogate (the same scan the request bodies get).</summary>
+    public static bool IsWellFormed(string json)
     {
-        JsonObject o => o.All(p => IsWellFormed(p.Key) && IsWellFormed(p.Value)),
-        JsonArray a => a.All(IsWellFormed),
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => IsWellFormedString(v),
-        _ => true,
-    };
-
-    private static bool IsWellFormedString(JsonValue value)
-    {
-        try
+        var scanner = default(Scanner);
+        foreach (var c in json)
         {
-            return IsWellFormed(value.GetValue<string>());
-        }
-        catch (InvalidOperationException)
-        {
-            // A parsed value unescapes on read, and an escaped lone surrogate cannot become UTF-16 text.
-            return false;
-        }
-    }
-
-    private static bool IsWellFormed(string text)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(text[i]))
+            if (!scanner.Accepts(c))
             {
                 return false;
             }
@@ -77,6 +50,30 @@ internal static class WellFormedJson
     /// <summary>The request body as read, scanned for <c>\u</c> escapes of surrogates that do not pair up.</summary>
     private sealed class CheckedBody(Stream inner, HttpContext context) : ForwardingReadStream(inner)
     {
+        private Scanner _scanner;
+
+        protected override int Observe(ReadOnlySpan<byte> bytes)
+        {
+            foreach (var b in bytes)
+            {
+                if (!_scanner.Accepts(b))
+                {
+                    context.Items[typeof(WellFormedJson)] = true;
+                    throw new BadHttpRequestException(Message, StatusCodes.Status400BadRequest);
+                }
+            }
+
+            return bytes.Length;
+        }
+    }
+
+    /// <summary>
+    /// Follows JSON text one unit at a time (UTF-8 bytes or UTF-16 chars: only ASCII units matter) through strings and
+    /// their escapes, and refuses a <c>\u</c> escape of a low surrogate without its high one, or of a high one not
+    /// followed at once by a low one.
+    /// </summary>
+    private struct Scanner
+    {
         private State _state;
         private int _digits;
         private int _value;
@@ -91,70 +88,59 @@ internal static class WellFormedJson
             AfterHigh,
         }
 
-        protected override int Observe(ReadOnlySpan<byte> bytes)
+        public bool Accepts(int unit)
         {
-            foreach (var b in bytes)
+            switch (_state)
             {
-                switch (_state)
-                {
-                    case State.Outside:
-                        _state = b == '"' ? State.InString : State.Outside;
-                        break;
-                    case State.InString:
-                        _state = b switch { (byte)'\\' => State.Escape, (byte)'"' => State.Outside, _ => State.InString };
-                        break;
-                    case State.Escape when b == 'u':
-                        (_state, _digits, _value) = (State.Hex, 0, 0);
-                        break;
-                    case State.Escape:
-                        Refuse(_needsLow);
-                        _state = State.InString;
-                        break;
-                    case State.Hex:
-                        var digit = HexDigit(b);
-                        if (digit < 0)
-                        {
-                            // Not JSON at all: the parser says so.
-                            (_state, _needsLow) = (State.InString, false);
-                            break;
-                        }
+                case State.Outside:
+                    _state = unit == '"' ? State.InString : State.Outside;
+                    return true;
+                case State.InString:
+                    _state = unit switch { '\\' => State.Escape, '"' => State.Outside, _ => State.InString };
+                    return true;
+                case State.Escape when unit == 'u':
+                    (_state, _digits, _value) = (State.Hex, 0, 0);
+                    return true;
+                case State.Escape:
+                    _state = State.InString;
+                    return !_needsLow;
+                case State.Hex:
+                    var digit = HexDigit(unit);
+                    if (digit < 0)
+                    {
+                        // Not JSON at all: the parser says so.
+                        (_state, _needsLow) = (State.InString, false);
+                        return true;
+                    }
 
-                        _value = (_value << 4) | digit;
-                        if (++_digits == 4)
-                        {
-                            var high = _value is >= 0xD800 and <= 0xDBFF;
-                            var low = _value is >= 0xDC00 and <= 0xDFFF;
-                            Refuse(_needsLow ? !low : low);
-                            _needsLow = !_needsLow && high;
-                            _state = _needsLow ? State.AfterHigh : State.InString;
-                        }
+                    _value = (_value << 4) | digit;
+                    if (++_digits < 4)
+                    {
+                        return true;
+                    }
 
-                        break;
-                    case State.AfterHigh:
-                        Refuse(b != '\\');
-                        _state = State.Escape;
-                        break;
-                }
+                    var high = _value is >= 0xD800 and <= 0xDBFF;
+                    var low = _value is >= 0xDC00 and <= 0xDFFF;
+                    if (_needsLow ? !low : low)
+                    {
+                        return false;
+                    }
+
+                    _needsLow = !_needsLow && high;
+                    _state = _needsLow ? State.AfterHigh : State.InString;
+                    return true;
+                default:
+                    _state = State.Escape;
+                    return unit == '\\';
             }
-
-            return bytes.Length;
         }
 
-        private static int HexDigit(byte b) => b switch
+        private static int HexDigit(int unit) => unit switch
         {
-            >= (byte)'0' and <= (byte)'9' => b - '0',
-            >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-            >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+            >= '0' and <= '9' => unit - '0',
+            >= 'a' and <= 'f' => unit - 'a' + 10,
+            >= 'A' and <= 'F' => unit - 'A' + 10,
             _ => -1,
         };
-
-        private void Refuse(bool refuse)
-        {
-            if (refuse)
-            {
-                context.Items[typeof(WellFormedJson)] = true;
-                throw new BadHttpRequestException(Message, StatusCodes.Status400BadRequest);
-            }
-        }
     }
 }
