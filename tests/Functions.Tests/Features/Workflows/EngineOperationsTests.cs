@@ -22,7 +22,8 @@ public sealed class ConcurrencyCapTests(ConcurrencyCapTests.Factory factory) : I
     public async Task Runs_OverTheCap_WaitQueued_ThenRun_AndPastTheQueueAre429()
     {
         var user = await _client.RegisterAsync();
-        var id = await _client.CreateWorkflowAsync(user, Line(new { }, Node("pause", "delay", new { seconds = 1 })));
+        // Long enough that the first run still holds the only slot while the test looks, even on a loaded machine.
+        var id = await _client.CreateWorkflowAsync(user, Line(new { }, Node("pause", "delay", new { seconds = 3 })));
 
         var first = await _client.ExecuteAsync(user, id);
         await _client.WaitForAsync(user, first, r => r["status"]!.GetValue<string>() == "waiting");
