@@ -39,8 +39,67 @@ public interface IEntityStore
     /// </summary>
     Task<EntityPage> QueryAsync(string table, EntityQuery query, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Applies up to <see cref="EntityBatch.MaxWrites"/> writes to one partition of one table atomically (Azure Table
+    /// Storage's entity group transaction): all of them happen or none does. Each row key may appear once. The first
+    /// write whose condition fails (insert of an existing row: <see cref="WriteStatus.Conflict"/>; replace or
+    /// delete of a missing row: <see cref="WriteStatus.NotFound"/>; an ETag that differs:
+    /// <see cref="WriteStatus.PreconditionFailed"/>) fails the batch and is named by <see cref="BatchResult.FailedIndex"/>.
+    /// </summary>
+    Task<BatchResult> SubmitBatchAsync(string table, string partitionKey, IReadOnlyList<BatchWrite> writes, CancellationToken cancellationToken);
+
     /// <summary>A cheap round trip that proves the store answers (used by health checks).</summary>
     Task PingAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The limits of <see cref="IEntityStore.SubmitBatchAsync"/>.</summary>
+public static class EntityBatch
+{
+    /// <summary>Most writes in one batch (Azure Table Storage's limit).</summary>
+    public const int MaxWrites = 100;
+}
+
+/// <summary>What a batch write does.</summary>
+public enum BatchWriteKind
+{
+    /// <summary>Insert a new row; fails the batch with Conflict when it exists.</summary>
+    Insert,
+    /// <summary>Insert or replace unconditionally.</summary>
+    Upsert,
+    /// <summary>Replace an existing row when its ETag matches <see cref="BatchWrite.IfMatch"/> (<c>"*"</c>: any).</summary>
+    Replace,
+    /// <summary>Delete an existing row, conditionally when <see cref="BatchWrite.IfMatch"/> is given; a missing row fails the batch.</summary>
+    Delete,
+}
+
+/// <summary>One write of a batch.</summary>
+/// <param name="Kind">What it does.</param>
+/// <param name="RowKey">The row it writes.</param>
+/// <param name="Json">The document (inserts, upserts, replaces).</param>
+/// <param name="IfMatch">The ETag condition (replace: required, <c>"*"</c> for any; delete: optional).</param>
+public sealed record BatchWrite(BatchWriteKind Kind, string RowKey, string? Json = null, string? IfMatch = null)
+{
+    /// <summary>An insert.</summary>
+    public static BatchWrite Insert(string rowKey, string json) => new(BatchWriteKind.Insert, rowKey, json);
+
+    /// <summary>An unconditional insert-or-replace.</summary>
+    public static BatchWrite Upsert(string rowKey, string json) => new(BatchWriteKind.Upsert, rowKey, json);
+
+    /// <summary>A conditional replace.</summary>
+    public static BatchWrite Replace(string rowKey, string json, string ifMatch) => new(BatchWriteKind.Replace, rowKey, json, ifMatch);
+
+    /// <summary>A delete, conditional when <paramref name="ifMatch"/> is given.</summary>
+    public static BatchWrite Delete(string rowKey, string? ifMatch = null) => new(BatchWriteKind.Delete, rowKey, IfMatch: ifMatch);
+}
+
+/// <summary>The outcome of a batch.</summary>
+/// <param name="Status"><see cref="WriteStatus.Ok"/> when every write happened, else why the batch failed.</param>
+/// <param name="FailedIndex">The index of the write that failed the batch, or <c>null</c>.</param>
+/// <param name="ETags">On success, each write's new ETag in order (deletes: <c>null</c>); empty on failure.</param>
+public sealed record BatchResult(WriteStatus Status, int? FailedIndex, IReadOnlyList<string?> ETags)
+{
+    /// <summary>True when every write happened.</summary>
+    public bool Succeeded => Status == WriteStatus.Ok;
 }
 
 /// <summary>One stored entity.</summary>

@@ -481,6 +481,106 @@ public abstract class EntityStoreConformance : StoreConformance<IEntityStore>
         Assert.Equal(($$"""{"writer":{{winner}}}""", results[winner].ETag), (entity?.Json, entity?.ETag));
     }
 
+    [Fact]
+    public async Task Batch_MixedWrites_AllApplyWithTheirETags()
+    {
+        var kept = await Store.InsertAsync(_table, "p", "replace", Json, Cancellation);
+        await Store.InsertAsync(_table, "p", "delete", Json, Cancellation);
+
+        var result = await Store.SubmitBatchAsync(_table, "p",
+        [
+            BatchWrite.Insert("insert", """{"value":"i"}"""),
+            BatchWrite.Upsert("upsert", """{"value":"u"}"""),
+            BatchWrite.Replace("replace", """{"value":"r"}""", kept.ETag!),
+            BatchWrite.Delete("delete"),
+        ], Cancellation);
+
+        Assert.True(result.Succeeded);
+        Assert.Null(result.FailedIndex);
+        Assert.Equal(4, result.ETags.Count);
+        Assert.Null(result.ETags[3]);
+        var page = await Store.QueryAsync(_table, new EntityQuery { PartitionKey = "p" }, Cancellation);
+        Assert.Equal(["insert", "replace", "upsert"], page.Items.Select(e => e.RowKey));
+        Assert.Equal(
+            [("insert", """{"value":"i"}""", result.ETags[0]), ("replace", """{"value":"r"}""", result.ETags[2]), ("upsert", """{"value":"u"}""", result.ETags[1])],
+            page.Items.Select(e => (e.RowKey, e.Json, (string?)e.ETag)));
+    }
+
+    [Theory]
+    [InlineData("insert-existing", WriteStatus.Conflict)]
+    [InlineData("replace-stale", WriteStatus.PreconditionFailed)]
+    [InlineData("replace-missing", WriteStatus.NotFound)]
+    [InlineData("delete-missing", WriteStatus.NotFound)]
+    [InlineData("delete-stale", WriteStatus.PreconditionFailed)]
+    public async Task Batch_OneWriteFails_NothingAppliesAndTheFailureIsNamed(string failure, WriteStatus expected)
+    {
+        var existing = await Store.InsertAsync(_table, "p", "existing", Json, Cancellation);
+        await Store.ReplaceAsync(_table, "p", "existing", Json, existing.ETag!, Cancellation);
+        var failing = failure switch
+        {
+            "insert-existing" => BatchWrite.Insert("existing", """{"value":2}"""),
+            "replace-stale" => BatchWrite.Replace("existing", """{"value":2}""", existing.ETag!),
+            "replace-missing" => BatchWrite.Replace("missing", """{"value":2}""", "*"),
+            "delete-missing" => BatchWrite.Delete("missing"),
+            _ => BatchWrite.Delete("existing", existing.ETag!),
+        };
+        var before = await Store.GetAsync(_table, "p", "existing", Cancellation);
+
+        var result = await Store.SubmitBatchAsync(_table, "p", [BatchWrite.Insert("a", Json), BatchWrite.Upsert("b", Json), failing], Cancellation);
+
+        Assert.Equal((expected, (int?)2), (result.Status, result.FailedIndex));
+        Assert.False(result.Succeeded);
+        var page = await Store.QueryAsync(_table, new EntityQuery { PartitionKey = "p" }, Cancellation);
+        Assert.Equal(["existing"], page.Items.Select(e => e.RowKey));
+        Assert.Equal((before!.Json, before.ETag), (page.Items[0].Json, page.Items[0].ETag));
+    }
+
+    [Fact]
+    public async Task Batch_HundredWrites_IsAccepted()
+    {
+        var result = await Store.SubmitBatchAsync(_table, "p", [.. Enumerable.Range(0, EntityBatch.MaxWrites).Select(i => BatchWrite.Insert($"r{i:D3}", Json))], Cancellation);
+
+        Assert.True(result.Succeeded);
+        var page = await Store.QueryAsync(_table, new EntityQuery { PartitionKey = "p", Take = EntityQuery.MaxTake }, Cancellation);
+        Assert.Equal(EntityBatch.MaxWrites, page.Items.Count);
+    }
+
+    [Fact]
+    public async Task Batch_LargeDocument_RoundTrips()
+    {
+        var large = $$"""{"text":"{{new string('x', 100_000)}}"}""";
+
+        var result = await Store.SubmitBatchAsync(_table, "p", [BatchWrite.Insert("large", large), BatchWrite.Insert("small", Json)], Cancellation);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(large, (await Store.GetAsync(_table, "p", "large", Cancellation))?.Json);
+    }
+
+    [Fact]
+    public async Task Batch_InvalidShape_Throws()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.SubmitBatchAsync(_table, "p", [], Cancellation));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.SubmitBatchAsync(_table, "p", [BatchWrite.Insert("a", Json), BatchWrite.Upsert("a", Json)], Cancellation));
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            Store.SubmitBatchAsync(_table, "p", [.. Enumerable.Range(0, EntityBatch.MaxWrites + 1).Select(i => BatchWrite.Insert($"r{i}", Json))], Cancellation));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.SubmitBatchAsync(_table, "p", [BatchWrite.Insert("bad/key", Json)], Cancellation));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.SubmitBatchAsync(_table, "p", [new BatchWrite(BatchWriteKind.Replace, "a", Json)], Cancellation));
+    }
+
+    [Fact]
+    public async Task Batch_ConcurrentReplacesOfOneRow_ExactlyOneApplies()
+    {
+        var inserted = await Store.InsertAsync(_table, "p", "r", Json, Cancellation);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() =>
+            Store.SubmitBatchAsync(_table, "p", [BatchWrite.Replace("r", $$"""{"writer":{{i}}}""", inserted.ETag!), BatchWrite.Upsert($"side{i}", Json)], Cancellation))));
+
+        var winner = Assert.Single(results, r => r.Succeeded);
+        Assert.All(results.Where(r => !r.Succeeded), r => Assert.Equal(WriteStatus.PreconditionFailed, r.Status));
+        var page = await Store.QueryAsync(_table, new EntityQuery { PartitionKey = "p", RowKeyPrefix = "side" }, Cancellation);
+        Assert.Single(page.Items);
+    }
+
     private static List<string> Keys(EntityPage page) => page.Items.Select(e => $"{e.PartitionKey}/{e.RowKey}").ToList();
 
     private async Task InsertAllAsync(params (string PartitionKey, string RowKey)[] keys)

@@ -36,6 +36,40 @@ internal static class PortArguments
         ArgumentException.ThrowIfNullOrEmpty(json);
     }
 
+    public static void Batch(string table, string partitionKey, IReadOnlyList<BatchWrite> writes)
+    {
+        Table(table);
+        ArgumentNullException.ThrowIfNull(partitionKey);
+        ArgumentNullException.ThrowIfNull(writes);
+        StoreKeys.ValidateKey(partitionKey, nameof(partitionKey));
+        if (writes.Count is 0 or > EntityBatch.MaxWrites)
+        {
+            throw new ArgumentException($"A batch holds 1 to {EntityBatch.MaxWrites} writes.", nameof(writes));
+        }
+
+        var rows = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var write in writes)
+        {
+            ArgumentNullException.ThrowIfNull(write, nameof(writes));
+            ArgumentNullException.ThrowIfNull(write.RowKey, nameof(writes));
+            StoreKeys.ValidateKey(write.RowKey, nameof(writes));
+            if (!rows.Add(write.RowKey))
+            {
+                throw new ArgumentException($"Row '{write.RowKey}' appears twice in one batch.", nameof(writes));
+            }
+
+            if (write.Kind != BatchWriteKind.Delete && string.IsNullOrEmpty(write.Json))
+            {
+                throw new ArgumentException($"The {write.Kind} of row '{write.RowKey}' has no document.", nameof(writes));
+            }
+
+            if (write.Kind == BatchWriteKind.Replace && string.IsNullOrEmpty(write.IfMatch))
+            {
+                throw new ArgumentException($"The replace of row '{write.RowKey}' has no ETag condition.", nameof(writes));
+            }
+        }
+    }
+
     public static void Query(string table, EntityQuery query)
     {
         Table(table);

@@ -139,6 +139,74 @@ internal sealed class SqliteEntityStore : IEntityStore
         return new EntityPage(items, more ? EncodeToken(items[^1]) : null);
     }
 
+    public async Task<BatchResult> SubmitBatchAsync(string table, string partitionKey, IReadOnlyList<BatchWrite> writes, CancellationToken cancellationToken)
+    {
+        PortArguments.Batch(table, partitionKey, writes);
+        var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await _database.OpenConnectionAsync(cancellationToken);
+        // Not deferred (BEGIN IMMEDIATE): the write lock is taken up front, so no condition checked below can change before commit.
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        var etags = new string?[writes.Count];
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var write = writes[i];
+            var status = await ApplyAsync(connection, transaction, table, partitionKey, write, now, cancellationToken);
+            if (status.Status != WriteStatus.Ok)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return new BatchResult(status.Status, i, []);
+            }
+
+            etags[i] = status.ETag;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new BatchResult(WriteStatus.Ok, null, etags);
+    }
+
+    private static async Task<WriteResult> ApplyAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string table, string partitionKey, BatchWrite write, long now, CancellationToken cancellationToken)
+    {
+        var condition = write.IfMatch is null or AnyETag ? null : write.IfMatch;
+        var etag = write.Kind == BatchWriteKind.Delete ? null : NewETag();
+        var (sql, miss) = write.Kind switch
+        {
+            BatchWriteKind.Insert => ("INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts) ON CONFLICT DO NOTHING", WriteStatus.Conflict),
+            BatchWriteKind.Upsert => (
+                """
+                INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts)
+                ON CONFLICT (tbl, pk, rk) DO UPDATE SET json = excluded.json, etag = excluded.etag, ts = excluded.ts
+                """, WriteStatus.Ok),
+            BatchWriteKind.Replace => (
+                """
+                UPDATE entities SET json = $json, etag = $etag, ts = $ts
+                WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)
+                """, WriteStatus.NotFound),
+            _ => ("DELETE FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)", WriteStatus.NotFound),
+        };
+        await using var command = SqliteDatabase.Command(
+            connection,
+            sql,
+            ("$tbl", table), ("$pk", partitionKey), ("$rk", write.RowKey), ("$json", write.Json), ("$etag", etag), ("$ts", now), ("$ifMatch", condition));
+        command.Transaction = transaction;
+        if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
+        {
+            return new WriteResult(WriteStatus.Ok, etag);
+        }
+
+        if (condition is null)
+        {
+            return new WriteResult(miss, null);
+        }
+
+        await using var exists = SqliteDatabase.Command(
+            connection,
+            "SELECT 1 FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk",
+            ("$tbl", table), ("$pk", partitionKey), ("$rk", write.RowKey));
+        exists.Transaction = transaction;
+        return new WriteResult(await exists.ExecuteScalarAsync(cancellationToken) is null ? WriteStatus.NotFound : WriteStatus.PreconditionFailed, null);
+    }
+
     public async Task PingAsync(CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenConnectionAsync(cancellationToken);

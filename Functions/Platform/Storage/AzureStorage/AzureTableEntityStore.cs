@@ -100,6 +100,10 @@ internal sealed class AzureTableEntityStore(TableRestClient tables, BlobRestClie
         return result;
     }
 
+    // Placeholder until the adapter moves onto Azure.Data.Tables (entity group transactions).
+    public Task<BatchResult> SubmitBatchAsync(string table, string partitionKey, IReadOnlyList<BatchWrite> writes, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Batches are not implemented on the REST client.");
+
     public async Task<EntityPage> QueryAsync(string table, EntityQuery query, CancellationToken cancellationToken)
     {
         PortArguments.Query(table, query);

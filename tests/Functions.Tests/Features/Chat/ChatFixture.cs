@@ -66,6 +66,9 @@ internal sealed class HookedEntityStore(IEntityStore inner, ChatFixture fixture)
 
     public Task<EntityPage> QueryAsync(string table, EntityQuery query, CancellationToken cancellationToken) => inner.QueryAsync(table, query, cancellationToken);
 
+    public Task<BatchResult> SubmitBatchAsync(string table, string partitionKey, IReadOnlyList<BatchWrite> writes, CancellationToken cancellationToken) =>
+        inner.SubmitBatchAsync(table, partitionKey, writes, cancellationToken);
+
     public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
 }
 
