@@ -95,11 +95,21 @@ internal sealed class AssistantTools(TaskBoard board, string workspaceId, string
                 var status = args["status"]?.ToString();
                 var priority = args["priority"]?.ToString();
                 var tag = args["tag"]?.ToString();
-                var tasks = (await board.ListAsync(workspaceId, cancellationToken))
-                    .Where(t => (status is null || t.Status == status) && (priority is null || t.Priority == priority) && (tag is null || t.Tags.Contains(tag)))
-                    .OrderBy(t => t.CreatedAt)
-                    .Take(100)
-                    .Select(TaskDto.From);
+                var filters = new List<(string, string)>();
+                if (status is not null)
+                {
+                    filters.Add(("status", status));
+                }
+
+                if (priority is not null)
+                {
+                    filters.Add(("priority", priority));
+                }
+
+                var page = await IndexedPaging.PageAsync(
+                    board.List, workspaceId, ListQuery.Default with { Limit = 100, SortBy = "createdAt" },
+                    new ListRequest<TaskRecord> { Filters = filters, Where = t => tag is null || t.Tags.Contains(tag) }, cancellationToken);
+                var tasks = page!.Items.Select(TaskDto.From);
                 return JsonSerializer.Serialize(new { ok = true, tasks }, Json);
             }
 

@@ -5,23 +5,6 @@ namespace Serverless.Functions.Features.Tasks;
 
 internal static class ListTasks
 {
-    private static readonly ListShape<TaskDto> Shape = new(
-        t => t.Id,
-        new Dictionary<string, Func<TaskDto, string>>
-        {
-            ["createdAt"] = t => t.CreatedAt.UtcDateTime.ToString("O"),
-            ["updatedAt"] = t => t.UpdatedAt.UtcDateTime.ToString("O"),
-            // Tasks without a due date sort after every dated one.
-            ["dueDate"] = t => t.DueDate?.UtcDateTime.ToString("O") ?? "~",
-            ["priority"] = t => TaskValues.Rank(t.Priority).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["name"] = t => t.Name.ToLowerInvariant(),
-            ["status"] = t => t.Status,
-        },
-        "createdAt",
-        DefaultDescending: true,
-        Matches: (t, s) => t.Name.Contains(s, StringComparison.OrdinalIgnoreCase) || t.Description.Contains(s, StringComparison.OrdinalIgnoreCase),
-        Status: t => t.Status);
-
     public static async Task<IResult> HandleAsync(
         WorkspaceContext workspace, ListQuery query, string? priority, string? tag, string? dueBefore, TaskBoard board, CancellationToken cancellationToken)
     {
@@ -29,7 +12,7 @@ internal static class ListTasks
             .When(query.Status is { } status && !TaskValues.Statuses.Contains(status), "status", $"status must be one of {string.Join(", ", TaskValues.Statuses)}.")
             .When(priority is not null && !TaskValues.Priorities.Contains(priority), "priority", $"priority must be one of {string.Join(", ", TaskValues.Priorities)}.")
             .When(dueBefore is not null && TaskInput.ParseDate(dueBefore) is null, "dueBefore", "dueBefore must be an ISO 8601 date or time.");
-        if (query.Check(Shape.SortFields) is { } invalid)
+        if (query.Check(board.List.SortFields) is { } invalid)
         {
             return invalid;
         }
@@ -40,11 +23,13 @@ internal static class ListTasks
         }
 
         var before = TaskInput.ParseDate(dueBefore);
-        var tasks = (await board.ListAsync(workspace.WorkspaceId, cancellationToken))
-            .Where(t => priority is null || t.Priority == priority)
-            .Where(t => tag is null || t.Tags.Contains(tag, StringComparer.Ordinal))
-            .Where(t => before is null || t.DueDate < before)
-            .Select(TaskDto.From);
-        return Api.Page(Paging.Paginate(tasks, query, Shape));
+        var request = new ListRequest<TaskRecord>
+        {
+            Filters = priority is null ? [] : [("priority", priority)],
+            Where = t => (tag is null || t.Tags.Contains(tag, StringComparer.Ordinal)) && (before is null || t.DueDate < before),
+        };
+        return await IndexedPaging.PageAsync(board.List, workspace.WorkspaceId, query, request, cancellationToken) is { } page
+            ? Api.Page(page.Map(TaskDto.From))
+            : IndexedPaging.InvalidCursor();
     }
 }

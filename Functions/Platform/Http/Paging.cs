@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text;
+using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Platform.Http;
 
@@ -13,6 +14,9 @@ internal sealed record ListQuery(int Limit, string? Cursor, int? Page, string? S
     public const int MaxLimit = 100;
 
     private IReadOnlyList<FieldError> ParseErrors { get; init; } = [];
+
+    /// <summary>A first page in the list's default order.</summary>
+    public static ListQuery Default { get; } = new(DefaultLimit, null, null, null, false, null, null);
 
     public static ValueTask<ListQuery?> BindAsync(HttpContext context)
     {
@@ -142,6 +146,106 @@ internal static class Paging
         var next = hasMore ? PageCursor.Encode(pageItems[^1].Key, pageItems[^1].Id) : null;
         return new PageResult<T>([.. pageItems.Select(k => k.Item)], new Pagination(hasMore, next, query.Limit), null, null);
     }
+}
+
+/// <summary>
+/// A list served from an <see cref="IndexedTable{T}"/>: which order a query without <c>sortBy</c> gets, and which
+/// index filter <c>status</c> binds to. Its sortable fields are the index's orders.
+/// </summary>
+internal sealed record IndexedList<T>(IndexedTable<T> Table, string DefaultOrder, bool DefaultDescending, Func<T, string, bool>? Matches = null, string? StatusFilter = null)
+    where T : class
+{
+    public string[] SortFields => [.. Table.Index.Orders.Keys];
+}
+
+/// <summary>What a list request asks beyond the common query: equality filters, a sort-key range, live state.</summary>
+internal sealed record ListRequest<T>
+{
+    /// <summary>Equality filters by index filter name; the first one the index keeps narrows the scan, the rest are checked.</summary>
+    public IReadOnlyList<(string Name, string Value)> Filters { get; init; } = [];
+
+    /// <summary>Checks the index cannot make.</summary>
+    public Func<T, bool>? Where { get; init; }
+
+    /// <summary>Range of the default order's sort keys [From, To).</summary>
+    public (string? From, string? To)? Range { get; init; }
+
+    /// <summary>Maps an item to what the list shows, or null to leave it out.</summary>
+    public Func<T, CancellationToken, ValueTask<T?>>? Resolve { get; init; }
+}
+
+internal static class IndexedPaging
+{
+    /// <summary>Most items a <c>page</c>+<c>limit</c> request counts; past it the total is left out and <c>hasMore</c> tells.</summary>
+    public const int PageModeCap = 10_000;
+
+    /// <summary>
+    /// A page of an indexed list: one range scan of the index rows of the requested order, narrowed by the status (or
+    /// another) filter in the store. Search text is checked while scanning, at most a bounded number of rows per page
+    /// (a short or empty page with <c>hasMore</c> then says to go on). Null when the cursor does not belong to the list.
+    /// </summary>
+    public static async Task<PageResult<T>?> PageAsync<T>(
+        IndexedList<T> list, string partitionKey, ListQuery query, ListRequest<T>? request, CancellationToken cancellationToken)
+        where T : class
+    {
+        request ??= new ListRequest<T>();
+        var index = list.Table.Index;
+        var filters = request.Filters.ToList();
+        if (query.Status is { } status && list.StatusFilter is { } statusFilter)
+        {
+            filters.Insert(0, (statusFilter, status));
+        }
+
+        var narrowing = filters.FirstOrDefault(f => index.Filters.ContainsKey(f.Name));
+        var checks = filters.Where(f => f != narrowing).ToList();
+        var where = request.Where;
+        Func<T, bool> matches = item =>
+            checks.All(c => index.Filters.TryGetValue(c.Name, out var valueOf) && string.Equals(valueOf(item), c.Value, StringComparison.Ordinal))
+            && (query.Search is not { } search || list.Matches is not { } match || match(item, search))
+            && (where is null || where(item));
+        var order = query.SortBy ?? list.DefaultOrder;
+        var descending = query.SortBy is null ? list.DefaultDescending : query.Descending;
+        var range = order == list.DefaultOrder ? request.Range : null;
+        var indexQuery = new IndexQuery<T>
+        {
+            Order = order,
+            Descending = descending,
+            Limit = query.Limit,
+            Filter = narrowing == default ? null : narrowing,
+            From = range?.From,
+            To = range?.To,
+            Where = matches,
+            Resolve = request.Resolve,
+        };
+
+        try
+        {
+            if (query.Page is { } pageNumber)
+            {
+                var all = await list.Table.ListAsync(partitionKey, indexQuery with { Limit = PageModeCap, ScanLimit = PageModeCap * 2 }, cancellationToken);
+                var slice = all.Items.Skip((pageNumber - 1) * query.Limit).Take(query.Limit).ToList();
+                var complete = all.Next is null;
+                var more = !complete || pageNumber * (long)query.Limit < all.Items.Count;
+                return new PageResult<T>(slice, new Pagination(more, null, query.Limit), complete ? all.Items.Count : null, pageNumber);
+            }
+
+            var after = query.Cursor is { } cursor ? PageCursor.Decode(cursor)?.Key : null;
+            var page = await list.Table.ListAsync(partitionKey, indexQuery with { After = after }, cancellationToken);
+            var next = page.Next is { } position ? PageCursor.Encode(position, "") : null;
+            return new PageResult<T>(page.Items, new Pagination(next is not null, next, query.Limit), null, null);
+        }
+        catch (ArgumentException) when (query.Cursor is not null)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The 422 for a cursor that belongs to another list.</summary>
+    public static ErrorResult InvalidCursor() => Api.Validation("cursor", "The cursor is not valid.");
+
+    /// <summary>Maps the items of a page.</summary>
+    public static PageResult<TOut> Map<TIn, TOut>(this PageResult<TIn> page, Func<TIn, TOut> map) =>
+        new([.. page.Items.Select(map)], page.Pagination, page.Total, page.PageNumber);
 }
 
 internal static class PageCursor
