@@ -121,7 +121,7 @@ public sealed class ListIndex<T>
 
     // Long values are hashed so the key stays bounded; readers compare the real value again.
     private static string FilterKey(string value) =>
-        value.Length <= MaxFilterChars ? Encode(value, descending: false) : "#" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..32];
+        value.Length <= MaxFilterChars ? Encode(value, descending: false) : "h" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..32];
 
     private static string Encode(string text, bool descending)
     {

@@ -182,6 +182,11 @@ public sealed class WorkflowEngine
             await _machine.CascadeAsync(tx);
             return true;
         }, cancellationToken);
+        if (result.Committed && result.Run is { ParentExecutionId: null } retried)
+        {
+            await Index.UpdateAsync(retried, cancellationToken);
+        }
+
         return result.Run is null ? RunActionOutcome.NotFound : result.Committed ? RunActionOutcome.Done : RunActionOutcome.Conflict;
     }
 

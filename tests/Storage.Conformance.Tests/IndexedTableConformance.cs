@@ -218,6 +218,19 @@ public abstract class IndexedTableConformance : StoreConformance<IEntityStore>
     }
 
     [Fact]
+    public async Task List_LongFilterValues_NarrowToExactlyTheirItems()
+    {
+        var longA = "wf_" + new string('a', 60);
+        var longB = "wf_" + new string('a', 59) + "b";
+        await Table.InsertAsync("p", new Item("a", "alpha", longA, 1), Cancellation);
+        await Table.InsertAsync("p", new Item("b", "beta", longB, 2), Cancellation);
+
+        var page = await Table.ListAsync("p", new IndexQuery<Item> { Order = "rank", Filter = ("status", longB) }, Cancellation);
+
+        Assert.Equal(["b"], page.Items.Select(i => i.Id));
+    }
+
+    [Fact]
     public void Definition_ItemIdInTheReservedRange_Throws() =>
         Assert.Throws<ArgumentException>(() => Index.RowKeys(new Item("~a", "x", "todo", 1)).ToList());
 

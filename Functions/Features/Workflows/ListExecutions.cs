@@ -8,28 +8,15 @@ namespace Serverless.Functions.Features.Workflows;
 
 internal static class ListExecutions
 {
-    /// <summary>Most index rows one request reads; a workspace with more runs lists the newest of them.</summary>
-    private const int ScanLimit = 5000;
-
-    private static readonly ListShape<ExecutionSummaryDto> Shape = new(
-        e => e.Id,
-        new Dictionary<string, Func<ExecutionSummaryDto, string>>
-        {
-            ["createdAt"] = e => e.CreatedAt.UtcDateTime.ToString("O"),
-            ["completedAt"] = e => e.CompletedAt?.UtcDateTime.ToString("O") ?? "",
-        },
-        "createdAt",
-        DefaultDescending: true,
-        Status: e => e.Status);
-
     public static async Task<IResult> HandleAsync(
         WorkspaceContext workspace, ListQuery query, string? workflowId, string? from, string? to, WorkflowEngine engine, CancellationToken cancellationToken)
     {
+        var list = new IndexedList<ExecutionSummary>(engine.Index.Runs, "createdAt", DefaultDescending: true);
         var check = new Validator()
             .When(query.Status is { } s && !ExecutionStatus.All.Contains(s), "status", $"status must be one of {string.Join(", ", ExecutionStatus.All)}.")
             .When(from is not null && !DateTimeOffset.TryParse(from, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _), "from", "from must be an ISO 8601 timestamp.")
             .When(to is not null && !DateTimeOffset.TryParse(to, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _), "to", "to must be an ISO 8601 timestamp.");
-        if (query.Check(Shape.SortFields) is { } invalid)
+        if (query.Check(list.SortFields) is { } invalid)
         {
             return invalid;
         }
@@ -39,33 +26,42 @@ internal static class ListExecutions
             return check.ToResult();
         }
 
-        var since = from is null ? DateTimeOffset.MinValue : DateTimeOffset.Parse(from, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-        var until = to is null ? DateTimeOffset.MaxValue : DateTimeOffset.Parse(to, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-        var runs = new List<ExecutionSummaryDto>();
-        string? token = null;
-        var scanned = 0;
-        do
+        DateTimeOffset? since = from is null ? null : DateTimeOffset.Parse(from, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        DateTimeOffset? until = to is null ? null : DateTimeOffset.Parse(to, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        var status = query.Status;
+        // Runs that have not ended share one filter value; their live status is checked against the run itself.
+        var filters = new List<(string, string)>();
+        if (status is not null && !ExecutionStatus.IsTerminal(status))
         {
-            var page = await engine.Index.ListByWorkspaceAsync(workspace.WorkspaceId, token, EntityQuery.MaxTake, cancellationToken);
-            foreach (var entry in page.Items.Select(ExecutionIndex.Read))
-            {
-                if ((workflowId is null || entry.WorkflowId == workflowId) && entry.CreatedAt >= since && entry.CreatedAt <= until)
-                {
-                    runs.Add(await CurrentAsync(entry, engine, cancellationToken));
-                }
-            }
-
-            scanned += page.Items.Count;
-            token = page.ContinuationToken;
+            filters.Add(("status", ExecutionIndex.Active));
         }
-        while (token is not null && scanned < ScanLimit);
 
-        return Api.Page(Paging.Paginate(runs, query, Shape));
+        if (workflowId is not null)
+        {
+            filters.Add(("workflow", workflowId));
+        }
+
+        if (status is not null && ExecutionStatus.IsTerminal(status))
+        {
+            filters.Add(("status", status));
+        }
+
+        var request = new ListRequest<ExecutionSummary>
+        {
+            Filters = filters,
+            // "to" includes its instant; the range's end is exclusive.
+            Range = (since is { } f ? ExecutionIndex.SortKey(f) : null, until is { } t ? ExecutionIndex.SortKey(t.AddTicks(1)) : null),
+            Resolve = (entry, ct) => CurrentAsync(entry, engine, ct),
+            Where = e => (status is null || e.Status == status) && (since is null || e.CreatedAt >= since) && (until is null || e.CreatedAt <= until),
+        };
+        return await IndexedPaging.PageAsync(list, workspace.WorkspaceId, query with { Status = null }, request, cancellationToken) is { } page
+            ? Api.Page(page.Map(ExecutionViews.Summary))
+            : IndexedPaging.InvalidCursor();
     }
 
-    // The index is written when a run starts and ends; in between, the run itself has the live status.
-    private static async Task<ExecutionSummaryDto> CurrentAsync(ExecutionSummary entry, WorkflowEngine engine, CancellationToken cancellationToken) =>
+    // The index is written when a run starts, ends or is retried; in between, the run itself has the live status.
+    private static async ValueTask<ExecutionSummary?> CurrentAsync(ExecutionSummary entry, WorkflowEngine engine, CancellationToken cancellationToken) =>
         ExecutionStatus.IsTerminal(entry.Status) || (await engine.Store.LoadAsync(entry.Id, cancellationToken))?.Document is not { } run
-            ? ExecutionViews.Summary(entry)
-            : ExecutionViews.Summary(run);
+            ? entry
+            : new ExecutionSummary(run.Id, run.WorkflowId, run.Version, run.Status, run.CreatedAt, run.CompletedAt);
 }
