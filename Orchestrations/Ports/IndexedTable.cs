@@ -59,8 +59,9 @@ public sealed record IndexPage<T>(IReadOnlyList<T> Items, string? Next);
 /// so a list never shows a state that was not stored; a page costs one range scan whatever the partition holds.
 /// </summary>
 /// <remarks>
-/// Partitions written before the index existed are indexed on their first list (<see cref="EnsureIndexedAsync"/>):
-/// every item is rewritten under its ETag with its index rows, then a marker row records the index version.
+/// Partitions written before the index existed are indexed on their first list or write (<see cref="EnsureIndexedAsync"/>):
+/// every item is rewritten under its ETag with its index rows, then a marker row records the index version. A new
+/// partition gets its marker before its first item, so its items are never rewritten.
 /// </remarks>
 public sealed class IndexedTable<T> where T : class
 {
@@ -111,6 +112,7 @@ public sealed class IndexedTable<T> where T : class
     /// <summary>Inserts a new item with its index rows; Conflict when its id exists.</summary>
     public async Task<WriteResult> InsertAsync(string partitionKey, T item, CancellationToken cancellationToken)
     {
+        await EnsureIndexedAsync(partitionKey, cancellationToken);
         var json = Write(item);
         var writes = new List<BatchWrite> { BatchWrite.Insert(Index.Id(item), json) };
         writes.AddRange(IndexRows(item, json));
@@ -130,6 +132,7 @@ public sealed class IndexedTable<T> where T : class
             throw new ArgumentException("A replace keeps the item's id.", nameof(item));
         }
 
+        await EnsureIndexedAsync(partitionKey, cancellationToken);
         var json = Write(item);
         var upserts = IndexRows(item, json).ToList();
         var keep = upserts.Select(w => w.RowKey).ToHashSet(StringComparer.Ordinal);
@@ -188,6 +191,7 @@ public sealed class IndexedTable<T> where T : class
     /// <summary>Deletes an item and its index rows (conditionally when <paramref name="ifMatch"/> is given); NotFound when missing.</summary>
     public async Task<WriteResult> DeleteAsync(string partitionKey, string id, string? ifMatch, CancellationToken cancellationToken)
     {
+        await EnsureIndexedAsync(partitionKey, cancellationToken);
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var current = await GetAsync(partitionKey, id, cancellationToken);
