@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Search;
@@ -17,6 +20,10 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
 
     private const string DocumentsTable = "datasetdocuments";
 
+    // Ids may be 128 characters, more than an index row key holds beside a full sort key (ListIndex writes each
+    // character as four); longer ids are kept under a shortened key no id can take ('|' is not an id character).
+    private const int MaxDirectKey = 64;
+
     public static readonly ListIndex<DatasetRecord> DatasetIndex = new(
         version: 1,
         d => d.Id,
@@ -29,7 +36,7 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
 
     public static readonly ListIndex<DocumentRecord> DocumentIndex = new(
         version: 1,
-        d => d.Id,
+        d => DocumentKey(d.Id),
         new Dictionary<string, Func<DocumentRecord, string>>
         {
             ["createdAt"] = d => d.CreatedAt.UtcDateTime.ToString("O"),
@@ -40,7 +47,9 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
         new Dictionary<string, Func<DocumentRecord, string?>> { ["status"] = d => d.Status });
 
     private readonly IndexedTable<DatasetRecord> _datasets = new(store, "datasets", DatasetIndex, EntityTable<DatasetRecord>.Json);
-    private readonly IndexedTable<DocumentRecord> _documents = new(store, DocumentsTable, DocumentIndex, EntityTable<DocumentRecord>.Json);
+    // Rows written before the index are keyed by the raw id; long ones move under their shortened key on first use.
+    private readonly IndexedTable<DocumentRecord> _documents = new(
+        store, DocumentsTable, DocumentIndex, EntityTable<DocumentRecord>.Json, e => JsonSerializer.Deserialize<DocumentRecord>(e.Json, EntityTable<DocumentRecord>.Json));
     private readonly EntityTable<NamespaceEntry> _namespaces = new(store, "datasetnamespaces");
 
     /// <summary>A workspace's datasets (partition = workspace id), newest first unless asked otherwise.</summary>
@@ -186,7 +195,7 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
     }
 
     public async Task<DocumentRecord?> GetDocumentAsync(string workspaceId, string datasetId, string documentId, CancellationToken cancellationToken) =>
-        (await _documents.GetAsync(DocumentPartition(workspaceId, datasetId), documentId, cancellationToken))?.Value;
+        (await _documents.GetAsync(DocumentPartition(workspaceId, datasetId), await DocumentKeyAsync(workspaceId, datasetId, documentId, cancellationToken), cancellationToken))?.Value;
 
     /// <summary>
     /// Records a (re-)upload: a new document, or the next version of an existing one, waiting for ingestion. The
@@ -201,7 +210,7 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var now = time.GetUtcNow();
-            var current = await _documents.GetAsync(partition, upload.DocumentId, cancellationToken);
+            var current = await _documents.GetAsync(partition, await DocumentKeyAsync(workspaceId, upload.DatasetId, upload.DocumentId, cancellationToken), cancellationToken);
             var document = new DocumentRecord(upload.DocumentId, upload.DatasetId, upload.Title, upload.Source, upload.Format, upload.BlobName,
                 upload.SizeBytes, upload.Metadata, DocumentStatus.Waiting, null, 0, 0, (current?.Value.Version ?? 0) + 1, batchId,
                 current?.Value.CreatedAt ?? now, now, null);
@@ -239,7 +248,8 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
         Func<DocumentRecord, DocumentRecord> change, CancellationToken cancellationToken)
     {
         var stale = false;
-        var updated = await _documents.UpdateAsync(DocumentPartition(workspaceId, datasetId), documentId, d =>
+        var key = await DocumentKeyAsync(workspaceId, datasetId, documentId, cancellationToken);
+        var updated = await _documents.UpdateAsync(DocumentPartition(workspaceId, datasetId), key, d =>
         {
             if (d.Version != version)
             {
@@ -260,11 +270,29 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
             return false;
         }
 
-        await _documents.DeleteAsync(DocumentPartition(workspaceId, datasetId), documentId, null, cancellationToken);
+        await _documents.DeleteAsync(DocumentPartition(workspaceId, datasetId), DocumentKey(documentId), null, cancellationToken);
         await index.Value.DeleteDocumentAsync(Collection(workspaceId, datasetId), documentId, cancellationToken);
         await batches.LeaveAsync(workspaceId, datasetId, document.BatchId, documentId, cancellationToken);
         await DeleteBlobsAsync($"{workspaceId}/{datasetId}/{documentId}/", cancellationToken);
         return true;
+    }
+
+    /// <summary>The row key of a document id (itself unless it is long).</summary>
+    private static string DocumentKey(string id) =>
+        id.Length <= MaxDirectKey ? id : id[..32] + "|" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)))[..24];
+
+    /// <summary>
+    /// The row key of a document id; for a long one the partition is indexed first (a lookup in memory once done), so a
+    /// row written under the raw id before the index existed has moved to where it is looked for.
+    /// </summary>
+    private async ValueTask<string> DocumentKeyAsync(string workspaceId, string datasetId, string id, CancellationToken cancellationToken)
+    {
+        if (id.Length > MaxDirectKey && IsValidDocumentId(id))
+        {
+            await _documents.EnsureIndexedAsync(DocumentPartition(workspaceId, datasetId), cancellationToken);
+        }
+
+        return DocumentKey(id);
     }
 
     public static string BlobNameFor(string workspaceId, string datasetId, string documentId) =>

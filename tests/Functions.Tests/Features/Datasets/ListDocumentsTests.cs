@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Tests.Support;
+using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Tests.Features.Datasets;
 
@@ -97,5 +99,58 @@ public sealed class ListDocumentsTests(DatasetsFixture fixture) : IClassFixture<
         Assert.Equal(5, first["byStatus"]!["completed"]!.GetValue<int>());
         Assert.True(first["completed"]!.GetValue<bool>());
         Assert.Equal(documents.Field("id"), items.Field("id"));
+    }
+
+    [Fact]
+    public async Task List_OfDocumentsWithTheLongestIds_IsCompleteAndOrdered()
+    {
+        var user = await _client.RegisterAsync();
+        var dataset = await _client.CreateDatasetAsync(user, new { name = "long ids" });
+        var ids = Enumerable.Range(0, 4).Select(i => $"{i}" + new string('x', 120) + $".long{i}").ToList();
+        foreach (var id in ids)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await _client.UploadJsonAsync(user, dataset, new { id, title = $"t{3 - ids.IndexOf(id)}", content = "Long." })).Status);
+        }
+
+        await _client.WaitForIngestionAsync(user, dataset, expected: 4);
+        var deleted = await _client.ApiDeleteAsync($"/api/v1/datasets/{dataset}/documents/{ids[1]}", user.AccessToken);
+
+        var oldest = await _client.ReadAllAsync($"/api/v1/datasets/{dataset}/documents?sortBy=createdAt&sortOrder=asc&limit=2", user.AccessToken);
+        var byTitle = await _client.ReadAllAsync($"/api/v1/datasets/{dataset}/documents?sortBy=title&sortOrder=asc&limit=1", user.AccessToken);
+        var read = await _client.ApiGetAsync($"/api/v1/datasets/{dataset}/documents/{ids[2]}", user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.Status);
+        Assert.Equal([ids[0], ids[2], ids[3]], oldest.Field("id"));
+        Assert.Equal([ids[3], ids[2], ids[0]], byTitle.Field("id"));
+        Assert.Equal(ids[2], read.Data["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Documents_WrittenBeforeTheIndex_AreReadAndListed_LongIdsToo()
+    {
+        var user = await _client.RegisterAsync();
+        var dataset = await _client.CreateDatasetAsync(user, new { name = "legacy" });
+        var store = fixture.Factory.Services.GetRequiredService<IEntityStore>();
+        var partition = $"{user.PersonalWorkspaceId}:{dataset}";
+        var ids = new[] { "short-one", "L" + new string('y', 127) };
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var at = DateTimeOffset.UtcNow.AddMinutes(i - 10);
+            var row = new JsonObject
+            {
+                ["id"] = ids[i], ["datasetId"] = dataset, ["title"] = $"legacy {i}", ["source"] = "upload", ["format"] = "txt",
+                ["blobName"] = $"{user.PersonalWorkspaceId}/{dataset}/{ids[i]}/old", ["sizeBytes"] = 1, ["metadata"] = new JsonObject(),
+                ["status"] = "completed", ["error"] = null, ["chunksDone"] = 1, ["chunksTotal"] = 1, ["version"] = 1, ["batchId"] = "batch_old",
+                ["createdAt"] = at, ["updatedAt"] = at, ["completedAt"] = at,
+            };
+            await store.InsertAsync("datasetdocuments", partition, ids[i], row.ToJsonString(), CancellationToken.None);
+        }
+
+        // Read by id before any list has indexed the partition.
+        var read = await _client.ApiGetAsync($"/api/v1/datasets/{dataset}/documents/{ids[1]}", user.AccessToken);
+        var listed = await _client.ReadAllAsync($"/api/v1/datasets/{dataset}/documents?limit=1", user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, read.Status);
+        Assert.Equal([ids[1], ids[0]], listed.Field("id"));
     }
 }
