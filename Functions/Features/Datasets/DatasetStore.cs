@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -186,7 +187,7 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
 
     /// <summary>Every document of a dataset, streamed in id order (for whole-dataset totals).</summary>
     public async IAsyncEnumerable<DocumentRecord> ScanDocumentsAsync(
-        string workspaceId, string datasetId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        string workspaceId, string datasetId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var document in _documents.ScanAsync(DocumentPartition(workspaceId, datasetId), cancellationToken))
         {
