@@ -1,3 +1,4 @@
+using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Orchestrations.Ports;
@@ -40,7 +41,28 @@ internal sealed record AppRecord(
 /// <summary>Apps per workspace. A workflow app owns a workflow (the workflow points back with its appId).</summary>
 internal sealed class AppStore(IEntityStore store, TimeProvider time)
 {
-    private readonly EntityTable<AppRecord> _apps = new(store, "apps");
+    public static readonly ListIndex<AppRecord> Index = new(
+        version: 1,
+        a => a.Id,
+        new Dictionary<string, Func<AppRecord, string>>
+        {
+            ["createdAt"] = a => a.CreatedAt.UtcDateTime.ToString("O"),
+            ["updatedAt"] = a => a.UpdatedAt.UtcDateTime.ToString("O"),
+            ["name"] = a => a.Name.ToLowerInvariant(),
+        },
+        new Dictionary<string, Func<AppRecord, string?>>
+        {
+            ["status"] = a => a.Status,
+            ["type"] = a => a.Type,
+        });
+
+    private readonly IndexedTable<AppRecord> _apps = new(store, "apps", Index, EntityTable<AppRecord>.Json);
+
+    /// <summary>A workspace's apps (partition = workspace id), newest first unless asked otherwise.</summary>
+    public IndexedList<AppRecord> List => new(_apps, "createdAt", DefaultDescending: true,
+        Matches: (a, s) => a.Name.Contains(s, StringComparison.OrdinalIgnoreCase) || (a.Description ?? "").Contains(s, StringComparison.OrdinalIgnoreCase)
+            || a.Tags.Any(t => t.Equals(s, StringComparison.OrdinalIgnoreCase)),
+        StatusFilter: "status");
 
     public string NewId() => Secrets.NewId("app");
 
@@ -48,20 +70,17 @@ internal sealed class AppStore(IEntityStore store, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var created = app with { CreatedAt = now, UpdatedAt = now };
-        await _apps.InsertAsync(app.WorkspaceId, app.Id, created, cancellationToken);
+        await _apps.InsertAsync(app.WorkspaceId, created, cancellationToken);
         return created;
     }
 
-    public Task<Stored<AppRecord>?> GetAsync(string workspaceId, string appId, CancellationToken cancellationToken) =>
-        _apps.FindAsync(workspaceId, appId, cancellationToken);
+    public Task<StoredItem<AppRecord>?> GetAsync(string workspaceId, string appId, CancellationToken cancellationToken) =>
+        _apps.GetAsync(workspaceId, appId, cancellationToken);
 
-    public async Task<List<AppRecord>> ListAsync(string workspaceId, CancellationToken cancellationToken) =>
-        [.. (await _apps.ListPartitionAsync(workspaceId, cancellationToken)).Select(a => a.Value)];
-
-    public async Task<AppRecord?> SaveAsync(Stored<AppRecord> current, AppRecord updated, CancellationToken cancellationToken)
+    public async Task<AppRecord?> SaveAsync(StoredItem<AppRecord> current, AppRecord updated, CancellationToken cancellationToken)
     {
         updated = updated with { UpdatedAt = time.GetUtcNow() };
-        return (await _apps.ReplaceAsync(current, updated, cancellationToken)).Succeeded ? updated : null;
+        return (await _apps.ReplaceAsync(current.Value.WorkspaceId, current, updated, cancellationToken)).Succeeded ? updated : null;
     }
 
     public Task DeleteAsync(AppRecord app, CancellationToken cancellationToken) => _apps.DeleteAsync(app.WorkspaceId, app.Id, null, cancellationToken);

@@ -5,23 +5,10 @@ namespace Serverless.Functions.Features.Apps;
 
 internal static class ListApps
 {
-    private static readonly ListShape<AppDto> Shape = new(
-        a => a.Id,
-        new Dictionary<string, Func<AppDto, string>>
-        {
-            ["createdAt"] = a => a.CreatedAt.UtcDateTime.ToString("O"),
-            ["updatedAt"] = a => a.UpdatedAt.UtcDateTime.ToString("O"),
-            ["name"] = a => a.Name.ToLowerInvariant(),
-        },
-        "createdAt",
-        DefaultDescending: true,
-        Matches: (a, s) => a.Name.Contains(s, StringComparison.OrdinalIgnoreCase) || (a.Description ?? "").Contains(s, StringComparison.OrdinalIgnoreCase)
-            || a.Tags.Any(t => t.Equals(s, StringComparison.OrdinalIgnoreCase)),
-        Status: a => a.Status);
-
     public static async Task<IResult> HandleAsync(WorkspaceContext workspace, ListQuery query, string? type, AppStore apps, CancellationToken cancellationToken)
     {
-        if (query.Check(Shape.SortFields) is { } invalid)
+        var list = apps.List;
+        if (query.Check(list.SortFields) is { } invalid)
         {
             return invalid;
         }
@@ -34,7 +21,9 @@ internal static class ListApps
             return check.ToResult();
         }
 
-        var all = (await apps.ListAsync(workspace.WorkspaceId, cancellationToken)).Where(a => type is null || a.Type == type).Select(AppDto.From);
-        return Api.Page(Paging.Paginate(all, query, Shape));
+        var request = new ListRequest<AppRecord> { Filters = type is null ? [] : [("type", type)] };
+        return await IndexedPaging.PageAsync(list, workspace.WorkspaceId, query, request, cancellationToken) is { } page
+            ? Api.Page(page.Map(AppDto.From))
+            : IndexedPaging.InvalidCursor();
     }
 }

@@ -15,8 +15,9 @@ internal sealed class DatasetBatches(IEntityStore store, PlatformEventLog events
 {
     public const string CompletedEvent = "dataset.completed";
     private const string Removed = "removed";
+    private const string Table = "datasetbatches";
 
-    private readonly EntityTable<BatchEntry> _entries = new(store, "datasetbatches");
+    private readonly EntityTable<BatchEntry> _entries = new(store, Table);
 
     private sealed record BatchEntry(string DocumentId, string Status, int Chunks);
 
@@ -37,14 +38,12 @@ internal sealed class DatasetBatches(IEntityStore store, PlatformEventLog events
     public Task LeaveAsync(string workspaceId, string datasetId, string batchId, string documentId, CancellationToken cancellationToken) =>
         SetAsync(workspaceId, datasetId, batchId, new BatchEntry(documentId, Removed, 0), cancellationToken);
 
-    public async Task DeleteDatasetAsync(string workspaceId, string datasetId, CancellationToken cancellationToken)
-    {
-        var partition = DatasetStore.DocumentPartition(workspaceId, datasetId);
-        foreach (var entry in await _entries.ListPartitionAsync(partition, cancellationToken))
-        {
-            await _entries.DeleteAsync(partition, entry.RowKey, null, cancellationToken);
-        }
-    }
+    /// <summary>
+    /// Removes every batch row of a dataset. Whole-partition work by nature (the dataset goes), done a page at a time;
+    /// the other read here is one batch's rows, bounded by the upload that made them (at most 1,000 documents).
+    /// </summary>
+    public Task DeleteDatasetAsync(string workspaceId, string datasetId, CancellationToken cancellationToken) =>
+        EntityPartitions.DeleteAllAsync(store, Table, DatasetStore.DocumentPartition(workspaceId, datasetId), cancellationToken);
 
     private async Task SetAsync(string workspaceId, string datasetId, string batchId, BatchEntry entry, CancellationToken cancellationToken)
     {

@@ -1,4 +1,9 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
+using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Search;
 using Serverless.Functions.Platform.Security;
 using Serverless.Functions.Platform.Storage;
@@ -14,13 +19,55 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
 {
     public const string Container = "datasets";
 
-    private readonly EntityTable<DatasetRecord> _datasets = new(store, "datasets");
-    private readonly EntityTable<DocumentRecord> _documents = new(store, "datasetdocuments");
+    private const string DocumentsTable = "datasetdocuments";
+
+    // Ids may be 128 characters, more than an index row key holds beside a full sort key (ListIndex writes each
+    // character as four); longer ids are kept under a shortened key no id can take ('|' is not an id character).
+    private const int MaxDirectKey = 64;
+
+    public static readonly ListIndex<DatasetRecord> DatasetIndex = new(
+        version: 1,
+        d => d.Id,
+        new Dictionary<string, Func<DatasetRecord, string>>
+        {
+            ["createdAt"] = d => d.CreatedAt.UtcDateTime.ToString("O"),
+            ["updatedAt"] = d => d.UpdatedAt.UtcDateTime.ToString("O"),
+            ["name"] = d => d.Name.ToLowerInvariant(),
+        });
+
+    public static readonly ListIndex<DocumentRecord> DocumentIndex = new(
+        version: 1,
+        d => DocumentKey(d.Id),
+        new Dictionary<string, Func<DocumentRecord, string>>
+        {
+            ["createdAt"] = d => d.CreatedAt.UtcDateTime.ToString("O"),
+            ["updatedAt"] = d => d.UpdatedAt.UtcDateTime.ToString("O"),
+            ["title"] = d => d.Title.ToLowerInvariant(),
+            ["status"] = d => d.Status,
+        },
+        new Dictionary<string, Func<DocumentRecord, string?>> { ["status"] = d => d.Status });
+
+    private readonly IndexedTable<DatasetRecord> _datasets = new(store, "datasets", DatasetIndex, EntityTable<DatasetRecord>.Json);
+    // Rows written before the index are keyed by the raw id; long ones move under their shortened key on first use.
+    private readonly IndexedTable<DocumentRecord> _documents = new(
+        store, DocumentsTable, DocumentIndex, EntityTable<DocumentRecord>.Json, e => JsonSerializer.Deserialize<DocumentRecord>(e.Json, EntityTable<DocumentRecord>.Json));
     private readonly EntityTable<NamespaceEntry> _namespaces = new(store, "datasetnamespaces");
+
+    /// <summary>A workspace's datasets (partition = workspace id), newest first unless asked otherwise.</summary>
+    public IndexedList<DatasetRecord> List => new(_datasets, "createdAt", DefaultDescending: true,
+        Matches: (d, s) => d.Name.Contains(s, StringComparison.OrdinalIgnoreCase) || d.Description.Contains(s, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>A dataset's documents (partition = <see cref="DocumentPartition"/>), newest first unless asked otherwise.</summary>
+    public IndexedList<DocumentRecord> Documents => new(_documents, "createdAt", DefaultDescending: true,
+        Matches: (d, s) => d.Title.Contains(s, StringComparison.OrdinalIgnoreCase) || d.Id.Contains(s, StringComparison.OrdinalIgnoreCase),
+        StatusFilter: "status");
 
     private sealed record NamespaceEntry(string DatasetId);
 
-    /// <summary>Ids a caller may choose for documents (they become entity and blob name segments).</summary>
+    /// <summary>
+    /// Ids a caller may choose for documents (they become entity and blob name segments). They start with a letter or
+    /// digit, so none can reach into the row keys the documents' list index keeps (<see cref="ListIndex{T}.Reserved"/>).
+    /// </summary>
     public static bool IsValidDocumentId(string id) => DocumentIdPattern().IsMatch(id);
 
     /// <summary>A file's default document id: its name with anything an id may not hold replaced by '-'.</summary>
@@ -34,28 +81,20 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
 
     public static SearchCollection Collection(string workspaceId, string datasetId) => new(workspaceId, datasetId);
 
-    public async Task<List<DatasetRecord>> ListAsync(string workspaceId, CancellationToken cancellationToken) =>
-        [.. (await _datasets.ListPartitionAsync(workspaceId, cancellationToken)).Select(d => d.Value)];
-
     public async Task<DatasetRecord?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
-        (await _datasets.FindAsync(workspaceId, id, cancellationToken))?.Value;
+        (await _datasets.GetAsync(workspaceId, id, cancellationToken))?.Value;
 
     public async Task<DatasetRecord> CreateAsync(string workspaceId, string userId, DatasetChanges changes, string? ns, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var dataset = new DatasetRecord(Secrets.NewId("ds"), changes.Name!, changes.Description ?? "", changes.EmbeddingModel,
             changes.Chunking ?? ChunkingSettings.Default, changes.MetadataFields ?? [], ns, userId, now, now);
-        await _datasets.InsertAsync(workspaceId, dataset.Id, dataset, cancellationToken);
+        await _datasets.InsertAsync(workspaceId, dataset, cancellationToken);
         return dataset;
     }
 
     public async Task<DatasetRecord?> UpdateAsync(string workspaceId, string id, DatasetChanges changes, CancellationToken cancellationToken)
     {
-        if (!StoreKeys.IsValidKey(id))
-        {
-            return null;
-        }
-
         var updated = await _datasets.UpdateAsync(workspaceId, id, d => d with
         {
             Name = changes.Name ?? d.Name,
@@ -93,10 +132,8 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
     /// <summary>Removes every document, chunk, vector, batch row and file of a dataset (its own row stays).</summary>
     public async Task DeleteContentsAsync(string workspaceId, string id, CancellationToken cancellationToken)
     {
-        foreach (var document in await ListDocumentsAsync(workspaceId, id, cancellationToken))
-        {
-            await _documents.DeleteAsync(DocumentPartition(workspaceId, id), document.Id, null, cancellationToken);
-        }
+        // The documents' partition is the dataset's own: it goes whole, index rows included.
+        await EntityPartitions.DeleteAllAsync(store, DocumentsTable, DocumentPartition(workspaceId, id), cancellationToken);
 
         await index.Value.DeleteCollectionAsync(Collection(workspaceId, id), cancellationToken);
         await batches.DeleteDatasetAsync(workspaceId, id, cancellationToken);
@@ -144,11 +181,22 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
         return null;
     }
 
-    public async Task<List<DocumentRecord>> ListDocumentsAsync(string workspaceId, string datasetId, CancellationToken cancellationToken) =>
-        [.. (await _documents.ListPartitionAsync(DocumentPartition(workspaceId, datasetId), cancellationToken)).Select(d => d.Value)];
+    /// <summary>Whether the dataset holds any document: one index row read.</summary>
+    public async Task<bool> HasDocumentsAsync(string workspaceId, string datasetId, CancellationToken cancellationToken) =>
+        (await _documents.ListAsync(DocumentPartition(workspaceId, datasetId), new IndexQuery<DocumentRecord> { Order = "createdAt", Limit = 1 }, cancellationToken)).Items.Count > 0;
+
+    /// <summary>Every document of a dataset, streamed in id order (for whole-dataset totals).</summary>
+    public async IAsyncEnumerable<DocumentRecord> ScanDocumentsAsync(
+        string workspaceId, string datasetId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var document in _documents.ScanAsync(DocumentPartition(workspaceId, datasetId), cancellationToken))
+        {
+            yield return document.Value;
+        }
+    }
 
     public async Task<DocumentRecord?> GetDocumentAsync(string workspaceId, string datasetId, string documentId, CancellationToken cancellationToken) =>
-        (await _documents.FindAsync(DocumentPartition(workspaceId, datasetId), documentId, cancellationToken))?.Value;
+        (await _documents.GetAsync(DocumentPartition(workspaceId, datasetId), await DocumentKeyAsync(workspaceId, datasetId, documentId, cancellationToken), cancellationToken))?.Value;
 
     /// <summary>
     /// Records a (re-)upload: a new document, or the next version of an existing one, waiting for ingestion. The
@@ -163,13 +211,13 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var now = time.GetUtcNow();
-            var current = await _documents.GetAsync(partition, upload.DocumentId, cancellationToken);
+            var current = await _documents.GetAsync(partition, await DocumentKeyAsync(workspaceId, upload.DatasetId, upload.DocumentId, cancellationToken), cancellationToken);
             var document = new DocumentRecord(upload.DocumentId, upload.DatasetId, upload.Title, upload.Source, upload.Format, upload.BlobName,
                 upload.SizeBytes, upload.Metadata, DocumentStatus.Waiting, null, 0, 0, (current?.Value.Version ?? 0) + 1, batchId,
                 current?.Value.CreatedAt ?? now, now, null);
             var written = current is null
-                ? await _documents.InsertAsync(partition, document.Id, document, cancellationToken)
-                : await _documents.ReplaceAsync(current, document, cancellationToken);
+                ? await _documents.InsertAsync(partition, document, cancellationToken)
+                : await _documents.ReplaceAsync(partition, current, document, cancellationToken);
             if (written.Succeeded)
             {
                 if (current is not null)
@@ -201,7 +249,8 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
         Func<DocumentRecord, DocumentRecord> change, CancellationToken cancellationToken)
     {
         var stale = false;
-        var updated = await _documents.UpdateAsync(DocumentPartition(workspaceId, datasetId), documentId, d =>
+        var key = await DocumentKeyAsync(workspaceId, datasetId, documentId, cancellationToken);
+        var updated = await _documents.UpdateAsync(DocumentPartition(workspaceId, datasetId), key, d =>
         {
             if (d.Version != version)
             {
@@ -222,11 +271,29 @@ internal sealed partial class DatasetStore(IEntityStore store, IBlobStore blobs,
             return false;
         }
 
-        await _documents.DeleteAsync(DocumentPartition(workspaceId, datasetId), documentId, null, cancellationToken);
+        await _documents.DeleteAsync(DocumentPartition(workspaceId, datasetId), DocumentKey(documentId), null, cancellationToken);
         await index.Value.DeleteDocumentAsync(Collection(workspaceId, datasetId), documentId, cancellationToken);
         await batches.LeaveAsync(workspaceId, datasetId, document.BatchId, documentId, cancellationToken);
         await DeleteBlobsAsync($"{workspaceId}/{datasetId}/{documentId}/", cancellationToken);
         return true;
+    }
+
+    /// <summary>The row key of a document id (itself unless it is long).</summary>
+    private static string DocumentKey(string id) =>
+        id.Length <= MaxDirectKey ? id : id[..32] + "|" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)))[..24];
+
+    /// <summary>
+    /// The row key of a document id; for a long one the partition is indexed first (a lookup in memory once done), so a
+    /// row written under the raw id before the index existed has moved to where it is looked for.
+    /// </summary>
+    private async ValueTask<string> DocumentKeyAsync(string workspaceId, string datasetId, string id, CancellationToken cancellationToken)
+    {
+        if (id.Length > MaxDirectKey && IsValidDocumentId(id))
+        {
+            await _documents.EnsureIndexedAsync(DocumentPartition(workspaceId, datasetId), cancellationToken);
+        }
+
+        return DocumentKey(id);
     }
 
     public static string BlobNameFor(string workspaceId, string datasetId, string documentId) =>

@@ -71,8 +71,8 @@ internal static class DatasetsFeature
             .WithSummary("Delete a document with its chunks, vectors and files")
             .RequireScope(Scopes.DatasetsWrite).RequireWorkspace(WorkspaceRole.Member).Produces(204).Errors(404);
         group.MapGet("/{id}/embeddings", GetEmbeddings.HandleAsync).WithName("GetDatasetEmbeddings")
-            .WithSummary("Embedding status: per-document status and progress, and the dataset's counts")
-            .RequireScope(Scopes.DatasetsRead).RequireWorkspace().Returns<GetEmbeddings.Summary>().Errors(404);
+            .WithSummary("Embedding status: the dataset's counts, and per-document status and progress, oldest first, paged like every list (limit, cursor or page)")
+            .RequireScope(Scopes.DatasetsRead).RequireWorkspace().Returns<GetEmbeddings.Summary>().Errors(404, 422);
         group.MapGet("/{id}/events", ListDatasetEvents.HandleAsync).WithName("ListDatasetEvents")
             .WithSummary("The dataset's platform events (dataset.completed once per finished upload batch), oldest first; paged like every list")
             .RequireScope(Scopes.DatasetsRead).RequireWorkspace().Returns<IReadOnlyList<PlatformEvent>>().Errors(404, 422);

@@ -5,23 +5,10 @@ namespace Serverless.Functions.Features.Datasets;
 
 internal static class ListDocuments
 {
-    private static readonly ListShape<DocumentDto> Shape = new(
-        d => d.Id,
-        new Dictionary<string, Func<DocumentDto, string>>
-        {
-            ["createdAt"] = d => d.CreatedAt.UtcDateTime.ToString("O"),
-            ["updatedAt"] = d => d.UpdatedAt.UtcDateTime.ToString("O"),
-            ["title"] = d => d.Title.ToLowerInvariant(),
-            ["status"] = d => d.Status,
-        },
-        "createdAt",
-        DefaultDescending: true,
-        Matches: (d, s) => d.Title.Contains(s, StringComparison.OrdinalIgnoreCase) || d.Id.Contains(s, StringComparison.OrdinalIgnoreCase),
-        Status: d => d.Status);
-
     public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, ListQuery query, DatasetStore store, CancellationToken cancellationToken)
     {
-        if (query.Check(Shape.SortFields) is { } invalid)
+        var list = store.Documents;
+        if (query.Check(list.SortFields) is { } invalid)
         {
             return invalid;
         }
@@ -36,7 +23,8 @@ internal static class ListDocuments
             return Api.NotFound("The dataset was not found.");
         }
 
-        var documents = (await store.ListDocumentsAsync(workspace.WorkspaceId, id, cancellationToken)).Select(DocumentDto.From);
-        return Api.Page(Paging.Paginate(documents, query, Shape));
+        return await IndexedPaging.PageAsync(list, DatasetStore.DocumentPartition(workspace.WorkspaceId, id), query, null, cancellationToken) is { } page
+            ? Api.Page(page.Map(DocumentDto.From))
+            : IndexedPaging.InvalidCursor();
     }
 }

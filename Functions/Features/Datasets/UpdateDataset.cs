@@ -36,7 +36,7 @@ internal static class UpdateDataset
         }
 
         // Vectors of two models cannot be compared, so the model may only change while there is nothing embedded.
-        if (newModel != current.EmbeddingModel && (await store.ListDocumentsAsync(workspace.WorkspaceId, id, cancellationToken)).Count > 0)
+        if (newModel != current.EmbeddingModel && await store.HasDocumentsAsync(workspace.WorkspaceId, id, cancellationToken))
         {
             return Api.Conflict("The embedding model cannot change while the dataset holds documents; delete them (or create a new dataset) first.");
         }

@@ -11,21 +11,9 @@ internal sealed record LibraryAgentDto(string Id, string WorkflowId, int? Workfl
 
 internal static class ListLibraryAgents
 {
-    private static readonly ListShape<LibraryAgentDto> Shape = new(
-        a => a.Id,
-        new Dictionary<string, Func<LibraryAgentDto, string>>
-        {
-            ["createdAt"] = a => a.CreatedAt.UtcDateTime.ToString("O"),
-            ["name"] = a => a.Name.ToLowerInvariant(),
-        },
-        "createdAt",
-        DefaultDescending: true,
-        Matches: (a, s) => a.Name.Contains(s, StringComparison.OrdinalIgnoreCase),
-        Status: a => a.IsFavorite ? "favorite" : "saved");
-
-    public static async Task<IResult> HandleAsync(WorkspaceContext workspace, ListQuery query, LibraryStore library, CancellationToken cancellationToken) =>
-        (IResult?)query.Check(Shape.SortFields) ?? Api.Page(Paging.Paginate(
-            (await library.Agents.ListPartitionAsync(workspace.WorkspaceId, cancellationToken)).Select(a => LibraryAgentDto.From(a.Value)), query, Shape));
+    // Any other status matches no agent, as it always did (the value is not validated).
+    public static Task<IResult> HandleAsync(WorkspaceContext workspace, ListQuery query, LibraryStore library, CancellationToken cancellationToken) =>
+        LibraryItems.ListAsync(library.AgentList, workspace.WorkspaceId, query with { Status = query.Status?.ToLowerInvariant() }, null, LibraryAgentDto.From, cancellationToken);
 }
 
 internal static class CreateLibraryAgent
@@ -50,7 +38,7 @@ internal static class CreateLibraryAgent
         var now = time.GetUtcNow();
         var agent = new LibraryAgentRecord(LibraryStore.NewAgentId(), workflow.Id, request.WorkflowVersion, request.Name?.Trim() ?? workflow.Name,
             request.Description ?? workflow.Description, request.IsFavorite ?? false, now, now);
-        await library.Agents.InsertAsync(workspace.WorkspaceId, agent.Id, agent, cancellationToken);
+        await library.Agents.InsertAsync(workspace.WorkspaceId, agent, cancellationToken);
         return Api.Created(LibraryAgentDto.From(agent), $"/api/v1/library/agents/{agent.Id}");
     }
 }

@@ -1,25 +1,38 @@
 using Serverless.Functions.Features.Workflows;
 using Serverless.Functions.Platform.Http;
-using Serverless.Functions.Platform.Storage;
+using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Features.Library;
 
 /// <summary>What reading, changing and deleting a library item (agent or preset) have in common.</summary>
 internal static class LibraryItems
 {
-    public static async Task<IResult> GetAsync<T, TDto>(EntityTable<T> table, string workspaceId, string id, Func<T, TDto> view, string what, CancellationToken cancellationToken)
+    public static async Task<IResult> GetAsync<T, TDto>(IndexedTable<T> table, string workspaceId, string id, Func<T, TDto> view, string what, CancellationToken cancellationToken)
         where T : class =>
-        await table.FindAsync(workspaceId, id, cancellationToken) is { } item ? Api.Ok(view(item.Value)) : Api.NotFound($"The {what} was not found.");
+        await table.GetAsync(workspaceId, id, cancellationToken) is { } item ? Api.Ok(view(item.Value)) : Api.NotFound($"The {what} was not found.");
 
-    public static async Task<IResult> DeleteAsync<T>(EntityTable<T> table, string workspaceId, string id, string what, CancellationToken cancellationToken)
+    public static async Task<IResult> DeleteAsync<T>(IndexedTable<T> table, string workspaceId, string id, string what, CancellationToken cancellationToken)
         where T : class =>
-        await table.FindAsync(workspaceId, id, cancellationToken) is not null && (await table.DeleteAsync(workspaceId, id, null, cancellationToken)).Succeeded
-            ? Api.NoContent()
-            : Api.NotFound($"The {what} was not found.");
+        (await table.DeleteAsync(workspaceId, id, null, cancellationToken)).Succeeded ? Api.NoContent() : Api.NotFound($"The {what} was not found.");
+
+    /// <summary>A page of the list, or the 422 its query (or cursor) earns.</summary>
+    public static async Task<IResult> ListAsync<T, TDto>(
+        IndexedList<T> list, string workspaceId, ListQuery query, ListRequest<T>? request, Func<T, TDto> view, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (query.Check(list.SortFields) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await IndexedPaging.PageAsync(list, workspaceId, query, request, cancellationToken) is { } page
+            ? Api.Page(page.Map(view))
+            : IndexedPaging.InvalidCursor();
+    }
 
     /// <summary>Checks the common fields, that a newly pinned version exists, then applies <paramref name="change"/>.</summary>
     public static async Task<IResult> UpdateAsync<T, TDto>(
-        EntityTable<T> table, WorkflowStore workflows, string workspaceId, string id, string? name, string? description, int? workflowVersion,
+        IndexedTable<T> table, WorkflowStore workflows, string workspaceId, string id, string? name, string? description, int? workflowVersion,
         Func<T, string> workflowOf, Func<T, T> change, Func<T, TDto> view, string what, CancellationToken cancellationToken)
         where T : class
     {
@@ -31,7 +44,7 @@ internal static class LibraryItems
             return check.ToResult();
         }
 
-        if (await table.FindAsync(workspaceId, id, cancellationToken) is not { } current)
+        if (await table.GetAsync(workspaceId, id, cancellationToken) is not { } current)
         {
             return Api.NotFound($"The {what} was not found.");
         }

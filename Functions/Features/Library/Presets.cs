@@ -12,21 +12,9 @@ internal sealed record PresetDto(string Id, string WorkflowId, int? WorkflowVers
 
 internal static class ListPresets
 {
-    private static readonly ListShape<PresetDto> Shape = new(
-        p => p.Id,
-        new Dictionary<string, Func<PresetDto, string>>
-        {
-            ["createdAt"] = p => p.CreatedAt.UtcDateTime.ToString("O"),
-            ["name"] = p => p.Name.ToLowerInvariant(),
-        },
-        "createdAt",
-        DefaultDescending: true,
-        Matches: (p, s) => p.Name.Contains(s, StringComparison.OrdinalIgnoreCase));
-
-    public static async Task<IResult> HandleAsync(WorkspaceContext workspace, ListQuery query, string? workflowId, LibraryStore library, CancellationToken cancellationToken) =>
-        (IResult?)query.Check(Shape.SortFields) ?? Api.Page(Paging.Paginate(
-            (await library.Presets.ListPartitionAsync(workspace.WorkspaceId, cancellationToken))
-                .Where(p => workflowId is null || p.Value.WorkflowId == workflowId).Select(p => PresetDto.From(p.Value)), query, Shape));
+    public static Task<IResult> HandleAsync(WorkspaceContext workspace, ListQuery query, string? workflowId, LibraryStore library, CancellationToken cancellationToken) =>
+        LibraryItems.ListAsync(library.PresetList, workspace.WorkspaceId, query,
+            new ListRequest<PresetRecord> { Filters = workflowId is null ? [] : [("workflow", workflowId)] }, PresetDto.From, cancellationToken);
 }
 
 internal static class CreatePreset
@@ -49,7 +37,7 @@ internal static class CreatePreset
 
         var now = time.GetUtcNow();
         var preset = new PresetRecord(LibraryStore.NewPresetId(), request.WorkflowId!, request.WorkflowVersion, request.Name!.Trim(), request.Description, request.Inputs ?? [], now, now);
-        await library.Presets.InsertAsync(workspace.WorkspaceId, preset.Id, preset, cancellationToken);
+        await library.Presets.InsertAsync(workspace.WorkspaceId, preset, cancellationToken);
         return Api.Created(PresetDto.From(preset), $"/api/v1/library/presets/{preset.Id}");
     }
 }
@@ -93,7 +81,7 @@ internal static class ExecutePreset
     public static async Task<IResult> HandleAsync(
         string id, Request? request, Caller caller, WorkspaceContext workspace, LibraryStore library, WorkflowRunner runner, CancellationToken cancellationToken)
     {
-        if (await library.Presets.FindAsync(workspace.WorkspaceId, id, cancellationToken) is not { } preset)
+        if (await library.Presets.GetAsync(workspace.WorkspaceId, id, cancellationToken) is not { } preset)
         {
             return Api.NotFound("The preset was not found.");
         }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Orchestrations.Definitions;
@@ -38,8 +39,42 @@ internal sealed record WorkflowVersionRecord(int Version, WorkflowDefinition Def
 /// </summary>
 internal sealed class WorkflowStore(IEntityStore store, TimeProvider time) : IWorkflowCatalog
 {
-    private readonly EntityTable<WorkflowRecord> _workflows = new(store, "workflows");
-    private readonly EntityTable<WorkflowVersionRecord> _versions = new(store, "workflowversions");
+    /// <summary>The value of the <c>visible</c> filter for workflows that are not archived.</summary>
+    public const string Visible = "yes";
+
+    private const string VersionsTable = "workflowversions";
+
+    public static readonly ListIndex<WorkflowRecord> Index = new(
+        version: 1,
+        w => w.Id,
+        new Dictionary<string, Func<WorkflowRecord, string>>
+        {
+            ["createdAt"] = w => w.CreatedAt.UtcDateTime.ToString("O"),
+            ["updatedAt"] = w => w.UpdatedAt.UtcDateTime.ToString("O"),
+            ["name"] = w => w.Name.ToLowerInvariant(),
+        },
+        new Dictionary<string, Func<WorkflowRecord, string?>>
+        {
+            ["status"] = w => w.Status,
+            // The default list leaves archived workflows out; this filter is that list, narrowed in the store.
+            ["visible"] = w => w.Status == WorkflowStatus.Archived ? null : Visible,
+        });
+
+    public static readonly ListIndex<WorkflowVersionRecord> VersionIndex = new(
+        version: 1,
+        v => VersionKey(v.Version),
+        new Dictionary<string, Func<WorkflowVersionRecord, string>> { ["version"] = v => VersionKey(v.Version) });
+
+    private readonly IndexedTable<WorkflowRecord> _workflows = new(store, "workflows", Index, EntityTable<WorkflowRecord>.Json);
+    private readonly IndexedTable<WorkflowVersionRecord> _versions = new(store, VersionsTable, VersionIndex, EntityTable<WorkflowVersionRecord>.Json);
+
+    /// <summary>A workspace's workflows (partition = workspace id), newest first unless asked otherwise.</summary>
+    public IndexedList<WorkflowRecord> List => new(_workflows, "createdAt", DefaultDescending: true,
+        Matches: (w, s) => w.Name.Contains(s, StringComparison.OrdinalIgnoreCase) || (w.Description ?? "").Contains(s, StringComparison.OrdinalIgnoreCase),
+        StatusFilter: "status");
+
+    /// <summary>A workflow's versions (partition = workflow id), newest first.</summary>
+    public IndexedList<WorkflowVersionRecord> Versions => new(_versions, "version", DefaultDescending: true);
 
     public static WorkflowDefinition DefaultDefinition { get; } = new(
         [new NodeDefinition("start", "start", "Start", null), new NodeDefinition("end", "end", "End", new JsonObject { ["outputs"] = new JsonObject() })],
@@ -51,26 +86,23 @@ internal sealed class WorkflowStore(IEntityStore store, TimeProvider time) : IWo
     {
         var now = time.GetUtcNow();
         var record = new WorkflowRecord(Secrets.NewId("wf"), workspaceId, name, description, status, 1, isTemplate, definition, inputsSchema, appId, userId, now, now);
-        await _versions.InsertAsync(record.Id, VersionKey(1), new WorkflowVersionRecord(1, definition, inputsSchema, userId, now), cancellationToken);
-        await _workflows.InsertAsync(workspaceId, record.Id, record, cancellationToken);
+        await _versions.InsertAsync(record.Id, new WorkflowVersionRecord(1, definition, inputsSchema, userId, now), cancellationToken);
+        await _workflows.InsertAsync(workspaceId, record, cancellationToken);
         return record;
     }
 
-    public async Task<Stored<WorkflowRecord>?> GetAsync(string workspaceId, string workflowId, CancellationToken cancellationToken) =>
-        await _workflows.FindAsync(workspaceId, workflowId, cancellationToken);
-
-    public async Task<List<WorkflowRecord>> ListAsync(string workspaceId, CancellationToken cancellationToken) =>
-        [.. (await _workflows.ListPartitionAsync(workspaceId, cancellationToken)).Select(w => w.Value)];
+    public Task<StoredItem<WorkflowRecord>?> GetAsync(string workspaceId, string workflowId, CancellationToken cancellationToken) =>
+        _workflows.GetAsync(workspaceId, workflowId, cancellationToken);
 
     /// <summary>Replaces the record under its ETag; when the definition or inputs schema changed, first saves them as the next version.</summary>
-    public async Task<WorkflowRecord?> SaveAsync(Stored<WorkflowRecord> current, WorkflowRecord updated, bool newVersion, string userId, CancellationToken cancellationToken)
+    public async Task<WorkflowRecord?> SaveAsync(StoredItem<WorkflowRecord> current, WorkflowRecord updated, bool newVersion, string userId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         if (newVersion)
         {
             updated = updated with { Version = current.Value.Version + 1 };
             // The version row goes first and is never overwritten: two racing edits cannot both become version n.
-            var inserted = await _versions.InsertAsync(updated.Id, VersionKey(updated.Version),
+            var inserted = await _versions.InsertAsync(updated.Id,
                 new WorkflowVersionRecord(updated.Version, updated.Definition, updated.InputsSchema, userId, now), cancellationToken);
             if (!inserted.Succeeded)
             {
@@ -79,23 +111,18 @@ internal sealed class WorkflowStore(IEntityStore store, TimeProvider time) : IWo
         }
 
         updated = updated with { UpdatedAt = now };
-        return (await _workflows.ReplaceAsync(current, updated, cancellationToken)).Succeeded ? updated : null;
+        return (await _workflows.ReplaceAsync(current.Value.WorkspaceId, current, updated, cancellationToken)).Succeeded ? updated : null;
     }
 
     public async Task DeleteAsync(WorkflowRecord workflow, CancellationToken cancellationToken)
     {
         await _workflows.DeleteAsync(workflow.WorkspaceId, workflow.Id, null, cancellationToken);
-        foreach (var version in await _versions.ListPartitionAsync(workflow.Id, cancellationToken))
-        {
-            await _versions.DeleteAsync(workflow.Id, version.RowKey, null, cancellationToken);
-        }
+        // The versions' partition is the workflow's own: it goes whole, index rows included.
+        await EntityPartitions.DeleteAllAsync(store, VersionsTable, workflow.Id, cancellationToken);
     }
 
-    public async Task<List<WorkflowVersionRecord>> ListVersionsAsync(string workflowId, CancellationToken cancellationToken) =>
-        [.. (await _versions.ListPartitionAsync(workflowId, cancellationToken)).Select(v => v.Value)];
-
     public async Task<WorkflowVersionRecord?> GetVersionAsync(string workflowId, int version, CancellationToken cancellationToken) =>
-        (await _versions.FindAsync(workflowId, VersionKey(version), cancellationToken))?.Value;
+        (await _versions.GetAsync(workflowId, VersionKey(version), cancellationToken))?.Value;
 
     public async Task<CatalogEntry?> FindAsync(string workspaceId, string workflowId, int? version, CancellationToken cancellationToken)
     {

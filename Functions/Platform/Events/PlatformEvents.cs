@@ -23,15 +23,38 @@ internal sealed class PlatformEventLog(IEntityStore store, TimeProvider time)
         return written.Succeeded;
     }
 
-    /// <summary>The workspace's events whose id starts with <paramref name="idPrefix"/>, in id order (lists sort them as they are asked).</summary>
-    public async Task<List<PlatformEvent>> ListAsync(string workspaceId, string idPrefix, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="limit"/> of the workspace's events whose id starts with <paramref name="idPrefix"/>, in id
+    /// order, after the id <paramref name="after"/> (null: from the first): one range scan whatever the log holds.
+    /// <c>Next</c> is the last id returned when more follow. Null when <paramref name="after"/> is not an id of that prefix.
+    /// </summary>
+    public async Task<(IReadOnlyList<PlatformEvent> Items, string? Next)?> PageAsync(
+        string workspaceId, string idPrefix, string? after, int limit, CancellationToken cancellationToken)
     {
-        var events = new List<PlatformEvent>();
-        await foreach (var row in _events.QueryAllAsync(new EntityQuery { PartitionKey = workspaceId, RowKeyPrefix = idPrefix, Take = EntityQuery.MaxTake }, cancellationToken))
+        if (idPrefix.Length == 0 || (after is not null && (!after.StartsWith(idPrefix, StringComparison.Ordinal) || !StoreKeys.IsValidKey(after + " "))))
         {
-            events.Add(row.Value);
+            return null;
         }
 
-        return events;
+        // No legal key lies between a key and the key plus a space (control characters are not allowed); the prefix's
+        // rows end below the prefix with its last character raised by one.
+        var query = new EntityQuery
+        {
+            PartitionKey = workspaceId,
+            RowKeyFrom = after is null ? idPrefix : after + " ",
+            RowKeyTo = idPrefix[..^1] + (char)(idPrefix[^1] + 1),
+            Take = Math.Min(EntityQuery.MaxTake, limit + 1),
+        };
+        var events = new List<PlatformEvent>(limit + 1);
+        await foreach (var row in _events.QueryAllAsync(query, cancellationToken))
+        {
+            events.Add(row.Value);
+            if (events.Count > limit)
+            {
+                return (events[..limit], events[limit - 1].Id);
+            }
+        }
+
+        return (events, null);
     }
 }

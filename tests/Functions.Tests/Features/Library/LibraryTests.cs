@@ -71,4 +71,49 @@ public sealed class LibraryTests(WorkflowFactory factory) : IClassFixture<Workfl
         Assert.Equal(HttpStatusCode.NotFound, (await _client.ApiPostAsync($"/api/v1/library/presets/{id}/execute", new { }, stranger.AccessToken)).Status);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await _client.ApiPostAsync("/api/v1/library/presets", new { workflowId = first }, user.AccessToken)).Status);
     }
+
+    [Fact]
+    public async Task Agents_SpanningSeveralPages_AreCompleteAndOrdered_AndFavouritesPageApart()
+    {
+        var user = await _client.RegisterAsync();
+        var workflowId = await _client.CreateWorkflowAsync(user, Line(new { }));
+        var names = new[] { "mike", "Lima", "oscar", "November", "kilo", "Papa" };
+        var favourites = new List<string>();
+        foreach (var (name, i) in names.Select((n, i) => (n, i)))
+        {
+            var saved = await _client.ApiPostAsync("/api/v1/library/agents", new { workflowId, name, isFavorite = i % 2 == 0 }, user.AccessToken);
+            if (i % 2 == 0)
+            {
+                favourites.Add(saved.Data["id"]!.GetValue<string>());
+            }
+        }
+
+        var byName = await _client.ReadAllAsync("/api/v1/library/agents?sortBy=name&sortOrder=desc&limit=4", user.AccessToken);
+        var favourite = await _client.ReadAllAsync("/api/v1/library/agents?status=Favorite&sortBy=createdAt&sortOrder=asc&limit=1", user.AccessToken);
+
+        Assert.Equal(names.OrderByDescending(n => n.ToLowerInvariant(), StringComparer.Ordinal), byName.Field("name"));
+        Assert.Equal(favourites, favourite.Field("id"));
+    }
+
+    [Fact]
+    public async Task Presets_SpanningSeveralPages_AreCompleteAndOrdered_PerWorkflowToo()
+    {
+        var user = await _client.RegisterAsync();
+        var first = await _client.CreateWorkflowAsync(user, Line(new { }));
+        var second = await _client.CreateWorkflowAsync(user, Line(new { }));
+        var ofFirst = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var preset = await _client.ApiPostAsync("/api/v1/library/presets", new { workflowId = first, name = $"first {i}" }, user.AccessToken);
+            ofFirst.Add(preset.Data["id"]!.GetValue<string>());
+            await _client.ApiPostAsync("/api/v1/library/presets", new { workflowId = second, name = $"second {i}" }, user.AccessToken);
+        }
+
+        var all = await _client.ReadAllAsync("/api/v1/library/presets?limit=3", user.AccessToken);
+        var firstOnly = await _client.ReadAllAsync($"/api/v1/library/presets?workflowId={first}&limit=2", user.AccessToken);
+
+        Assert.Equal(10, all.Field("id").Distinct().Count());
+        Assert.Equal(all.OrderByDescending(p => p["createdAt"]!.GetValue<DateTimeOffset>()).Field("id"), all.Field("id"));
+        Assert.Equal(Enumerable.Reverse(ofFirst), firstOnly.Field("id"));
+    }
 }

@@ -1,0 +1,35 @@
+using Serverless.Orchestrations.Ports;
+
+namespace Serverless.Functions.Platform.Storage;
+
+/// <summary>Whole-partition work over the entity store, for partitions that belong to one thing and go with it.</summary>
+internal static class EntityPartitions
+{
+    /// <summary>
+    /// Deletes every row of a partition: items, the index rows that list them and the index's marker, so nothing of
+    /// the owner is left to list or to index again. One batch per page, never the whole partition in memory.
+    /// </summary>
+    public static async Task DeleteAllAsync(IEntityStore store, string table, string partitionKey, CancellationToken cancellationToken)
+    {
+        var query = new EntityQuery { PartitionKey = partitionKey, Take = EntityBatch.MaxWrites };
+        while (true)
+        {
+            // The rows read are gone after each round, so every round reads from the start of the partition.
+            var page = await store.QueryAsync(table, query, cancellationToken);
+            if (page.Items.Count == 0)
+            {
+                return;
+            }
+
+            var batch = await store.SubmitBatchAsync(table, partitionKey, [.. page.Items.Select(e => BatchWrite.Delete(e.RowKey))], cancellationToken);
+            if (!batch.Succeeded)
+            {
+                // A concurrent writer moved or deleted one of the rows first; a lone delete of a missing row is harmless.
+                foreach (var entity in page.Items)
+                {
+                    await store.DeleteAsync(table, partitionKey, entity.RowKey, null, cancellationToken);
+                }
+            }
+        }
+    }
+}
