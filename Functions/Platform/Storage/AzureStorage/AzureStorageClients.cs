@@ -16,6 +16,11 @@ namespace Serverless.Functions.Platform.Storage.AzureStorage;
 /// reached with the app's <see cref="TokenCredential"/> (managed identity in Azure). They share one connection pool
 /// and one retry policy from the settings.
 /// </summary>
+/// <remarks>
+/// A write whose answer was lost but which the service applied is retried like any other: an insert then reports
+/// Conflict and an enqueue leaves a second message. The ports promise no more (at-least-once delivery, inserts that
+/// callers already treat as "exists").
+/// </remarks>
 internal sealed class AzureStorageClients : IDisposable
 {
     // Long enough to ride out a brief outage or throttling burst, short enough that a request still answers.
