@@ -18,14 +18,19 @@ public static class TestProcesses
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Kills the process and everything it started, waits for it to go, and disposes it.</summary>
-    public static async Task StopAsync(Process process)
+    /// <summary>Kills the process (and, with <paramref name="entireProcessTree"/>, everything it started), waits for it to go, and disposes it.</summary>
+    /// <remarks>
+    /// A tree kill first stops (SIGSTOP) each process, then lists its children, then kills it: a test host that ends
+    /// in between leaves a stopped process behind, which nothing wakes or ends. A process that starts no children
+    /// is better killed alone, with one signal.
+    /// </remarks>
+    public static async Task StopAsync(Process process, bool entireProcessTree = true)
     {
         try
         {
             if (!process.HasExited)
             {
-                process.Kill(entireProcessTree: true);
+                process.Kill(entireProcessTree);
             }
 
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

@@ -78,7 +78,8 @@ public sealed class Azurite : IAsyncDisposable
         throw new InvalidOperationException("Azurite did not start.", last);
     }
 
-    public ValueTask DisposeAsync() => new(TestProcesses.StopAsync(_process));
+    // Azurite is one node process (run.js loads it in-process): killed alone, with no SIGSTOP first (see StopAsync).
+    public ValueTask DisposeAsync() => new(TestProcesses.StopAsync(_process, entireProcessTree: false));
 
     private static async Task<Azurite> LaunchAsync(string folder, CancellationToken cancellationToken)
     {
@@ -256,7 +257,8 @@ public sealed class Azurite : IAsyncDisposable
     {
         try
         {
-            _process.Kill(entireProcessTree: true);
+            // One SIGKILL: the host is exiting, and a tree kill's SIGSTOP could outlive it (see TestProcesses.StopAsync).
+            _process.Kill(entireProcessTree: false);
         }
         catch (InvalidOperationException)
         {

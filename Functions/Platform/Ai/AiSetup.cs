@@ -9,7 +9,7 @@ internal static class AiSetup
         services.AddOptions<ModelsOptions>().Bind(configuration.GetSection(ModelsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ModelsOptions>, ModelsOptionsValidator>();
         // An azure-openai provider without a key authenticates as the app's identity.
-        services.AddEntraTokens();
+        services.AddAppIdentity();
         services.AddSingleton<EndpointGuard>();
         services.AddSingleton<UpstreamClients>();
         services.AddSingleton<ProviderDirectory>();

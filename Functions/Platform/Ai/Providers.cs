@@ -108,9 +108,14 @@ internal sealed class ModelsOptionsValidator : IValidateOptions<ModelsOptions>
                 errors.Add($"{at}:Kind must be one of {string.Join(", ", ProviderKinds.All)}.");
             }
 
-            if (!ProviderRules.IsValidBaseUrl(p.BaseUrl, out _))
+            if (!ProviderRules.IsValidBaseUrl(p.BaseUrl, out var baseUrl))
             {
                 errors.Add($"{at}:BaseUrl must be an absolute http(s) URL without credentials, query or fragment.");
+            }
+            else if (p.Kind == ProviderKinds.AzureOpenAi && string.IsNullOrEmpty(p.ApiKey) && baseUrl!.Scheme != Uri.UriSchemeHttps)
+            {
+                // The SDK refuses to send a bearer token over plain HTTP; saying so at startup beats a failing first call.
+                errors.Add($"{at}:BaseUrl must be https for an azure-openai provider without ApiKey: the app identity's token is never sent unencrypted.");
             }
 
             if (p.Models.Count is 0 or > ProviderRules.MaxModels)

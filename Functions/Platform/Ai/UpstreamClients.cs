@@ -1,6 +1,9 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Azure.Core;
 using Azure.Identity;
 using Microsoft.Extensions.Options;
 using OpenAI;
@@ -9,6 +12,13 @@ using OpenAI.Embeddings;
 using OpenAI.Models;
 
 namespace Serverless.Functions.Platform.Ai;
+
+/// <summary>
+/// One more certificate the operator providers' connection pool accepts besides those the system trusts. The app
+/// registers none; tests do, to serve the keyless Azure OpenAI provider over TLS (the SDK sends a bearer token only
+/// over https) with a certificate of their own.
+/// </summary>
+internal sealed record TrustedUpstreamCertificate(X509Certificate2 Certificate);
 
 /// <summary>The SDK clients of one provider; thread-safe, built once per provider version.</summary>
 internal sealed record UpstreamClient(ChatClient Chat, EmbeddingClient Embeddings, OpenAIModelClient Models, HttpClient Native);
@@ -24,15 +34,26 @@ internal sealed class UpstreamClients : IDisposable
     private readonly HttpClient _trusted;
     private readonly HttpClient _guarded;
     private readonly TimeSpan _networkTimeout;
-    private readonly EntraTokenCache _tokens;
+    private readonly TokenCredential _credential;
     private readonly ILogger<UpstreamClients> _logger;
 
-    public UpstreamClients(EndpointGuard guard, IOptions<ModelsOptions> options, EntraTokenCache tokens, ILogger<UpstreamClients> logger)
+    public UpstreamClients(
+        EndpointGuard guard, IOptions<ModelsOptions> options, TokenCredential credential, ILogger<UpstreamClients> logger, TrustedUpstreamCertificate? extraTrust = null)
     {
-        _tokens = tokens;
+        _credential = credential;
         _logger = logger;
         _networkTimeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds);
-        _trusted = new HttpClient(NewHandler(null), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        var trusted = NewHandler(null);
+        if (extraTrust is not null)
+        {
+            var thumbprint = extraTrust.Certificate.Thumbprint;
+            // Only the chain may fail, and only for exactly that certificate: a name mismatch is still refused.
+            trusted.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                errors == SslPolicyErrors.None
+                || (errors == SslPolicyErrors.RemoteCertificateChainErrors && string.Equals(certificate?.GetCertHashString(), thumbprint, StringComparison.OrdinalIgnoreCase));
+        }
+
+        _trusted = new HttpClient(trusted, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _guarded = new HttpClient(NewHandler(guard), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
@@ -75,7 +96,7 @@ internal sealed class UpstreamClients : IDisposable
         AuthenticationPolicy auth = provider.ApiKey is null
             // Only the operator's own Azure OpenAI gets the app identity's token: a workspace's URL never receives it.
             ? provider.Kind == ProviderKinds.AzureOpenAi && provider.Source == ProviderSource.Platform
-                ? new EntraAuthentication(_tokens, provider.Name, _logger)
+                ? new EntraAuthentication(_credential, provider.Name, _logger)
                 : new NoAuthentication()
             : provider.Kind == ProviderKinds.AzureOpenAi
                 ? ApiKeyAuthenticationPolicy.CreateHeaderApiKeyPolicy(new ApiKeyCredential(provider.ApiKey), "api-key")
@@ -121,41 +142,45 @@ internal sealed class UpstreamClients : IDisposable
     }
 
     /// <summary>
-    /// Keyless Azure OpenAI: a Microsoft Entra bearer token of the app's identity (Cognitive Services OpenAI User) on
-    /// every attempt, so a long stream or a retry never goes out with an expired token.
+    /// Keyless Azure OpenAI: the SDK's <see cref="BearerTokenPolicy"/> puts a token of the app's identity (Cognitive
+    /// Services OpenAI User) on every attempt; the credential caches and renews it. Wrapped only so that an identity
+    /// that cannot sign in makes the provider unreachable (502, fallback) like any failed upstream, not the request a 500.
     /// </summary>
-    private sealed class EntraAuthentication(EntraTokenCache tokens, string provider, ILogger logger) : AuthenticationPolicy
+    private sealed class EntraAuthentication(TokenCredential credential, string provider, ILogger logger) : AuthenticationPolicy
     {
         public const string Scope = "https://cognitiveservices.azure.com/.default";
 
+        private readonly BearerTokenPolicy _bearer = new(credential, Scope);
+
         public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
         {
-            // The gateway only calls the async methods; this keeps a sync caller working rather than unauthenticated.
-            AuthorizeAsync(message).AsTask().GetAwaiter().GetResult();
-            ProcessNext(message, pipeline, currentIndex);
+            try
+            {
+                _bearer.Process(message, pipeline, currentIndex);
+            }
+            catch (AuthenticationFailedException exception)
+            {
+                throw Unreachable(exception);
+            }
         }
 
         public override async ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
         {
-            await AuthorizeAsync(message);
-            await ProcessNextAsync(message, pipeline, currentIndex);
-        }
-
-        private async ValueTask AuthorizeAsync(PipelineMessage message)
-        {
-            string token;
             try
             {
-                token = await tokens.GetTokenAsync(Scope, message.CancellationToken);
+                await _bearer.ProcessAsync(message, pipeline, currentIndex);
             }
             catch (AuthenticationFailedException exception)
             {
-                // An identity that cannot sign in makes the provider unreachable (502, fallback), not the request a 500.
-                ModelGatewayLog.EntraTokenFailed(logger, exception, provider);
-                throw new ClientResultException($"No Microsoft Entra token for the provider '{provider}'.", innerException: exception);
+                throw Unreachable(exception);
             }
+        }
 
-            message.Request.Headers.Set("Authorization", "Bearer " + token);
+        // Only the credential throws this type, so the rest of the pipeline (which runs inside the same call) is unaffected.
+        private ClientResultException Unreachable(AuthenticationFailedException exception)
+        {
+            ModelGatewayLog.EntraTokenFailed(logger, exception, provider);
+            return new ClientResultException($"No Microsoft Entra token for the provider '{provider}'.", innerException: exception);
         }
     }
 }

@@ -13,7 +13,7 @@ internal sealed class StorageOptions
     public string DataDirectory { get; set; } = ".data";
 
     /// <summary>
-    /// AzureStorage: a connection string with an account key (signed with Shared Key), or
+    /// AzureStorage: a connection string with an account key, or
     /// <c>UseDevelopmentStorage=true</c> for Azurite. Leave empty to use <see cref="AccountName"/> with Entra ID.
     /// </summary>
     public string? ConnectionString { get; set; }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -91,14 +92,15 @@ public sealed class FakeModelServer : IAsyncDisposable
         return vector;
     }
 
-    public static async Task<FakeModelServer> StartAsync()
+    /// <summary>Starts one; with <paramref name="certificate"/> it serves https with it.</summary>
+    public static async Task<FakeModelServer> StartAsync(X509Certificate2? certificate = null)
     {
         FakeModelServer? fake = null;
         var (_, address) = await LoopbackServer.StartAsync(app =>
         {
             fake = new FakeModelServer(app);
             app.Run(fake.HandleAsync);
-        });
+        }, certificate);
         fake!.BaseUrl = new Uri(address.TrimEnd('/') + "/");
         return fake;
     }

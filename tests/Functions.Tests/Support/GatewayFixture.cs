@@ -23,7 +23,7 @@ public class GatewayFixture : IAsyncLifetime
     {
     }
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Primary = await FakeModelServer.StartAsync();
         Secondary = await FakeModelServer.StartAsync();
@@ -74,7 +74,7 @@ public class GatewayFixture : IAsyncLifetime
 
     public TestUser Operator { get; private set; } = null!;
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Client.Dispose();
         await Factory.DisposeAsync();

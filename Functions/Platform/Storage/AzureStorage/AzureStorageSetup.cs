@@ -1,3 +1,4 @@
+using Azure.Core;
 using Microsoft.Extensions.Options;
 using Serverless.Orchestrations.Ports;
 
@@ -5,32 +6,17 @@ namespace Serverless.Functions.Platform.Storage.AzureStorage;
 
 internal static class AzureStorageSetup
 {
-    // Long enough to ride out a brief outage or throttling burst, short enough that a request still answers.
-    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(400);
-
-    /// <summary>The Azure Storage adapters: Table, Queue and Blob REST clients over one request pipeline.</summary>
+    /// <summary>The Azure Storage adapters over the Azure SDK's Table, Queue and Blob clients.</summary>
     public static IServiceCollection AddAzureStorage(this IServiceCollection services)
     {
-        services.AddEntraTokens();
-        services.AddSingleton(sp => StorageAccount.FromOptions(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
-        services.AddSingleton(sp =>
-        {
-            var account = sp.GetRequiredService<StorageAccount>();
-            var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            IStorageAuthorizer authorizer = account.SharedKey is { } key
-                ? new SharedKeyAuthorizer(account.Name, key)
-                : new TokenAuthorizer(sp.GetRequiredService<EntraTokenCache>());
-            return new StoragePipeline(
-                StoragePipeline.CreateHandler(),
-                authorizer,
-                options.MaxRetries,
-                TimeSpan.FromSeconds(options.RequestTimeoutSeconds),
-                FirstRetryDelay,
-                sp.GetRequiredService<ILogger<StoragePipeline>>());
-        });
-        services.AddSingleton<TableRestClient>();
-        services.AddSingleton<QueueRestClient>();
-        services.AddSingleton<BlobRestClient>();
+        services.AddAppIdentity();
+        services.AddSingleton(sp => AzureStorageClients.Create(
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value,
+            sp.GetRequiredService<TokenCredential>,
+            sp.GetRequiredService<ILogger<AzureStorageClients>>()));
+        services.AddSingleton(sp => sp.GetRequiredService<AzureStorageClients>().Tables);
+        services.AddSingleton(sp => sp.GetRequiredService<AzureStorageClients>().Queues);
+        services.AddSingleton(sp => sp.GetRequiredService<AzureStorageClients>().Blobs);
         services.AddSingleton<IEntityStore, AzureTableEntityStore>();
         services.AddSingleton<IWorkQueue, AzureQueueWorkQueue>();
         services.AddSingleton<IBlobStore, AzureBlobStore>();
@@ -46,12 +32,25 @@ internal sealed class AzureStorageOptionsValidation : IValidateOptions<StorageOp
     {
         try
         {
-            StorageAccount.FromOptions(options);
+            // Building the clients sends nothing; the credential is not needed to see whether the settings hold together.
+            using var clients = AzureStorageClients.Create(options, () => NoCredential.Instance, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
             return ValidateOptionsResult.Success;
         }
         catch (FormatException e)
         {
             return ValidateOptionsResult.Fail(e.Message);
         }
+    }
+
+    /// <summary>Stands in for the app's credential while settings are checked; never asked for a token.</summary>
+    private sealed class NoCredential : TokenCredential
+    {
+        public static readonly NoCredential Instance = new();
+
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("Settings validation sends no request.");
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("Settings validation sends no request.");
     }
 }

@@ -1,29 +1,37 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Azure.Core;
 using Azure.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Serverless.Functions.Platform.Ai;
 using Serverless.Functions.Tests.Support;
 
 namespace Serverless.Functions.Tests.Features.Models;
 
 /// <summary>
-/// The gateway fixture plus two operator providers of kind azure-openai: <c>azure-entra</c> (no key, on the primary
-/// server) authenticates with the app identity's Entra token, <c>azure-keyed</c> (on the secondary) with its api-key.
+/// The gateway fixture plus two operator providers of kind azure-openai: <c>azure-entra</c> (no key, on a server of
+/// its own speaking TLS, as Azure OpenAI does: the SDK sends a bearer token only over https) authenticates with the
+/// app identity's Entra token, <c>azure-keyed</c> (on the secondary) with its api-key.
 /// </summary>
-public class AzureOpenAiGatewayFixture : GatewayFixture
+public sealed class AzureOpenAiGatewayFixture : GatewayFixture
 {
+    private readonly X509Certificate2 _certificate = TestCertificate.ForLoopback();
+
     public FakeTokenCredential Credential { get; } = new();
+
+    /// <summary>The keyless provider's upstream, on https with a certificate the app is told to trust.</summary>
+    public FakeModelServer Azure { get; private set; } = null!;
 
     protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
         ["Models:Providers:3:Name"] = "azure-entra",
         ["Models:Providers:3:Kind"] = "azure-openai",
         // The form the deployment sets: the account endpoint + openai/v1/.
-        ["Models:Providers:3:BaseUrl"] = Primary.OpenAiBase + "/",
+        ["Models:Providers:3:BaseUrl"] = Azure.OpenAiBase + "/",
         ["Models:Providers:3:Models:0:Id"] = "azure-chat",
         ["Models:Providers:3:Models:0:UpstreamModel"] = "entra-chat-deployment",
         ["Models:Providers:3:Models:1:Id"] = "azure-embed",
@@ -37,10 +45,24 @@ public class AzureOpenAiGatewayFixture : GatewayFixture
         ["Models:Providers:4:Models:0:UpstreamModel"] = "keyed-deployment",
     };
 
+    public override async Task InitializeAsync()
+    {
+        Azure = await FakeModelServer.StartAsync(_certificate);
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Azure.DisposeAsync();
+        _certificate.Dispose();
+    }
+
     protected override void ConfigureServices(IServiceCollection services)
     {
         services.RemoveAll<TokenCredential>();
         services.AddSingleton<TokenCredential>(Credential);
+        services.AddSingleton(new TrustedUpstreamCertificate(_certificate));
     }
 }
 
@@ -52,9 +74,6 @@ public sealed class FakeTokenCredential : TokenCredential
     public ConcurrentQueue<string> Scopes { get; } = new();
 
     public int Issued => Volatile.Read(ref _issued);
-
-    /// <summary>How long the next tokens live; under five minutes the gateway refreshes before every call.</summary>
-    public TimeSpan Lifetime { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Whether the identity cannot sign in (as a missing role assignment or identity would make it).</summary>
     public bool Failing { get; set; }
@@ -75,7 +94,7 @@ public sealed class FakeTokenCredential : TokenCredential
         }
 
         var n = Interlocked.Increment(ref _issued);
-        return ValueTask.FromResult(new AccessToken($"entra-token-{n}", DateTimeOffset.UtcNow + Lifetime));
+        return ValueTask.FromResult(new AccessToken($"entra-token-{n}", DateTimeOffset.UtcNow.AddHours(1)));
     }
 }
 
@@ -99,7 +118,7 @@ public sealed class AzureOpenAiAuthTests(AzureOpenAiGatewayFixture fixture) : IC
 
         Assert.Equal(HttpStatusCode.OK, chat.Status);
         Assert.Equal(HttpStatusCode.OK, embeddings.Status);
-        var sent = fixture.Primary.Received.Where(r => r.Body?["model"]?.ToString() is "entra-chat-deployment" or "entra-embed-deployment").ToList();
+        var sent = fixture.Azure.Received.Where(r => r.Body?["model"]?.ToString() is "entra-chat-deployment" or "entra-embed-deployment").ToList();
         Assert.Equal(3, sent.Count);
         Assert.Contains(sent, r => r.Path == "/v1/chat/completions" && r.Body?["stream"]?.GetValue<bool>() == true);
         Assert.Contains(sent, r => r.Path == "/v1/embeddings");
@@ -112,18 +131,42 @@ public sealed class AzureOpenAiAuthTests(AzureOpenAiGatewayFixture fixture) : IC
     }
 
     [Fact]
-    public async Task KeylessAzureOpenAi_ReusesTheTokenUntilItNearsExpiry()
+    public async Task KeylessAzureOpenAi_EveryCallCarriesTheTokenTheCredentialGivesThen()
     {
+        // Caching and renewing tokens is the credential's business (DefaultAzureCredential keeps them until they
+        // near expiry); the app keeps none of its own that could go stale.
         var (_, key) = await fixture.UserWithKeyAsync();
         await _client.ApiPostAsync("/v1/chat/completions", Chat("azure-chat"), key);
-        var issued = fixture.Credential.Issued;
 
         var again = await _client.ApiPostAsync("/v1/chat/completions", Chat("azure-chat"), key);
 
         Assert.Equal(HttpStatusCode.OK, again.Status);
-        Assert.Equal(issued, fixture.Credential.Issued);
-        var last = fixture.Primary.Received.Last(r => r.Body?["model"]?.ToString() == "entra-chat-deployment");
-        Assert.Equal($"Bearer entra-token-{issued}", last.Authorization);
+        var last = fixture.Azure.Received.Last(r => r.Body?["model"]?.ToString() == "entra-chat-deployment");
+        Assert.Equal($"Bearer entra-token-{fixture.Credential.Issued}", last.Authorization);
+    }
+
+    [Fact]
+    public async Task KeylessAzureOpenAi_IdentityThatCannotSignIn_Is502_AndTheNextCallRecovers()
+    {
+        var (_, key) = await fixture.UserWithKeyAsync();
+        var chat = new { model = "azure-chat", messages = new[] { new { role = "user", content = "hi" } } };
+
+        HttpStatusCode failed;
+        fixture.Credential.Failing = true;
+        try
+        {
+            failed = (await _client.ApiPostAsync("/v1/chat/completions", chat, key)).Status;
+        }
+        finally
+        {
+            fixture.Credential.Failing = false;
+        }
+
+        var recovered = await _client.ApiPostAsync("/v1/chat/completions", chat, key);
+
+        Assert.Equal(HttpStatusCode.BadGateway, failed);
+        Assert.Equal(HttpStatusCode.OK, recovered.Status);
+        Assert.Equal($"Bearer entra-token-{fixture.Credential.Issued}", fixture.Azure.Received.Last(r => r.Body?["model"]?.ToString() == "entra-chat-deployment").Authorization);
     }
 
     [Fact]
@@ -141,6 +184,27 @@ public sealed class AzureOpenAiAuthTests(AzureOpenAiGatewayFixture fixture) : IC
     }
 
     [Fact]
+    public async Task WorkspaceAzureOpenAiProviderWithoutAKey_NeverGetsTheAppIdentitysToken()
+    {
+        var (user, key) = await fixture.UserWithKeyAsync();
+        var created = await _client.ApiPostAsync("/api/v1/providers", new
+        {
+            name = "workspace-azure",
+            kind = "azure-openai",
+            baseUrl = fixture.Secondary.OpenAiBase + "/",
+            models = new[] { new { id = "workspace-azure-model", upstreamModel = "workspace-deployment" } },
+        }, user.AccessToken);
+
+        var response = await _client.ApiPostAsync("/v1/chat/completions", Chat("workspace-azure-model"), key);
+
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+        var sent = fixture.Secondary.Received.Last(r => r.Body?["model"]?.ToString() == "workspace-deployment");
+        Assert.Null(sent.Authorization);
+        Assert.Null(sent.ApiKeyHeader);
+    }
+
+    [Fact]
     public async Task HealthProbes_AuthenticateLikeTheCalls()
     {
         var user = await _client.RegisterAsync();
@@ -148,8 +212,24 @@ public sealed class AzureOpenAiAuthTests(AzureOpenAiGatewayFixture fixture) : IC
         var health = await _client.ApiGetAsync("/api/v1/providers/health", user.AccessToken);
 
         Assert.Equal(HttpStatusCode.OK, health.Status);
-        Assert.Contains(fixture.Primary.Received, r => r.Path == "/v1/models" && r.Authorization?.StartsWith("Bearer entra-token-", StringComparison.Ordinal) == true && r.ApiKeyHeader is null);
+        Assert.Contains(fixture.Azure.Received, r => r.Path == "/v1/models" && r.Authorization?.StartsWith("Bearer entra-token-", StringComparison.Ordinal) == true && r.ApiKeyHeader is null);
         Assert.Contains(fixture.Secondary.Received, r => r.Path == "/v1/models" && r.ApiKeyHeader == "azure-key" && r.Authorization is null);
+    }
+
+    [Theory]
+    [InlineData("http://models.example.test/openai/v1/", null, false)]
+    [InlineData("https://models.example.test/openai/v1/", null, true)]
+    [InlineData("http://models.example.test/openai/v1/", "a-key", true)]
+    public void Settings_KeylessAzureOpenAi_MustUseHttps(string baseUrl, string? apiKey, bool valid)
+    {
+        var options = new ModelsOptions
+        {
+            Providers = [new ProviderSettings { Name = "azure", Kind = "azure-openai", BaseUrl = baseUrl, ApiKey = apiKey, Models = [new ModelSettings { Id = "m" }] }],
+        };
+
+        var result = new ModelsOptionsValidator().Validate(null, options);
+
+        Assert.Equal(valid, result.Succeeded);
     }
 
     private async Task StreamAsync(string key, object body)
@@ -162,37 +242,5 @@ public sealed class AzureOpenAiAuthTests(AzureOpenAiGatewayFixture fixture) : IC
         using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await response.Content.ReadAsStringAsync();
-    }
-}
-
-/// <summary>The same app, its identity's tokens living two minutes: the gateway fetches a fresh one for every call.</summary>
-public sealed class ShortLivedTokenGatewayFixture : AzureOpenAiGatewayFixture
-{
-    public ShortLivedTokenGatewayFixture() => Credential.Lifetime = TimeSpan.FromMinutes(2);
-}
-
-/// <summary>A class of its own: a cached long-lived token from another test would hide the refresh.</summary>
-public sealed class AzureOpenAiTokenRefreshTests(ShortLivedTokenGatewayFixture fixture) : IClassFixture<ShortLivedTokenGatewayFixture>
-{
-    private readonly HttpClient _client = fixture.Client;
-
-    [Fact]
-    public async Task TokenNearExpiry_IsRefreshed_AndAnIdentityThatCannotSignIn_Is502()
-    {
-        var (_, key) = await fixture.UserWithKeyAsync();
-        var chat = new { model = "azure-chat", messages = new[] { new { role = "user", content = "hi" } } };
-        var first = await _client.ApiPostAsync("/v1/chat/completions", chat, key);
-        var issued = fixture.Credential.Issued;
-
-        fixture.Credential.Failing = true;
-        var failed = await _client.ApiPostAsync("/v1/chat/completions", chat, key);
-        fixture.Credential.Failing = false;
-        var recovered = await _client.ApiPostAsync("/v1/chat/completions", chat, key);
-
-        Assert.Equal(HttpStatusCode.OK, first.Status);
-        Assert.Equal(HttpStatusCode.BadGateway, failed.Status);
-        Assert.Equal(HttpStatusCode.OK, recovered.Status);
-        Assert.Equal(issued + 1, fixture.Credential.Issued);
-        Assert.Equal($"Bearer entra-token-{issued + 1}", fixture.Primary.Received.Last(r => r.Body?["model"]?.ToString() == "entra-chat-deployment").Authorization);
     }
 }
