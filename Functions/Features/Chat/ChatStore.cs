@@ -85,6 +85,9 @@ internal sealed class ChatStore(IEntityStore store, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var chat = new ChatRecord(Secrets.NewId(kind == KindSession ? "ses" : "chat"), workspaceId, userId, appId, kind, Title(title), now, now);
+        // Chats are often started (through the API) long before anyone lists them: marking the partition indexed first
+        // (once per instance) keeps its first list from rewriting every chat written since.
+        await _chats.EnsureIndexedAsync(workspaceId, cancellationToken);
         await _chats.InsertAsync(workspaceId, chat, cancellationToken);
         return chat;
     }
