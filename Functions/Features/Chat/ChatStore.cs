@@ -108,6 +108,11 @@ internal sealed class ChatStore(IEntityStore store, TimeProvider time)
     /// <summary>The last <paramref name="count"/> messages, oldest first: one page of the newest-first order, whatever the chat holds.</summary>
     public async Task<List<ChatMessageRecord>> RecentAsync(string chatId, int count, CancellationToken cancellationToken)
     {
+        if (count <= 0)
+        {
+            return [];
+        }
+
         var newest = await _messages.ListAsync(chatId, new IndexQuery<ChatMessageRecord> { Order = MessageOrder, Descending = true, Limit = count }, cancellationToken);
         return [.. newest.Items.Reverse()];
     }
