@@ -121,6 +121,36 @@ public sealed class IndexedTable<T> where T : class
     }
 
     /// <summary>
+    /// Writes items that never change once written (an append-only log) with their index rows, as many whole items per
+    /// batch as fit, so a bulk write costs a few batches rather than one per item. Each item lands atomically with its
+    /// rows. Rows are upserted: writing an item again (a retry) is harmless while it is unchanged; its old index rows are
+    /// not looked for. Ids must be distinct.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A batch was refused.</exception>
+    public async Task AppendAsync(string partitionKey, IEnumerable<T> items, CancellationToken cancellationToken)
+    {
+        var writes = new List<BatchWrite>(EntityBatch.MaxWrites);
+        foreach (var item in items)
+        {
+            var json = Write(item);
+            var rows = new List<BatchWrite> { BatchWrite.Upsert(Index.Id(item), json) };
+            rows.AddRange(IndexRows(item, json));
+            if (writes.Count + rows.Count > EntityBatch.MaxWrites)
+            {
+                await SubmitAppendAsync(partitionKey, writes, cancellationToken);
+                writes.Clear();
+            }
+
+            writes.AddRange(rows);
+        }
+
+        if (writes.Count > 0)
+        {
+            await SubmitAppendAsync(partitionKey, writes, cancellationToken);
+        }
+    }
+
+    /// <summary>
     /// Replaces <paramref name="current"/> (as read, ETag included) with <paramref name="item"/> and moves its index
     /// rows; PreconditionFailed when it changed since it was read, NotFound when it is gone.
     /// </summary>
@@ -449,6 +479,15 @@ public sealed class IndexedTable<T> where T : class
 
             var present = await Task.WhenAll(deletes.Select(async k => (Key: k, Entity: await _store.GetAsync(_table, partitionKey, k, cancellationToken))));
             deletes = [.. present.Where(p => p.Entity is not null).Select(p => p.Key)];
+        }
+    }
+
+    private async Task SubmitAppendAsync(string partitionKey, IReadOnlyList<BatchWrite> writes, CancellationToken cancellationToken)
+    {
+        var result = await _store.SubmitBatchAsync(_table, partitionKey, writes, cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException($"Appending {writes.Count} rows to {_table}/{partitionKey} failed: {result.Status}.");
         }
     }
 

@@ -231,6 +231,21 @@ public abstract class IndexedTableConformance : StoreConformance<IEntityStore>
     }
 
     [Fact]
+    public async Task Append_ManyItems_ListsEachOnceInOrder_AndAnAppendAgainChangesNothing()
+    {
+        // Nine rows an item: the 40 items span four batches.
+        var items = Enumerable.Range(0, 40).Select(i => new Item($"a{i:D2}", $"n{(i * 17) % 40:D2}", i % 2 == 0 ? "done" : "todo", i)).ToList();
+
+        await Table.AppendAsync("p", items, Cancellation);
+        await Table.AppendAsync("p", items.Take(5), Cancellation);
+
+        Assert.Equal(Sorted(items, "name", true).Select(i => i.Id), (await ListAllAsync(new IndexQuery<Item> { Order = "name", Descending = true, Limit = 7 })).Select(i => i.Id));
+        Assert.Equal(Sorted(items.Where(i => i.Status == "done"), "rank", false).Select(i => i.Id),
+            (await ListAllAsync(new IndexQuery<Item> { Order = "rank", Filter = ("status", "done"), Limit = 7 })).Select(i => i.Id));
+        Assert.Equal(items.SelectMany(Index.RowKeys).Order(StringComparer.Ordinal), await IndexRowKeysAsync());
+    }
+
+    [Fact]
     public void Definition_ItemIdInTheReservedRange_Throws() =>
         Assert.Throws<ArgumentException>(() => Index.RowKeys(new Item("~a", "x", "todo", 1)).ToList());
 

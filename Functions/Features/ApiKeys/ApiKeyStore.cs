@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Platform.Ai;
+using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Orchestrations.Ports;
@@ -33,17 +34,34 @@ internal sealed record ApiKeyRecord(
 internal sealed record ApiKeyHashRecord(string UserId, string KeyId);
 
 /// <summary>
-/// API keys: the secret is shown once and kept only as a SHA-256 hash. Keys are listed per owner; the hash row
-/// finds the key on each request. Lookups are cached briefly because they sit on every key-authenticated request.
+/// API keys: the secret is shown once and kept only as a SHA-256 hash. Keys are listed per owner, from index rows beside
+/// them; the hash row finds the key on each request by two point reads, cached briefly because they sit on every
+/// key-authenticated request (the index only costs the writes: create, revoke, and last use at minute resolution).
 /// </summary>
 internal sealed class ApiKeyStore(
     IEntityStore store, IMemoryCache cache, IMembershipLookup memberships, IOptions<AuthOptions> options, TimeProvider time, ILogger<ApiKeyStore> logger)
     : IApiKeyAuthenticator
 {
     public const string SecretPrefix = "sfk_";
+
+    /// <summary>
+    /// The owner's keys by the orders the list offers; narrowed by workspace, because a key lists only the keys of the
+    /// workspace it is bound to.
+    /// </summary>
+    public static readonly ListIndex<ApiKeyRecord> Index = new(
+        version: 1,
+        k => k.Id,
+        new Dictionary<string, Func<ApiKeyRecord, string>>
+        {
+            ["createdAt"] = k => k.CreatedAt.UtcDateTime.ToString("O"),
+            ["name"] = k => k.Name.ToLowerInvariant(),
+            ["lastUsedAt"] = k => k.LastUsedAt?.UtcDateTime.ToString("O") ?? "",
+        },
+        new Dictionary<string, Func<ApiKeyRecord, string?>> { ["workspace"] = k => k.WorkspaceId });
+
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
-    private readonly EntityTable<ApiKeyRecord> _keys = new(store, "apikeys");
+    private readonly IndexedTable<ApiKeyRecord> _keys = new(store, "apikeys", Index, EntityTable<ApiKeyRecord>.Json);
     private readonly EntityTable<ApiKeyHashRecord> _hashes = new(store, "apikeyhashes");
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastUsedWritten = new(StringComparer.Ordinal);
 
@@ -55,18 +73,21 @@ internal sealed class ApiKeyStore(
         var record = new ApiKeyRecord(Secrets.NewId("key"), userId, workspaceId, name, secret[..12], Secrets.Hash(secret), scopes,
             expiresAt, rateLimitPerMinute, time.GetUtcNow(), null,
             modelLimits?.AllowedModels, modelLimits?.RequestsPerMinute, modelLimits?.TokensPerMinute, modelLimits?.MonthlyBudgetUsd);
-        await _keys.InsertAsync(userId, record.Id, record, cancellationToken);
+        await _keys.InsertAsync(userId, record, cancellationToken);
         await _hashes.InsertAsync(record.Hash, "k", new ApiKeyHashRecord(userId, record.Id), cancellationToken);
         ApiKeysLog.Created(logger, record.Id, record.Prefix, userId, workspaceId);
         return (record, secret);
     }
 
-    public async Task<List<ApiKeyRecord>> ListAsync(string userId, CancellationToken cancellationToken) =>
-        [.. (await _keys.ListPartitionAsync(userId, cancellationToken)).Select(k => k.Value)];
+    public IndexedList<ApiKeyRecord> List => new(_keys, "createdAt", DefaultDescending: true,
+        Matches: (k, s) => k.Name.Contains(s, StringComparison.OrdinalIgnoreCase) || k.Prefix.Contains(s, StringComparison.Ordinal));
+
+    public async Task<ApiKeyRecord?> GetAsync(string userId, string keyId, CancellationToken cancellationToken) =>
+        (await _keys.GetAsync(userId, keyId, cancellationToken))?.Value;
 
     public async Task<bool> DeleteAsync(string userId, string keyId, CancellationToken cancellationToken)
     {
-        var record = (await _keys.FindAsync(userId, keyId, cancellationToken))?.Value;
+        var record = await GetAsync(userId, keyId, cancellationToken);
         if (record is null)
         {
             return false;

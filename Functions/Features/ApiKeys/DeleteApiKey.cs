@@ -8,7 +8,7 @@ internal static class DeleteApiKey
     public static async Task<IResult> HandleAsync(string id, Caller caller, ApiKeyStore keys, CancellationToken cancellationToken)
     {
         if (caller.BoundWorkspaceId is { } bound
-            && (await keys.ListAsync(caller.UserId, cancellationToken)).FirstOrDefault(k => k.Id == id) is { } key
+            && await keys.GetAsync(caller.UserId, id, cancellationToken) is { } key
             && key.WorkspaceId != bound)
         {
             return Api.NotFound("The API key was not found.");

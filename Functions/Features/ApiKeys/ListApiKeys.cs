@@ -5,28 +5,21 @@ namespace Serverless.Functions.Features.ApiKeys;
 
 internal static class ListApiKeys
 {
-    private static readonly ListShape<ApiKeyDto> Shape = new(
-        k => k.Id,
-        new Dictionary<string, Func<ApiKeyDto, string>>
-        {
-            ["createdAt"] = k => k.CreatedAt.UtcDateTime.ToString("O"),
-            ["name"] = k => k.Name.ToLowerInvariant(),
-            ["lastUsedAt"] = k => k.LastUsedAt?.UtcDateTime.ToString("O") ?? "",
-        },
-        "createdAt",
-        DefaultDescending: true,
-        Matches: (k, s) => k.Name.Contains(s, StringComparison.OrdinalIgnoreCase) || k.Prefix.Contains(s, StringComparison.Ordinal));
-
     public static async Task<IResult> HandleAsync(Caller caller, ListQuery query, ApiKeyStore keys, CancellationToken cancellationToken)
     {
-        if (query.Check(Shape.SortFields) is { } invalid)
+        var list = keys.List;
+        if (query.Check(list.SortFields) is { } invalid)
         {
             return invalid;
         }
 
-        var all = await keys.ListAsync(caller.UserId, cancellationToken);
         // A key sees only the keys of its own workspace.
-        var visible = all.Where(k => caller.BoundWorkspaceId is null || k.WorkspaceId == caller.BoundWorkspaceId).Select(ApiKeyDto.From);
-        return Api.Page(Paging.Paginate(visible, query, Shape));
+        var request = new ListRequest<ApiKeyRecord>
+        {
+            Filters = caller.BoundWorkspaceId is { } bound ? [("workspace", bound)] : [],
+        };
+        return await IndexedPaging.PageAsync(list, caller.UserId, query, request, cancellationToken) is { } page
+            ? Api.Page(page.Map(ApiKeyDto.From))
+            : IndexedPaging.InvalidCursor();
     }
 }

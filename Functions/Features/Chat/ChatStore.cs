@@ -1,4 +1,5 @@
 using System.Globalization;
+using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Orchestrations.Ports;
@@ -27,27 +28,67 @@ internal sealed record ChatMessageRecord(
     ChatFeedback? Feedback, string? RunId, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// Chats per workspace (rows keyed by chat id) and their messages (one partition per chat, row keys that sort in the
-/// order the messages were written, so a chat's history is one ordered partition scan). A chat belongs to the user who
-/// started it: other members of the workspace do not see it.
+/// Chats per workspace (rows keyed by chat id beside index rows that list a user's chats, all of them or those over
+/// one app) and their messages (one partition per chat, ids that sort in the order the messages were written, listed
+/// oldest or newest first from index rows). A chat belongs to the user who started it: other members of the workspace
+/// do not see it, and their chats are never read to list it.
 /// </summary>
 internal sealed class ChatStore(IEntityStore store, TimeProvider time)
 {
     public const string KindChat = "chat";
     public const string KindSession = "session";
+    public const string MessageOrder = "createdAt";
 
-    private readonly EntityTable<ChatRecord> _chats = new(store, "chats");
-    private readonly EntityTable<ChatMessageRecord> _messages = new(store, "chatmessages");
+    /// <summary>
+    /// A chat list is always one user's: the user filter narrows it in the store, and the app filter (user and app
+    /// together) narrows it to one app's chats. The index's unfiltered rows are never listed.
+    /// </summary>
+    public static readonly ListIndex<ChatRecord> ChatIndex = new(
+        version: 1,
+        c => c.Id,
+        new Dictionary<string, Func<ChatRecord, string>>
+        {
+            ["createdAt"] = c => c.CreatedAt.UtcDateTime.ToString("O"),
+            ["updatedAt"] = c => c.UpdatedAt.UtcDateTime.ToString("O"),
+            ["title"] = c => c.Title.ToLowerInvariant(),
+        },
+        new Dictionary<string, Func<ChatRecord, string?>>
+        {
+            ["user"] = c => c.UserId,
+            ["app"] = c => c.AppId is { } appId ? AppFilter(c.UserId, appId) : null,
+        });
+
+    /// <summary>Message ids sort in write order, so the id (every order's tie-break) alone is the order: the sort key is empty.</summary>
+    public static readonly ListIndex<ChatMessageRecord> MessageIndex = new(
+        version: 1,
+        m => m.Id,
+        new Dictionary<string, Func<ChatMessageRecord, string>> { [MessageOrder] = _ => "" });
+
+    private readonly IEntityStore _store = store;
+    private readonly IndexedTable<ChatRecord> _chats = new(store, "chats", ChatIndex, EntityTable<ChatRecord>.Json);
+    private readonly IndexedTable<ChatMessageRecord> _messages = new(store, "chatmessages", MessageIndex, EntityTable<ChatMessageRecord>.Json);
     private long _lastTicks;
 
+    public IndexedList<ChatRecord> Chats => new(_chats, "updatedAt", DefaultDescending: true,
+        Matches: (c, s) => c.Title.Contains(s, StringComparison.OrdinalIgnoreCase));
+
+    public IndexedList<ChatMessageRecord> Messages => new(_messages, MessageOrder, DefaultDescending: false,
+        Matches: (m, s) => m.Content.Contains(s, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The value of the app filter: one user's chats over one app.</summary>
+    public static string AppFilter(string userId, string appId) => userId + "\n" + appId;
+
     public async Task<ChatRecord?> FindAsync(string workspaceId, string userId, string chatId, CancellationToken cancellationToken) =>
-        (await _chats.FindAsync(workspaceId, chatId, cancellationToken))?.Value is { } chat && chat.UserId == userId ? chat : null;
+        (await _chats.GetAsync(workspaceId, chatId, cancellationToken))?.Value is { } chat && chat.UserId == userId ? chat : null;
 
     public async Task<ChatRecord> CreateAsync(string workspaceId, string userId, string? appId, string kind, string title, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var chat = new ChatRecord(Secrets.NewId(kind == KindSession ? "ses" : "chat"), workspaceId, userId, appId, kind, Title(title), now, now);
-        await _chats.InsertAsync(workspaceId, chat.Id, chat, cancellationToken);
+        // Chats are often started (through the API) long before anyone lists them: marking the partition indexed first
+        // (once per instance) keeps its first list from rewriting every chat written since.
+        await _chats.EnsureIndexedAsync(workspaceId, cancellationToken);
+        await _chats.InsertAsync(workspaceId, chat, cancellationToken);
         return chat;
     }
 
@@ -64,21 +105,20 @@ internal sealed class ChatStore(IEntityStore store, TimeProvider time)
         return line[..(cut > 20 ? cut : 60)] + "…";
     }
 
-    public async Task<List<ChatRecord>> ListAsync(string workspaceId, string userId, CancellationToken cancellationToken) =>
-        [.. (await _chats.ListPartitionAsync(workspaceId, cancellationToken)).Select(c => c.Value).Where(c => c.UserId == userId)];
-
-    public async Task<List<ChatMessageRecord>> MessagesAsync(string chatId, CancellationToken cancellationToken) =>
-        [.. (await _messages.ListPartitionAsync(chatId, cancellationToken)).Select(m => m.Value)];
-
-    /// <summary>The last <paramref name="count"/> messages, oldest first.</summary>
+    /// <summary>The last <paramref name="count"/> messages, oldest first: one page of the newest-first order, whatever the chat holds.</summary>
     public async Task<List<ChatMessageRecord>> RecentAsync(string chatId, int count, CancellationToken cancellationToken)
     {
-        var all = await MessagesAsync(chatId, cancellationToken);
-        return all.Count <= count ? all : all[^count..];
+        if (count <= 0)
+        {
+            return [];
+        }
+
+        var newest = await _messages.ListAsync(chatId, new IndexQuery<ChatMessageRecord> { Order = MessageOrder, Descending = true, Limit = count }, cancellationToken);
+        return [.. newest.Items.Reverse()];
     }
 
-    public Task<Stored<ChatMessageRecord>?> FindMessageAsync(string chatId, string messageId, CancellationToken cancellationToken) =>
-        _messages.FindAsync(chatId, messageId, cancellationToken);
+    public async Task<ChatMessageRecord?> FindMessageAsync(string chatId, string messageId, CancellationToken cancellationToken) =>
+        (await _messages.GetAsync(chatId, messageId, cancellationToken))?.Value;
 
     /// <summary>
     /// Appends messages in the given order and touches the chat (its updatedAt orders chat lists). Their ids are taken
@@ -92,7 +132,7 @@ internal sealed class ChatStore(IEntityStore store, TimeProvider time)
         var written = messages.Select((m, i) => m with { Id = MessageId(first + i), ChatId = chat.Id, CreatedAt = now }).ToList();
         foreach (var message in written)
         {
-            await _messages.InsertAsync(chat.Id, message.Id, message, cancellationToken);
+            await _messages.InsertAsync(chat.Id, message, cancellationToken);
         }
 
         if (await _chats.UpdateAsync(chat.WorkspaceId, chat.Id, c => c with { UpdatedAt = time.GetUtcNow() }, cancellationToken) is null)
@@ -123,15 +163,31 @@ internal sealed class ChatStore(IEntityStore store, TimeProvider time)
         return count + await DeleteMessagesAsync(chat.Id, cancellationToken);
     }
 
+    /// <summary>
+    /// Empties the chat's partition: its messages, their index rows and the index's marker all go, a batch at a time
+    /// (the partition is the chat's alone). A row another delete removed first fails its batch, which then goes row by
+    /// row. Returns how many messages went.
+    /// </summary>
     private async Task<int> DeleteMessagesAsync(string chatId, CancellationToken cancellationToken)
     {
-        var messages = await _messages.ListPartitionAsync(chatId, cancellationToken);
-        foreach (var message in messages)
+        var count = 0;
+        var query = new EntityQuery { PartitionKey = chatId, Take = EntityBatch.MaxWrites };
+        while (true)
         {
-            await _messages.DeleteAsync(chatId, message.RowKey, null, cancellationToken);
-        }
+            // The rows just deleted are gone, so every round reads from the start again.
+            var rows = (await _store.QueryAsync(_messages.Name, query, cancellationToken)).Items;
+            if (rows.Count == 0)
+            {
+                return count;
+            }
 
-        return messages.Count;
+            var batch = await _store.SubmitBatchAsync(_messages.Name, chatId, [.. rows.Select(r => BatchWrite.Delete(r.RowKey))], cancellationToken);
+            foreach (var row in rows)
+            {
+                var gone = batch.Succeeded || (await _store.DeleteAsync(_messages.Name, chatId, row.RowKey, null, cancellationToken)).Succeeded;
+                count += gone && !row.RowKey.StartsWith(ListIndex<ChatMessageRecord>.Reserved, StringComparison.Ordinal) ? 1 : 0;
+            }
+        }
     }
 
     /// <summary>

@@ -5,26 +5,6 @@ namespace Serverless.Functions.Features.Chat;
 
 internal static class ListChatHistory
 {
-    private static readonly ListShape<ChatDto> Chats = new(
-        c => c.Id,
-        new Dictionary<string, Func<ChatDto, string>>
-        {
-            ["createdAt"] = c => c.CreatedAt.UtcDateTime.ToString("O"),
-            ["updatedAt"] = c => c.UpdatedAt.UtcDateTime.ToString("O"),
-            ["title"] = c => c.Title.ToLowerInvariant(),
-        },
-        "updatedAt",
-        DefaultDescending: true,
-        Matches: (c, s) => c.Title.Contains(s, StringComparison.OrdinalIgnoreCase));
-
-    // Message ids sort in the order the messages were written, so they are the creation order.
-    private static readonly ListShape<ChatMessageDto> Messages = new(
-        m => m.Id,
-        new Dictionary<string, Func<ChatMessageDto, string>> { ["createdAt"] = m => m.Id },
-        "createdAt",
-        DefaultDescending: false,
-        Matches: (m, s) => m.Content.Contains(s, StringComparison.OrdinalIgnoreCase));
-
     /// <summary>
     /// With <c>chatId</c> (or AutoGPT's <c>sessionId</c>): that chat's messages, oldest first. Otherwise the caller's
     /// chats in the workspace, latest first, only those over <c>appId</c> when given.
@@ -42,7 +22,7 @@ internal static class ListChatHistory
 
         if ((chatId ?? sessionId) is { } id)
         {
-            if (query.Check(Messages.SortFields) is { } invalidMessages)
+            if (query.Check(chats.Messages.SortFields) is { } invalidMessages)
             {
                 return invalidMessages;
             }
@@ -52,18 +32,23 @@ internal static class ListChatHistory
                 return Api.NotFound("The chat was not found.");
             }
 
-            var messages = (await chats.MessagesAsync(chat.Id, cancellationToken)).Select(ChatMessageDto.From);
-            return Api.Page(Paging.Paginate(messages, query, Messages));
+            return await IndexedPaging.PageAsync(chats.Messages, chat.Id, query, null, cancellationToken) is { } messages
+                ? Api.Page(messages.Map(ChatMessageDto.From))
+                : IndexedPaging.InvalidCursor();
         }
 
-        if (query.Check(Chats.SortFields) is { } invalid)
+        if (query.Check(chats.Chats.SortFields) is { } invalid)
         {
             return invalid;
         }
 
-        var list = (await chats.ListAsync(workspace.WorkspaceId, caller.UserId, cancellationToken))
-            .Where(c => appId is null || c.AppId == appId)
-            .Select(ChatDto.From);
-        return Api.Page(Paging.Paginate(list, query, Chats));
+        // Only the caller's chats are read: other users' chats in the workspace cost this list nothing.
+        var request = new ListRequest<ChatRecord>
+        {
+            Filters = appId is null ? [("user", caller.UserId)] : [("app", ChatStore.AppFilter(caller.UserId, appId))],
+        };
+        return await IndexedPaging.PageAsync(chats.Chats, workspace.WorkspaceId, query, request, cancellationToken) is { } page
+            ? Api.Page(page.Map(ChatDto.From))
+            : IndexedPaging.InvalidCursor();
     }
 }

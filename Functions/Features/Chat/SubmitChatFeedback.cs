@@ -25,12 +25,12 @@ internal static class SubmitChatFeedback
             return Api.NotFound("The message was not found in this chat.");
         }
 
-        if (message.Value.Role != ChatRoles.Assistant)
+        if (message.Role != ChatRoles.Assistant)
         {
             return Api.Validation("messageId", "Feedback rates an answer: the message must be an assistant message.");
         }
 
-        var updated = await chats.SetFeedbackAsync(chat.Id, message.RowKey, new ChatFeedback(request.Rating!, request.Comment, time.GetUtcNow()), cancellationToken);
+        var updated = await chats.SetFeedbackAsync(chat.Id, message.Id, new ChatFeedback(request.Rating!, request.Comment, time.GetUtcNow()), cancellationToken);
         return updated is null ? Api.NotFound("The message was not found in this chat.") : Api.Ok(ChatMessageDto.From(updated));
     }
 }

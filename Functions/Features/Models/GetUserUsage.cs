@@ -41,9 +41,10 @@ internal static class GetUserUsage
         var from = start ?? new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
         var to = end ?? from.AddMonths(1).AddTicks(-1);
         var model = q["model"].ToString();
-        var rows = (await ledger.ListAsync(workspace.WorkspaceId, from, to.AddTicks(1), cancellationToken))
-            .Where(r => r.UserId == userId && (model.Length == 0 || r.Model == model))
-            .ToList();
+        // The user's rows of the period only (the index narrows to them); the model is checked as they are read.
+        var rows = await ledger.ReadAsync(workspace.WorkspaceId, from, to.AddTicks(1), ("user", userId), cancellationToken)
+            .Where(r => model.Length == 0 || r.Model == model)
+            .ToListAsync(cancellationToken);
         var breakdown = rows.GroupBy(r => r.Model, StringComparer.Ordinal).ToDictionary(
             g => g.Key,
             g => new ModelUsage(g.Sum(r => (long)r.TotalTokens), g.LongCount(), g.Sum(r => r.CostUsd)),

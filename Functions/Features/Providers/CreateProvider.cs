@@ -24,7 +24,7 @@ internal static class CreateProvider
         }
 
         if (directory.Platform.Any(p => p.Name == request.Name)
-            || (await providers.ListAsync(workspace.WorkspaceId, cancellationToken)).Any(p => p.Name == request.Name))
+            || await providers.NameTakenAsync(workspace.WorkspaceId, request.Name!, null, cancellationToken))
         {
             return Api.Conflict($"A provider named '{request.Name}' already exists.");
         }

@@ -1,6 +1,8 @@
+using System.Globalization;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Platform.Ai;
+using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Orchestrations.Ports;
@@ -22,26 +24,75 @@ internal sealed record ProviderRecord(
     DateTimeOffset UpdatedAt);
 
 /// <summary>
-/// A workspace's own providers, one row each in the workspace's partition. The API key is sealed with the
-/// platform's <see cref="SecretProtector"/> (bound to the workspace and provider id) and never leaves in a response.
-/// The gateway reads the list on every call, so it is cached briefly and dropped on every change made here.
+/// A workspace's own providers, one row each in the workspace's partition beside the index rows that list them. The
+/// API key is sealed with the platform's <see cref="SecretProtector"/> (bound to the workspace and provider id) and
+/// never leaves in a response. The gateway reads every provider in priority order (one range scan of that order's
+/// rows), cached briefly and dropped on every change made here.
 /// </summary>
 internal sealed class ProviderStore(
     IEntityStore store, SecretProtector protector, IMemoryCache cache, UpstreamClients clients, IOptions<ModelsOptions> options, TimeProvider time,
     ILogger<ProviderStore> logger) : IWorkspaceProviderSource
 {
-    private readonly EntityTable<ProviderRecord> _providers = new(store, "providers");
+    public const string PriorityOrder = "priority";
 
-    public async Task<List<ProviderRecord>> ListAsync(string workspaceId, CancellationToken cancellationToken) =>
-        [.. (await _providers.ListPartitionAsync(workspaceId, cancellationToken)).Select(p => p.Value).OrderBy(p => p.Priority).ThenBy(p => p.CreatedAt)];
+    /// <summary>
+    /// The list's orders and its kind filter; the name filter finds a name's holder for the uniqueness check without
+    /// reading the workspace's other providers.
+    /// </summary>
+    public static readonly ListIndex<ProviderRecord> Index = new(
+        version: 1,
+        p => p.Id,
+        new Dictionary<string, Func<ProviderRecord, string>>
+        {
+            // Ties in priority go to the older provider: the gateway tries them in this order.
+            [PriorityOrder] = p => p.Priority.ToString("D4", CultureInfo.InvariantCulture) + p.CreatedAt.UtcDateTime.ToString("O"),
+            ["name"] = p => p.Name,
+            ["createdAt"] = p => p.CreatedAt.UtcDateTime.ToString("O"),
+        },
+        new Dictionary<string, Func<ProviderRecord, string?>>
+        {
+            ["kind"] = p => p.Kind,
+            ["name"] = p => p.Name,
+        });
+
+    private readonly IndexedTable<ProviderRecord> _providers = new(store, "providers", Index, EntityTable<ProviderRecord>.Json);
+
+    public IndexedList<ProviderRecord> List => new(_providers, PriorityOrder, DefaultDescending: false,
+        Matches: (p, s) => p.Name.Contains(s, StringComparison.OrdinalIgnoreCase) || p.Models.Any(m => m.Id.Contains(s, StringComparison.OrdinalIgnoreCase)),
+        StatusFilter: "kind");
+
+    /// <summary>Every provider of the workspace in the order the gateway tries them.</summary>
+    public async Task<List<ProviderRecord>> ListAllAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var all = new List<ProviderRecord>();
+        var query = new IndexQuery<ProviderRecord> { Order = PriorityOrder, Limit = EntityQuery.MaxTake };
+        while (true)
+        {
+            var page = await _providers.ListAsync(workspaceId, query, cancellationToken);
+            all.AddRange(page.Items);
+            if (page.Next is null)
+            {
+                return all;
+            }
+
+            query = query with { After = page.Next };
+        }
+    }
+
+    /// <summary>True when another provider of the workspace (not <paramref name="exceptId"/>) has <paramref name="name"/>.</summary>
+    public async Task<bool> NameTakenAsync(string workspaceId, string name, string? exceptId, CancellationToken cancellationToken)
+    {
+        var holders = await _providers.ListAsync(workspaceId, new IndexQuery<ProviderRecord> { Order = PriorityOrder, Filter = ("name", name), Limit = 2 }, cancellationToken);
+        return holders.Items.Any(p => p.Id != exceptId);
+    }
 
     public async Task<ProviderRecord?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
-        (await _providers.FindAsync(workspaceId, id, cancellationToken))?.Value;
+        (await _providers.GetAsync(workspaceId, id, cancellationToken))?.Value;
 
     public async Task<ProviderRecord> CreateAsync(string workspaceId, ProviderRecord draft, string? apiKey, CancellationToken cancellationToken)
     {
         var record = draft with { SealedApiKey = Seal(workspaceId, draft.Id, apiKey) };
-        await _providers.InsertAsync(workspaceId, record.Id, record, cancellationToken);
+        await _providers.InsertAsync(workspaceId, record, cancellationToken);
         Changed(workspaceId, record.Name);
         ProvidersLog.Created(logger, record.Id, record.Name, workspaceId);
         return record;
@@ -89,7 +140,7 @@ internal sealed class ProviderStore(
             return cached;
         }
 
-        var definitions = (await ListAsync(workspaceId, cancellationToken)).Select(p => ToDefinition(workspaceId, p)).ToList();
+        var definitions = (await ListAllAsync(workspaceId, cancellationToken)).Select(p => ToDefinition(workspaceId, p)).ToList();
         if (options.Value.WorkspaceProviderCacheSeconds > 0)
         {
             cache.Set(key, (IReadOnlyList<ProviderDefinition>)definitions, TimeSpan.FromSeconds(options.Value.WorkspaceProviderCacheSeconds));
@@ -109,7 +160,7 @@ internal sealed class ProviderStore(
 
         return new ProviderDefinition(p.Name, p.Kind, new Uri(p.BaseUrl), apiKey,
             [.. p.Models.Select(m => new ProviderModel(m.Id, string.IsNullOrWhiteSpace(m.UpstreamModel) ? m.Id : m.UpstreamModel, m.InputPricePer1K, m.OutputPricePer1K, m.Embedding))],
-            ProviderSource.Workspace, workspaceId, p.UpdatedAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            ProviderSource.Workspace, workspaceId, p.UpdatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture));
     }
 
     private string? Seal(string workspaceId, string id, string? apiKey) =>

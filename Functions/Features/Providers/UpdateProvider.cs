@@ -30,7 +30,7 @@ internal static class UpdateProvider
         }
 
         if (request.Name is { } name && (directory.Platform.Any(p => p.Name == name)
-            || (await providers.ListAsync(workspace.WorkspaceId, cancellationToken)).Any(p => p.Name == name && p.Id != id)))
+            || await providers.NameTakenAsync(workspace.WorkspaceId, name, id, cancellationToken)))
         {
             return Api.Conflict($"A provider named '{name}' already exists.");
         }

@@ -7,8 +7,7 @@ internal static class RemoveMember
 {
     public static async Task<IResult> HandleAsync(string userId, Caller caller, WorkspaceContext workspace, WorkspaceDirectory directory, CancellationToken cancellationToken)
     {
-        var members = await directory.ListMembersAsync(workspace.WorkspaceId, cancellationToken);
-        var target = members.FirstOrDefault(m => m.UserId == userId);
+        var target = await directory.GetMemberAsync(workspace.WorkspaceId, userId, cancellationToken);
         if (target is null)
         {
             return Api.NotFound("The member was not found.");
@@ -21,7 +20,7 @@ internal static class RemoveMember
             return Api.Forbidden("Only an admin can remove others, and only members whose role is not above their own.");
         }
 
-        if (targetRole == WorkspaceRole.Owner && members.Count(m => m.Role == "owner") == 1)
+        if (targetRole == WorkspaceRole.Owner && await directory.CountOwnersAsync(workspace.WorkspaceId, 2, cancellationToken) == 1)
         {
             return Api.Conflict("A workspace keeps at least one owner; make someone else owner first.");
         }

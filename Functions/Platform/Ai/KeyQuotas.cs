@@ -84,8 +84,13 @@ internal sealed class KeyQuotas(RateLimiter limiter, UsageLedger ledger, TimePro
     private async Task<MonthSpend> LoadAsync(string workspaceId, string keyId, DateTimeOffset now)
     {
         var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
-        var rows = await ledger.ListAsync(workspaceId, monthStart, monthStart.AddMonths(1), CancellationToken.None);
-        return new MonthSpend(rows.Where(r => r.ApiKeyId == keyId).Sum(r => r.CostUsd));
+        var spent = 0m;
+        await foreach (var row in ledger.ReadAsync(workspaceId, monthStart, monthStart.AddMonths(1), ("apiKey", keyId), CancellationToken.None))
+        {
+            spent += row.CostUsd;
+        }
+
+        return new MonthSpend(spent);
     }
 
     private static string SpendKey(string keyId, DateTimeOffset at) => $"{keyId}|{at.UtcDateTime:yyyy-MM}";

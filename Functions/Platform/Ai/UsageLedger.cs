@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Orchestrations.Ports;
 
@@ -34,28 +37,56 @@ internal static class UsageStatus
     public const string Rejected = "rejected";
 }
 
-/// <summary>A slice of a workspace's usage rows written together (one entity), oldest first.</summary>
+/// <summary>A slice of a workspace's usage rows written together (one entity), oldest first: how the first release stored them.</summary>
 internal sealed record UsageBatch(IReadOnlyList<UsageRecord> Records);
 
 /// <summary>
 /// Usage rows, one per model call. Calls hand their row over and go on: a background writer persists them, so the
-/// store's latency never adds to a model call's. Rows are written in batches (one entity per workspace per flush,
-/// under a row key holding the batch's first time), so the store sees a few writes a second instead of one per call;
-/// reads unpack the batches, so callers only ever see rows.
+/// store's latency never adds to a model call's. Each row is stored in its workspace's partition beside index rows
+/// that list it newest or oldest first, narrowed by status, model, user or API key, so a page of the list, a key's
+/// month of spend or a user's period reads only those rows. The writer packs the rows of a flush into as few atomic
+/// batches as their index rows allow.
 /// </summary>
+/// <remarks>
+/// Each call writes 11 rows (its row and 10 index rows of about its own size). Orders other than creation time and
+/// the provider filter are not indexed: readers sort or check those over a time range (see ListUsage).
+/// </remarks>
 internal sealed class UsageLedger(IEntityStore store, ILogger<UsageLedger> logger) : BackgroundService
 {
     /// <summary>How long the writer gathers rows before a flush; it bounds how stale usage reads are.</summary>
     public static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(100);
 
-    // Batches stay well below a table entity's size limits (a row is about 400 bytes of JSON).
-    private const int MaxBatch = 100;
-    private const string RowTimeFormat = "yyyyMMddHHmmssfffffff";
-    // A batch's key is its first row's time; its last row is at most this much later.
-    private static readonly TimeSpan MaxBatchSpan = TimeSpan.FromMinutes(1);
+    public const string CreatedOrder = "createdAt";
 
+    public static readonly ListIndex<UsageRecord> Index = new(
+        version: 1,
+        r => r.Id,
+        new Dictionary<string, Func<UsageRecord, string>> { [CreatedOrder] = r => SortKey(r.CreatedAt) },
+        new Dictionary<string, Func<UsageRecord, string?>>
+        {
+            ["status"] = r => r.Status,
+            ["model"] = r => r.Model,
+            ["user"] = r => r.UserId,
+            ["apiKey"] = r => r.ApiKeyId,
+        });
+
+    // Rows of one flush per try: a refused write loses (and logs) at most these.
+    private const int MaxWrite = 100;
+    private const int MaxKnownWorkspaces = 100_000;
+
+    private readonly IndexedTable<UsageRecord> _rows = new(store, "usagerows", Index, EntityTable<UsageRecord>.Json);
+    // The first release kept rows in batches of up to 100 per entity; a workspace's move on its first read.
     private readonly EntityTable<UsageBatch> _batches = new(store, "modelusage");
+    private readonly ConcurrentDictionary<string, byte> _moved = new(StringComparer.Ordinal);
     private readonly Channel<UsageRecord> _pending = Channel.CreateUnbounded<UsageRecord>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>The list: newest first by default; <c>status</c> binds to the status filter.</summary>
+    public IndexedList<UsageRecord> List => new(_rows, CreatedOrder, DefaultDescending: true,
+        Matches: (u, s) => u.Model.Contains(s, StringComparison.OrdinalIgnoreCase) || (u.Provider ?? "").Contains(s, StringComparison.OrdinalIgnoreCase),
+        StatusFilter: "status");
+
+    /// <summary>The sort key of a time (ordinal order is time order); ranges of the list are given in it.</summary>
+    public static string SortKey(DateTimeOffset at) => at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
     public void Record(UsageRecord record)
     {
@@ -65,24 +96,37 @@ internal sealed class UsageLedger(IEntityStore store, ILogger<UsageLedger> logge
         }
     }
 
-    /// <summary>The workspace's usage rows from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive), oldest first.</summary>
-    public async Task<List<UsageRecord>> ListAsync(string workspaceId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    /// <summary>A page of the workspace's usage list (see <see cref="IndexedPaging.PageAsync"/>).</summary>
+    public async Task<PageResult<UsageRecord>?> PageAsync(string workspaceId, ListQuery query, ListRequest<UsageRecord> request, CancellationToken cancellationToken)
     {
-        var query = new EntityQuery
-        {
-            PartitionKey = workspaceId,
-            RowKeyFrom = from is { } f ? RowPrefix(f > DateTimeOffset.MinValue + MaxBatchSpan ? f - MaxBatchSpan : f) : null,
-            RowKeyTo = to is { } t ? RowPrefix(t) : null,
-            Take = EntityQuery.MaxTake,
-        };
-        var rows = new List<UsageRecord>();
-        await foreach (var batch in _batches.QueryAllAsync(query, cancellationToken))
-        {
-            rows.AddRange(batch.Value.Records.Where(r => (from is null || r.CreatedAt >= from) && (to is null || r.CreatedAt < to)));
-        }
+        await MoveBatchesAsync(workspaceId, cancellationToken);
+        return await IndexedPaging.PageAsync(List, workspaceId, query, request, cancellationToken);
+    }
 
-        rows.Sort((a, b) => a.CreatedAt.CompareTo(b.CreatedAt));
-        return rows;
+    /// <summary>
+    /// The workspace's rows from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive), oldest first,
+    /// only those of <paramref name="filter"/> when given: a range scan of that filter's index rows.
+    /// </summary>
+    public async IAsyncEnumerable<UsageRecord> ReadAsync(
+        string workspaceId, DateTimeOffset from, DateTimeOffset to, (string Name, string Value)? filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await MoveBatchesAsync(workspaceId, cancellationToken);
+        var query = new IndexQuery<UsageRecord> { Order = CreatedOrder, Filter = filter, From = SortKey(from), To = SortKey(to), Limit = EntityQuery.MaxTake };
+        while (true)
+        {
+            var page = await _rows.ListAsync(workspaceId, query, cancellationToken);
+            foreach (var row in page.Items)
+            {
+                yield return row;
+            }
+
+            if (page.Next is null)
+            {
+                yield break;
+            }
+
+            query = query with { After = page.Next };
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -118,21 +162,47 @@ internal sealed class UsageLedger(IEntityStore store, ILogger<UsageLedger> logge
 
         foreach (var workspace in gathered.GroupBy(r => r.WorkspaceId, StringComparer.Ordinal))
         {
-            foreach (var chunk in workspace.OrderBy(r => r.CreatedAt).Chunk(MaxBatch))
+            foreach (var chunk in workspace.Chunk(MaxWrite))
             {
                 try
                 {
-                    var key = RowPrefix(chunk[0].CreatedAt) + "_" + chunk[0].Id;
-                    await _batches.UpsertAsync(workspace.Key, key, new UsageBatch(chunk), cancellationToken);
+                    // Marked indexed before its first rows, so a first list never rewrites a partition written with its index.
+                    await _rows.EnsureIndexedAsync(workspace.Key, cancellationToken);
+                    await _rows.AppendAsync(workspace.Key, chunk, cancellationToken);
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
-                    // A lost batch must not stop the writer; the log says which calls it held.
+                    // A lost write must not stop the writer; the log says which calls it held.
                     ModelGatewayLog.UsageWriteFailed(logger, exception, chunk[0].Id, chunk.Length);
                 }
             }
         }
     }
 
-    private static string RowPrefix(DateTimeOffset at) => at.UtcDateTime.ToString(RowTimeFormat, CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Moves the workspace's rows of the first release (batches under time keys) into the indexed table, once: each
+    /// batch's rows are appended, then the batch goes, so later calls cost one empty read per instance, then a lookup
+    /// in memory. Readers on two instances may move a batch twice; appending a row again changes nothing.
+    /// </summary>
+    private async Task MoveBatchesAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        if (_moved.ContainsKey(workspaceId))
+        {
+            return;
+        }
+
+        await _rows.EnsureIndexedAsync(workspaceId, cancellationToken);
+        await foreach (var batch in _batches.QueryAllAsync(new EntityQuery { PartitionKey = workspaceId, Take = 50 }, cancellationToken))
+        {
+            await _rows.AppendAsync(workspaceId, batch.Value.Records, cancellationToken);
+            await _batches.DeleteAsync(workspaceId, batch.RowKey, batch.ETag, cancellationToken);
+        }
+
+        if (_moved.Count >= MaxKnownWorkspaces)
+        {
+            _moved.Clear();
+        }
+
+        _moved.TryAdd(workspaceId, 0);
+    }
 }

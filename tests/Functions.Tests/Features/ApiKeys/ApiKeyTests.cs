@@ -136,6 +136,57 @@ public sealed class ApiKeyTests(PlatformFactory factory) : IClassFixture<Platfor
     }
 
     [Fact]
+    public async Task List_SeveralPagesOfASmallLimit_AreCompleteAndInOrder()
+    {
+        var user = await _client.RegisterAsync();
+        string[] names = ["kilo", "alpha", "juliet", "echo", "bravo", "hotel", "delta"];
+        foreach (var name in names)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await _client.ApiPostAsync("/api/v1/user/api-keys", new { name, scopes = new[] { "profile:read" } }, user.AccessToken)).Status);
+        }
+
+        var newestFirst = await _client.WalkAsync("/api/v1/user/api-keys", 3, user.AccessToken);
+        var byName = await _client.WalkAsync("/api/v1/user/api-keys?sortBy=name&sortOrder=asc", 2, user.AccessToken);
+
+        Assert.Equal(names.Reverse(), newestFirst.Select(k => k["name"]!.GetValue<string>()));
+        Assert.Equal(names.Order(StringComparer.Ordinal), byName.Select(k => k["name"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task List_ByAKeyBoundToAWorkspace_PagesOnlyThatWorkspacesKeys()
+    {
+        var user = await _client.RegisterAsync();
+        var team = (await _client.ApiPostAsync("/api/v1/workspaces", new { name = "Team" }, user.AccessToken)).Data["id"]!.GetValue<string>();
+        var teamHeaders = new Dictionary<string, string> { ["X-Workspace-Id"] = team };
+        for (var i = 0; i < 4; i++)
+        {
+            await _client.ApiPostAsync("/api/v1/user/api-keys", new { name = $"personal{i}", scopes = new[] { "profile:read" } }, user.AccessToken);
+            await _client.ApiPostAsync("/api/v1/user/api-keys", new { name = $"team{i}", scopes = new[] { "api_keys:read" } }, user.AccessToken, teamHeaders);
+        }
+
+        var teamKey = await _client.CreateKeyAsync(user, ["api_keys:read"], team);
+        var listed = await _client.WalkAsync("/api/v1/user/api-keys?sortBy=name&sortOrder=asc", 2, headers: Users.ApiKey(teamKey));
+
+        Assert.Equal(["team0", "team1", "team2", "team3", "test key"], listed.Select(k => k["name"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task List_CursorOfAnotherOrder_Is422()
+    {
+        var user = await _client.RegisterAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await _client.CreateKeyAsync(user, ["profile:read"]);
+        }
+
+        var byName = await _client.CursorAsync("/api/v1/user/api-keys?sortBy=name", 1, user.AccessToken);
+        var response = await _client.PageAfterAsync("/api/v1/user/api-keys?sortBy=createdAt", byName, user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.Status);
+        Assert.Equal("cursor", response.Body!["error"]!["details"]![0]!["field"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task UnknownKey_Is401()
     {
         var response = await _client.ApiGetAsync("/api/v1/auth/me", headers: Users.ApiKey("sfk_not-a-real-key"));

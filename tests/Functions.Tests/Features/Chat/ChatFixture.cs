@@ -20,8 +20,11 @@ public sealed class ChatFixture : GatewayFixture
 {
     internal FakeRetriever Retriever { get; } = new();
 
-    /// <summary>Runs before every entity insert (table, JSON), so a test can hold a write at a chosen moment.</summary>
+    /// <summary>Runs before every entity insert (table, JSON), alone or in a batch, so a test can hold a write at a chosen moment.</summary>
     internal Func<string, string, Task>? BeforeInsert { get; set; }
+
+    /// <summary>Rows each table's scans returned, so a test can tell how much of the store a request read.</summary>
+    internal ConcurrentDictionary<string, int> RowsScanned { get; } = new(StringComparer.Ordinal);
 
     protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
@@ -64,10 +67,26 @@ internal sealed class HookedEntityStore(IEntityStore inner, ChatFixture fixture)
     public Task<WriteResult> DeleteAsync(string table, string partitionKey, string rowKey, string? ifMatch, CancellationToken cancellationToken) =>
         inner.DeleteAsync(table, partitionKey, rowKey, ifMatch, cancellationToken);
 
-    public Task<EntityPage> QueryAsync(string table, EntityQuery query, CancellationToken cancellationToken) => inner.QueryAsync(table, query, cancellationToken);
+    public async Task<EntityPage> QueryAsync(string table, EntityQuery query, CancellationToken cancellationToken)
+    {
+        var page = await inner.QueryAsync(table, query, cancellationToken);
+        fixture.RowsScanned.AddOrUpdate(table, page.Items.Count, (_, count) => count + page.Items.Count);
+        return page;
+    }
 
-    public Task<BatchResult> SubmitBatchAsync(string table, string partitionKey, IReadOnlyList<BatchWrite> writes, CancellationToken cancellationToken) =>
-        inner.SubmitBatchAsync(table, partitionKey, writes, cancellationToken);
+    // Indexed tables insert an item in a batch with its index rows: the hook sees the item's insert.
+    public async Task<BatchResult> SubmitBatchAsync(string table, string partitionKey, IReadOnlyList<BatchWrite> writes, CancellationToken cancellationToken)
+    {
+        if (fixture.BeforeInsert is { } hook)
+        {
+            foreach (var insert in writes.Where(w => w.Kind == BatchWriteKind.Insert))
+            {
+                await hook(table, insert.Json!);
+            }
+        }
+
+        return await inner.SubmitBatchAsync(table, partitionKey, writes, cancellationToken);
+    }
 
     public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
 }

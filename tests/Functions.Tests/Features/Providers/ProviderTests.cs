@@ -199,6 +199,60 @@ public sealed class ProviderTests(GatewayFixture fixture) : IClassFixture<Gatewa
         Assert.Equal(HttpStatusCode.Forbidden, response.Status);
     }
 
+    [Fact]
+    public async Task List_SeveralPagesOfASmallLimit_AreCompleteAndInPriorityOrder()
+    {
+        var user = await _client.RegisterAsync();
+        (string Name, int Priority)[] providers = [("echo", 5), ("alpha", 1), ("delta", 5), ("charlie", 3), ("bravo", 1)];
+        foreach (var (name, priority) in providers)
+        {
+            var created = await _client.ApiPostAsync("/api/v1/providers", new { name, kind = "openai-compatible", baseUrl = fixture.Secondary.OpenAiBase, priority, models = new[] { new { id = "m-" + name } } }, user.AccessToken);
+            Assert.Equal(HttpStatusCode.Created, created.Status);
+        }
+
+        var byPriority = await _client.WalkAsync("/api/v1/providers", 2, user.AccessToken);
+        var byNameDesc = await _client.WalkAsync("/api/v1/providers?sortBy=name&sortOrder=desc", 2, user.AccessToken);
+        var ofKind = await _client.WalkAsync("/api/v1/providers?status=OpenAI-Compatible", 2, user.AccessToken);
+
+        // Equal priorities keep the order they were added in, as the gateway tries them.
+        Assert.Equal(["alpha", "bravo", "charlie", "echo", "delta"], byPriority.Select(p => p["name"]!.GetValue<string>()));
+        Assert.Equal(["echo", "delta", "charlie", "bravo", "alpha"], byNameDesc.Select(p => p["name"]!.GetValue<string>()));
+        Assert.Equal(5, ofKind.Count);
+        Assert.Empty((await _client.ApiGetAsync("/api/v1/providers?status=ollama", user.AccessToken)).Data.AsArray());
+    }
+
+    [Fact]
+    public async Task Gateway_TriesTheWorkspacesProvidersInPriorityOrder_AndFollowsAChangeOfPriority()
+    {
+        var (user, key) = await fixture.UserWithKeyAsync();
+        var later = await _client.ApiPostAsync("/api/v1/providers", new { name = "later", kind = "openai-compatible", baseUrl = fixture.Secondary.OpenAiBase, priority = 20, models = new[] { new { id = "shared-model", upstreamModel = "from-later" } } }, user.AccessToken);
+        var first = await _client.ApiPostAsync("/api/v1/providers", new { name = "first", kind = "openai-compatible", baseUrl = fixture.Primary.OpenAiBase, priority = 10, models = new[] { new { id = "shared-model", upstreamModel = "from-first" } } }, user.AccessToken);
+        var body = new { model = "shared-model", messages = new[] { new { role = "user", content = "which" } } };
+
+        var before = await _client.ApiPostAsync("/v1/chat/completions", body, key);
+        await _client.ApiPutAsync($"/api/v1/providers/{later.Data["id"]!.GetValue<string>()}", new { priority = 1 }, user.AccessToken);
+        var after = await _client.ApiPostAsync("/v1/chat/completions", body, key);
+
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+        Assert.Equal(HttpStatusCode.OK, before.Status);
+        Assert.Equal(HttpStatusCode.OK, after.Status);
+        Assert.Single(fixture.Primary.Received, r => r.Body?["model"]?.ToString() == "from-first");
+        Assert.Single(fixture.Secondary.Received, r => r.Body?["model"]?.ToString() == "from-later");
+    }
+
+    [Fact]
+    public async Task List_CursorOfAnotherOrder_Is422()
+    {
+        var user = await _client.RegisterAsync();
+        await _client.ApiPostAsync("/api/v1/providers", Provider("one"), user.AccessToken);
+        await _client.ApiPostAsync("/api/v1/providers", Provider("two"), user.AccessToken);
+
+        var byName = await _client.CursorAsync("/api/v1/providers?sortBy=name", 1, user.AccessToken);
+        var response = await _client.PageAfterAsync("/api/v1/providers", byName, user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.Status);
+    }
+
     private string ReadStoreFiles()
     {
         var text = new StringBuilder();

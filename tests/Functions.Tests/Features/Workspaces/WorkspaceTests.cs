@@ -1,4 +1,7 @@
 using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Orchestrations.Ports;
 using Serverless.Functions.Tests.Support;
 
 namespace Serverless.Functions.Tests.Features.Workspaces;
@@ -167,5 +170,123 @@ public sealed class WorkspaceTests(PlatformFactory factory) : IClassFixture<Plat
 
         Assert.Equal(HttpStatusCode.Forbidden, (await _client.ApiPostAsync("/api/v1/workspaces", new { name = "x" }, key)).Status);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await _client.ApiPostAsync("/api/v1/workspaces", new { name = " " }, owner.AccessToken)).Status);
+    }
+
+    [Fact]
+    public async Task List_SeveralPagesOfASmallLimit_AreCompleteAndInOrder()
+    {
+        var user = await _client.RegisterAsync();
+        string[] names = ["Delta", "alpha", "Echo", "charlie", "Bravo"];
+        var created = new List<string> { user.PersonalWorkspaceId };
+        foreach (var name in names)
+        {
+            created.Add(await CreateWorkspaceAsync(user, name));
+        }
+
+        var oldestFirst = await _client.WalkAsync("/api/v1/workspaces", 2, user.AccessToken);
+        var byNameDesc = await _client.WalkAsync("/api/v1/workspaces?sortBy=name&sortOrder=desc&search=a", 2, user.AccessToken);
+
+        Assert.Equal(created, oldestFirst.Select(w => w["id"]!.GetValue<string>()));
+        Assert.All(oldestFirst, w => Assert.Equal("owner", w["role"]!.GetValue<string>()));
+        // Case-insensitive by name, searched for an "a" (not in "Echo"); the personal workspace is "Test's workspace".
+        Assert.Equal(["Test's workspace", "Delta", "charlie", "Bravo", "alpha"], byNameDesc.Select(w => w["name"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task List_AfterLeaving_NoLongerShowsTheWorkspace_AndABoundKeyPagesOnlyItsOwn()
+    {
+        var owner = await _client.RegisterAsync();
+        var member = await _client.RegisterAsync();
+        var kept = await CreateWorkspaceAsync(owner, "kept");
+        var left = await CreateWorkspaceAsync(owner, "left");
+        foreach (var workspace in new[] { kept, left })
+        {
+            await _client.ApiPostAsync($"/api/v1/workspaces/{workspace}/members", new { email = member.Email, role = "viewer" }, owner.AccessToken);
+        }
+
+        await _client.ApiDeleteAsync($"/api/v1/workspaces/{left}/members/{member.Id}", member.AccessToken);
+        var key = await _client.CreateKeyAsync(member, ["workspaces:read"], kept);
+
+        var theirs = await _client.WalkAsync("/api/v1/workspaces", 1, member.AccessToken);
+        var bound = await _client.WalkAsync("/api/v1/workspaces", 1, key);
+
+        Assert.Equal([member.PersonalWorkspaceId, kept], theirs.Select(w => w["id"]!.GetValue<string>()));
+        Assert.Equal("viewer", theirs[1]["role"]!.GetValue<string>());
+        Assert.Equal([kept], bound.Select(w => w["id"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Members_SeveralPagesOfASmallLimit_AreCompleteAndInOrder_FilteredByRoleAndSearched()
+    {
+        var owner = await _client.RegisterAsync();
+        var workspace = await CreateWorkspaceAsync(owner);
+        var joined = new List<TestUser> { owner };
+        string[] roles = ["admin", "member", "viewer", "member", "admin"];
+        foreach (var role in roles)
+        {
+            var user = await _client.RegisterAsync();
+            Assert.Equal(HttpStatusCode.Created, (await _client.ApiPostAsync($"/api/v1/workspaces/{workspace}/members", new { userId = user.Id, role }, owner.AccessToken)).Status);
+            joined.Add(user);
+        }
+
+        var all = await _client.WalkAsync($"/api/v1/workspaces/{workspace}/members", 2, owner.AccessToken);
+        var admins = await _client.WalkAsync($"/api/v1/workspaces/{workspace}/members?status=Admin", 1, owner.AccessToken);
+        var searched = await _client.WalkAsync($"/api/v1/workspaces/{workspace}/members?search={joined[3].Email.ToUpperInvariant()}", 2, owner.AccessToken);
+
+        Assert.Equal(joined.Select(u => u.Id), all.Select(m => m["userId"]!.GetValue<string>()));
+        Assert.Equal(joined.Select(u => u.Email), all.Select(m => m["email"]!.GetValue<string>()));
+        Assert.Equal([joined[1].Id, joined[5].Id], admins.Select(m => m["userId"]!.GetValue<string>()));
+        Assert.Equal([joined[3].Id], searched.Select(m => m["userId"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task RemoveMember_OneOfTwoOwners_Succeeds_AndTheLastOwnerStays()
+    {
+        var owner = await _client.RegisterAsync();
+        var second = await _client.RegisterAsync();
+        var workspace = await CreateWorkspaceAsync(owner);
+        await _client.ApiPostAsync($"/api/v1/workspaces/{workspace}/members", new { userId = second.Id, role = "owner" }, owner.AccessToken);
+
+        var first = await _client.ApiDeleteAsync($"/api/v1/workspaces/{workspace}/members/{owner.Id}", owner.AccessToken);
+        var last = await _client.ApiDeleteAsync($"/api/v1/workspaces/{workspace}/members/{second.Id}", second.AccessToken);
+
+        Assert.Equal(HttpStatusCode.NoContent, first.Status);
+        Assert.Equal(HttpStatusCode.Conflict, last.Status);
+    }
+
+    [Fact]
+    public async Task List_RowsWrittenBeforeTheIndex_AreListedOnceMoved()
+    {
+        var user = await _client.RegisterAsync();
+        var store = factory.Services.GetRequiredService<IEntityStore>();
+        var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        var old = new { Id = "ws_" + Guid.NewGuid().ToString("N"), Name = "From the first release", Description = (string?)null, OwnerId = user.Id, IsPersonal = false, CreatedAt = DateTimeOffset.UtcNow };
+        var member = JsonSerializer.Serialize(new { UserId = user.Id, Role = "admin", JoinedAt = DateTimeOffset.UtcNow }, json);
+        await store.UpsertAsync("workspaces", old.Id, "w", JsonSerializer.Serialize(old, json), CancellationToken.None);
+        await store.UpsertAsync("members", old.Id, user.Id, member, CancellationToken.None);
+        await store.UpsertAsync("usermemberships", user.Id, old.Id, member, CancellationToken.None);
+        await store.UpsertAsync("usermemberships", user.Id, "ws_gone", member, CancellationToken.None);
+
+        var listed = await _client.WalkAsync("/api/v1/workspaces?sortBy=name", 1, user.AccessToken);
+        var members = await _client.WalkAsync($"/api/v1/workspaces/{old.Id}/members", 1, user.AccessToken);
+
+        Assert.Equal(["From the first release", "Test's workspace"], listed.Select(w => w["name"]!.GetValue<string>()));
+        Assert.Equal("admin", listed[0]["role"]!.GetValue<string>());
+        Assert.Equal([user.Id], members.Select(m => m["userId"]!.GetValue<string>()));
+        Assert.Empty((await store.QueryAsync("usermemberships", new EntityQuery { PartitionKey = user.Id }, CancellationToken.None)).Items);
+    }
+
+    [Fact]
+    public async Task List_CursorOfAnotherOrder_Is422()
+    {
+        var user = await _client.RegisterAsync();
+        await CreateWorkspaceAsync(user);
+
+        var byName = await _client.CursorAsync("/api/v1/workspaces?sortBy=name", 1, user.AccessToken);
+        var workspaces = await _client.PageAfterAsync("/api/v1/workspaces", byName, user.AccessToken);
+        var members = await _client.PageAfterAsync($"/api/v1/workspaces/{user.PersonalWorkspaceId}/members", byName, user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, workspaces.Status);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, members.Status);
     }
 }
