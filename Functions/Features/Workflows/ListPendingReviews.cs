@@ -16,6 +16,8 @@ internal static class ListPendingReviews
         "waitingSince",
         DefaultDescending: false);
 
+    // Pending reviews are found in the runs that hold a slot or wait for one, which the concurrency cap bounds
+    // (Workflows:MaxRunningPerWorkspace plus Workflows:MaxQueuedPerWorkspace), so this list pages in memory.
     public static async Task<IResult> HandleAsync(WorkspaceContext workspace, ListQuery query, WorkflowEngine engine, CancellationToken cancellationToken)
     {
         if (query.Check(Shape.SortFields) is { } invalid)

@@ -90,17 +90,6 @@ internal sealed class EntityTable<T>(IEntityStore store, string table) where T :
         }
     }
 
-    public async Task<List<Stored<T>>> ListPartitionAsync(string partitionKey, CancellationToken cancellationToken)
-    {
-        var items = new List<Stored<T>>();
-        await foreach (var item in QueryAllAsync(new EntityQuery { PartitionKey = partitionKey, Take = EntityQuery.MaxTake }, cancellationToken))
-        {
-            items.Add(item);
-        }
-
-        return items;
-    }
-
     private static string Serialize(T value) => JsonSerializer.Serialize(value, Json);
 
     private static Stored<T> ToStored(Entity entity) =>

@@ -217,7 +217,7 @@ public sealed partial class ChatTests(ChatFixture fixture) : IClassFixture<ChatF
         var store = new Serverless.Functions.Platform.Storage.EntityTable<object>(
             fixture.Factory.Services.GetService(typeof(Serverless.Orchestrations.Ports.IEntityStore)) as Serverless.Orchestrations.Ports.IEntityStore
             ?? throw new InvalidOperationException("no entity store"), "chatmessages");
-        Assert.Empty(await store.ListPartitionAsync(gone, CancellationToken.None));
+        Assert.Empty(await store.QueryAllAsync(new Serverless.Orchestrations.Ports.EntityQuery { PartitionKey = gone }, CancellationToken.None).ToListAsync());
     }
 
     [Fact]
