@@ -35,6 +35,7 @@ internal static class ListsSuite
     private const string FilteredRunStatus = "failed";
     private static readonly int[] Sizes = [1_000, 10_000, 50_000];
     private static readonly TimeSpan RunDeadline = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(30);
     private static readonly DateTimeOffset DueBase = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     private static readonly string[] Verbs = ["review", "Draft", "update", "Fix", "plan", "Call", "migrate", "Test", "archive", "write", "Ship", "audit"];
@@ -154,6 +155,7 @@ internal static class ListsSuite
             var runs = clock.Elapsed;
             Log($"{store}: runs at {size:N0} after {runs.TotalSeconds:F1} s");
             growth.Add(new Growth(store, size, tasks, runs, server.ReadRssMegabytes()));
+            await SettleAsync(server, store, ct);
 
             foreach (var variant in Variants)
             {
@@ -162,6 +164,30 @@ internal static class ListsSuite
                 cells.Add(cell);
             }
         }
+    }
+
+    /// <summary>
+    /// Waits (at most <see cref="SettleLimit"/>) until the app uses under a tenth of a core for a second: seeding leaves work behind
+    /// (garbage, SQLite checkpoints, queue pumps winding down) that would otherwise land on the first list measured.
+    /// </summary>
+    private static async Task SettleAsync(ServerProcess server, string store, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var used = CpuWindow.Read(server.Id);
+        while (clock.Elapsed < SettleLimit)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            var now = CpuWindow.Read(server.Id);
+            if (now - used < TimeSpan.FromMilliseconds(100))
+            {
+                Log($"{store}: app idle after {clock.Elapsed.TotalSeconds:F0} s");
+                return;
+            }
+
+            used = now;
+        }
+
+        Log($"{store}: app still busy after {SettleLimit.TotalSeconds:F0} s; measuring anyway");
     }
 
     /// <summary>start → condition → set → end; the condition's regex is an input, and an invalid one fails the run there.</summary>
@@ -424,7 +450,7 @@ internal static class ListsSuite
         Line($"");
         Line($"Machine: {Environment.ProcessorCount} logical processors, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}. Load average when the run ended: {SuiteRun.LoadAverage()} (shared machine).");
         Line($"Published app (standalone, trigger host on), one workspace grown step by step through the public API to {string.Join(", ", sizes.Select(s => s.ToString("N0", CultureInfo.InvariantCulture)))} tasks and as many runs: tasks by `POST /api/v1/tasks` ({TaskWriters} writers; statuses 40 % not_started, 25 % in_progress, 25 % completed, 10 % blocked; four priorities; 70 % with a due date; 0–2 tags), runs by `POST /api/v1/workflows/{{id}}/execute` of start → condition → set → end, at most {RunsInFlight} in flight (the oldest watched with `GET /api/v1/executions/{{id}}`, so none waits for a slot); every {FailEvery}th run fails in the condition (an invalid regex), the rest succeed. SQLite = the embedded store (WAL file in a temp directory); Azure = Azure Storage on Azurite 3.37.0 in memory on the same machine.");
-        Line($"Per list, variant and size: warm-up requests for {options.Warmup.TotalSeconds:0.#} s, at least {WarmupRequests} (the first page is checked: {PageSize} items, in order, filter kept, and the sorted variants start with the oldest run / the first name), then `limit={PageSize}` requests one at a time over keep-alive loopback until {options.Iterations} or {options.Duration.TotalSeconds:0.#} s (at least {MinRequests}), timed to the last byte.");
+        Line($"At each size, once the app has gone idle after seeding (under a tenth of a core for a second, or {SettleLimit.TotalSeconds:0} s passed), per list and variant: warm-up requests for {options.Warmup.TotalSeconds:0.#} s, at least {WarmupRequests} (the first page is checked: {PageSize} items, in order, filter kept, and the sorted variants start with the oldest run / the first name), then `limit={PageSize}` requests one at a time over keep-alive loopback until {options.Iterations} or {options.Duration.TotalSeconds:0.#} s (at least {MinRequests}), timed to the last byte.");
         Line($"");
         Line($"| store | list | variant | items | requests | p50 ms | p99 ms | first page |");
         Line($"|---|---|---|---|---|---|---|---|");
