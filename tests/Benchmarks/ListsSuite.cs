@@ -92,6 +92,8 @@ internal static class ListsSuite
                 {
                     ["Triggers__Enabled"] = "true",
                     ["RateLimits__ExecutePerMinute"] = "10000000",
+                    // Seeding Azurite to 50,000 runs takes longer than the default 15 minutes of one access token.
+                    ["Auth__AccessTokenMinutes"] = "1440",
                 };
                 if (store == BenchmarkOptions.AzuriteStore)
                 {
