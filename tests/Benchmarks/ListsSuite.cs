@@ -30,6 +30,7 @@ internal static class ListsSuite
     // and execute never meets its 429 (it is still retried after a pause, should it come).
     private const int RunsInFlight = 40;
     private const int RunSubmitters = 8;
+    private const int ProgressEvery = 2_000;
     private const int FailEvery = 4;
     private const string FilteredTaskStatus = "in_progress";
     private const string FilteredRunStatus = "failed";
@@ -281,10 +282,17 @@ internal static class ListsSuite
         {
             try
             {
+                var clock = Stopwatch.StartNew();
+                var ended = 0;
                 await foreach (var (id, index) in submitted.Reader.ReadAllAsync(stop.Token))
                 {
                     await WaitEndedAsync(client, id, index, stop.Token);
                     window.Release();
+                    // Seeding Azurite takes many minutes: say how far it got.
+                    if (++ended % ProgressEvery == 0)
+                    {
+                        Log($"  {workspace.Runs + ended:N0} runs, {ended / clock.Elapsed.TotalSeconds:F0} runs/s");
+                    }
                 }
             }
             catch
