@@ -11,12 +11,26 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
     public const string GatewaySuite = "gateway";
     public const string SearchSuite = "search";
     public const string IngestSuite = "ingest";
+    public const string ListsSuite = "lists";
+    public const string SqliteStore = "sqlite";
+    public const string AzuriteStore = "azurite";
+    public const string BothStores = "both";
 
     public const string Usage =
-        "usage: Benchmarks [--suite foundation|workflows|storage|gateway|search|ingest (foundation)] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]";
+        "usage: Benchmarks [--suite foundation|workflows|storage|gateway|search|ingest|lists (foundation)] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]" +
+        " [--store sqlite|azurite|both (both; lists suite)] [--max-items N (50000; lists suite)]";
 
-    /// <summary>Storage suite: measured calls per operation and adapter; search suite: measured queries per scenario; ingest suite: documents per scenario.</summary>
+    /// <summary>
+    /// Storage suite: measured calls per operation and adapter; search suite: measured queries per scenario; ingest suite: documents per scenario;
+    /// lists suite: the most measured requests per list, variant and size (<see cref="Duration"/> ends a slow one sooner).
+    /// </summary>
     public int Iterations { get; init; } = 400;
+
+    /// <summary>Lists suite: which stores the app runs on, one after the other.</summary>
+    public string Store { get; init; } = BothStores;
+
+    /// <summary>Lists suite: the largest workspace measured (the sizes above it are left out, and it is measured itself).</summary>
+    public int MaxItems { get; init; } = 50_000;
 
     public static bool TryParse(
         string[] args, [NotNullWhen(true)] out BenchmarkOptions? options, [NotNullWhen(false)] out string? error)
@@ -29,6 +43,8 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         string? outFile = null;
         var suite = FoundationSuite;
         var iterations = 400;
+        var store = BothStores;
+        var maxItems = 50_000;
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -42,6 +58,8 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
             switch (args[i - 1])
             {
                 case "--iterations" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out iterations) && iterations > 0:
+                // Fewer items than a page or two would measure nothing the lists do at scale.
+                case "--max-items" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out maxItems) && maxItems >= 100:
                 case "--duration" when TryParseSeconds(value, out duration) && duration > 0:
                 case "--warmup" when TryParseSeconds(value, out warmup) && warmup >= 0:
                     break;
@@ -56,8 +74,11 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
                 case "--out":
                     outFile = Path.GetFullPath(value);
                     break;
-                case "--suite" when value is FoundationSuite or WorkflowsSuite or StorageSuite or GatewaySuite or SearchSuite or IngestSuite:
+                case "--suite" when value is FoundationSuite or WorkflowsSuite or StorageSuite or GatewaySuite or SearchSuite or IngestSuite or ListsSuite:
                     suite = value;
+                    break;
+                case "--store" when value is SqliteStore or AzuriteStore or BothStores:
+                    store = value;
                     break;
                 default:
                     error = $"bad argument: {args[i - 1]} {value}";
@@ -69,6 +90,8 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
             TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmup), appDir, outFile, suite)
         {
             Iterations = iterations,
+            Store = store,
+            MaxItems = maxItems,
         };
         return true;
     }

@@ -239,7 +239,8 @@ internal static class CpuWindow
         return (gateway1 - gateway0, bench1 - bench0);
     }
 
-    private static TimeSpan Read(int pid)
+    /// <summary>The CPU time process <paramref name="pid"/> has used so far (user and system).</summary>
+    public static TimeSpan Read(int pid)
     {
         // Fields after the command name (which may hold spaces, hence the last ')'): state is the first, utime the 12th, stime the 13th.
         var stat = File.ReadAllText($"/proc/{pid}/stat");

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -71,7 +70,7 @@ internal static class IngestSuite
 
     private static async Task<Outcome> IngestAsync(HttpClient client, string name, string? embeddingModel, int count, int seed, CancellationToken ct)
     {
-        var created = await SendAsync(client, HttpMethod.Post, "/api/v1/datasets", new
+        var created = await ApiSetup.SendAsync(client, HttpMethod.Post, "/api/v1/datasets", new
         {
             name,
             embeddingModel,
@@ -91,14 +90,14 @@ internal static class IngestSuite
         var clock = Stopwatch.StartNew();
         foreach (var batch in bodies.Chunk(DocumentsPerRequest))
         {
-            await SendAsync(client, HttpMethod.Post, $"/api/v1/datasets/{datasetId}/upload", new { documents = batch }, HttpStatusCode.Accepted, ct);
+            await ApiSetup.SendAsync(client, HttpMethod.Post, $"/api/v1/datasets/{datasetId}/upload", new { documents = batch }, HttpStatusCode.Accepted, ct);
         }
 
         var uploaded = clock.Elapsed.TotalSeconds;
         JsonNode summary;
         while (true)
         {
-            summary = (await SendAsync(client, HttpMethod.Get, $"/api/v1/datasets/{datasetId}/embeddings", null, HttpStatusCode.OK, ct))["data"]!;
+            summary = (await ApiSetup.SendAsync(client, HttpMethod.Get, $"/api/v1/datasets/{datasetId}/embeddings", null, HttpStatusCode.OK, ct))["data"]!;
             if (summary["documents"]!.GetValue<int>() == count && summary["completed"]!.GetValue<bool>())
             {
                 break;
@@ -135,19 +134,6 @@ internal static class IngestSuite
         }
 
         return text.ToString();
-    }
-
-    private static async Task<JsonNode> SendAsync(HttpClient client, HttpMethod method, string path, object? body, HttpStatusCode expected, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        using var response = await client.SendAsync(request, ct);
-        var text = await response.Content.ReadAsStringAsync(ct);
-        if (response.StatusCode != expected)
-        {
-            throw new InvalidOperationException($"{method} {path}: expected {(int)expected}, got {(int)response.StatusCode}: {text}");
-        }
-
-        return JsonNode.Parse(text)!;
     }
 
     private static string Render(BenchmarkOptions options, IReadOnlyList<Outcome> results, double rssMb)

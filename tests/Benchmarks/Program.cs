@@ -24,6 +24,11 @@ if (options.Suite == BenchmarkOptions.IngestSuite)
     return await IngestSuite.RunAsync(options, ct);
 }
 
+if (options.Suite == BenchmarkOptions.ListsSuite)
+{
+    return await ListsSuite.RunAsync(options, ct);
+}
+
 var workDir = Directory.CreateTempSubdirectory("serverless-bench-");
 ServerProcess? server = null;
 try

@@ -90,7 +90,8 @@ internal static class StorageBenchmark
         return latencies;
     }
 
-    private static double Percentile(double[] sorted, double quantile) =>
+    /// <summary>The nearest-rank percentile of an ascending array (the suites that time single calls share it).</summary>
+    internal static double Percentile(double[] sorted, double quantile) =>
         sorted[Math.Max(0, (int)Math.Ceiling(quantile * sorted.Length) - 1)];
 
     /// <summary>Each operation gets names of its own per adapter run, and sets up what its calls need beforehand.</summary>
