@@ -37,7 +37,7 @@ internal sealed record ApiKeyHashRecord(string UserId, string KeyId);
 /// finds the key on each request. Lookups are cached briefly because they sit on every key-authenticated request.
 /// </summary>
 internal sealed class ApiKeyStore(
-    IEntityStore store, IMemoryCache cache, IMembershipLookup memberships, IOptions<AuthOptions> options, TimeProvider time, ILogger<ApiKeyStore> logger)
+    IEntityStore store, IMemoryCache cache, IMembershipLookup memberships, IUserLookup users, IOptions<AuthOptions> options, TimeProvider time, ILogger<ApiKeyStore> logger)
     : IApiKeyAuthenticator
 {
     public const string SecretPrefix = "sfk_";
@@ -105,7 +105,11 @@ internal sealed class ApiKeyStore(
         }
 
         await TouchAsync(record, now, cancellationToken);
-        return new Caller(record.UserId, record.WorkspaceId, false, record.Id, record.WorkspaceId,
+        // A key holding every scope may do whatever its owner's session may, platform administration included;
+        // a narrower key never administers the platform, whoever owns it.
+        var holdsEveryScope = Scopes.Names.All(record.Scopes.Contains);
+        var platformAdmin = holdsEveryScope && (await users.FindByIdAsync(record.UserId, cancellationToken))?.IsPlatformAdmin == true;
+        return new Caller(record.UserId, record.WorkspaceId, platformAdmin, record.Id, record.WorkspaceId,
             record.Scopes.ToHashSet(StringComparer.Ordinal), record.RateLimitPerMinute)
         {
             ModelLimits = record.ModelLimits,
