@@ -8,9 +8,7 @@ namespace Serverless.Functions.Platform.Ai;
 internal sealed class DefaultChatModel(ModelGateway gateway, string configured)
 {
     /// <summary>What a caller is told when no model can answer: every way to add one.</summary>
-    public const string NoneAvailable =
-        "No chat model is available. Add a provider: for this workspace with POST /api/v1/providers, or for the whole platform " +
-        "in the settings (Models__Providers__0__Name, __Kind, __BaseUrl, __Models__0__Id …).";
+    public const string NoneAvailable = "No chat model is available. " + ModelGateway.HowToAddProvider;
 
     public async Task<string?> ResolveAsync(string workspaceId, ModelLimits? limits, CancellationToken cancellationToken) =>
         !string.IsNullOrWhiteSpace(configured) ? configured
