@@ -39,7 +39,7 @@ internal sealed record ApiKeyHashRecord(string UserId, string KeyId);
 /// key-authenticated request (the index only costs the writes: create, revoke, and last use at minute resolution).
 /// </summary>
 internal sealed class ApiKeyStore(
-    IEntityStore store, IMemoryCache cache, IMembershipLookup memberships, IOptions<AuthOptions> options, TimeProvider time, ILogger<ApiKeyStore> logger)
+    IEntityStore store, IMemoryCache cache, IMembershipLookup memberships, IUserLookup users, IOptions<AuthOptions> options, TimeProvider time, ILogger<ApiKeyStore> logger)
     : IApiKeyAuthenticator
 {
     public const string SecretPrefix = "sfk_";
@@ -126,7 +126,11 @@ internal sealed class ApiKeyStore(
         }
 
         await TouchAsync(record, now, cancellationToken);
-        return new Caller(record.UserId, record.WorkspaceId, false, record.Id, record.WorkspaceId,
+        // A key holding every scope may do whatever its owner's session may, platform administration included;
+        // a narrower key never administers the platform, whoever owns it.
+        var holdsEveryScope = Scopes.Names.All(record.Scopes.Contains);
+        var platformAdmin = holdsEveryScope && (await users.FindByIdAsync(record.UserId, cancellationToken))?.IsPlatformAdmin == true;
+        return new Caller(record.UserId, record.WorkspaceId, platformAdmin, record.Id, record.WorkspaceId,
             record.Scopes.ToHashSet(StringComparer.Ordinal), record.RateLimitPerMinute)
         {
             ModelLimits = record.ModelLimits,

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Serverless.Functions.Platform.Ai;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 
@@ -14,6 +16,7 @@ internal static class ChatFeature
         services.AddOptions<ChatOptions>().Bind(configuration.GetSection(ChatOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ChatStore>();
         services.AddSingleton<ChatTurns>();
+        services.AddSingleton(sp => new DefaultChatModel(sp.GetRequiredService<ModelGateway>(), sp.GetRequiredService<IOptions<ChatOptions>>().Value.DefaultModel));
         return services;
     }
 

@@ -17,7 +17,13 @@ internal static class ChatRoles
 internal sealed record ChatRecord(
     string Id, string WorkspaceId, string UserId, string? AppId, string Kind, string Title, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-internal sealed record ChatUsage(int PromptTokens, int CompletionTokens, int TotalTokens);
+internal sealed record ChatUsage(int PromptTokens, int CompletionTokens, int TotalTokens)
+{
+    // FastGPT's names for the same counts, offered beside ours so its clients read them unchanged.
+    public int Prompt => PromptTokens;
+    public int Completion => CompletionTokens;
+    public int Total => TotalTokens;
+}
 
 internal sealed record ChatCitation(int Citation, string DatasetId, string DocumentId, string Title, string Content, double Score);
 

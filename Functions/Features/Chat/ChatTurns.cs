@@ -26,7 +26,7 @@ internal sealed record ChatTurn(
 /// answer) only when the answer is complete: a failed call or a client that left stores nothing.
 /// </summary>
 internal sealed class ChatTurns(
-    ChatStore chats, ModelGateway gateway, WorkflowRunner runner, WorkflowEngine engine, ExecutionNotifier notifier,
+    ChatStore chats, ModelGateway gateway, DefaultChatModel defaultModel, WorkflowRunner runner, WorkflowEngine engine, ExecutionNotifier notifier,
     IServiceProvider services, IOptions<ChatOptions> options, IOptions<WorkflowsOptions> workflowOptions, TimeProvider time, ILogger<ChatTurns> logger)
 {
     public const string Source = "chat";
@@ -56,11 +56,10 @@ internal sealed class ChatTurns(
         var modelCaller = new ModelCaller(workspace.WorkspaceId, caller.UserId, caller.ApiKeyId, caller.ModelLimits, Source);
         var config = turn.App?.Config;
         var model = !string.IsNullOrWhiteSpace(config?.Model) ? config.Model
-            : !string.IsNullOrWhiteSpace(_options.DefaultModel) ? _options.DefaultModel
-            : (await gateway.ListModelsAsync(workspace.WorkspaceId, caller.ModelLimits, cancellationToken)).FirstOrDefault(m => !m.Embedding)?.Id;
+            : await defaultModel.ResolveAsync(workspace.WorkspaceId, caller.ModelLimits, cancellationToken);
         if (model is null)
         {
-            return Api.Validation("model", "No chat model is available: give the app a model, or add a provider to the workspace.");
+            return Api.Validation("model", "Give the app a model. " + DefaultChatModel.NoneAvailable);
         }
 
         var (knowledge, refused) = await RetrieveAsync(turn, workspace.WorkspaceId, cancellationToken);

@@ -104,7 +104,7 @@ internal static partial class RagEndpoints
     }
 
     public static async Task<IResult> QueryAsync(JsonObject? body, Caller caller, WorkspaceContext workspace, DatasetStore store, IKnowledgeRetriever retriever,
-        ModelGateway gateway, CancellationToken cancellationToken)
+        ModelGateway gateway, DefaultChatModel defaultModel, CancellationToken cancellationToken)
     {
         if (body is null)
         {
@@ -118,7 +118,7 @@ internal static partial class RagEndpoints
         var generate = Flag(body, "generate_response", false, check);
         var model = JsonValues.AsString(body["model"]);
         check.When(body["model"] is not null && model is null, "model", "model must be a string.");
-        check.When(generate && string.IsNullOrWhiteSpace(model), "model", "model is required when generate_response is true.");
+        check.When(body["model"] is not null && string.IsNullOrWhiteSpace(model), "model", "model must not be empty.");
         if (!check.IsValid)
         {
             return check.ToResult();
@@ -127,6 +127,12 @@ internal static partial class RagEndpoints
         if (generate && !caller.HasScope(Scopes.ModelsUse))
         {
             return Api.Forbidden($"This API key lacks the scope '{Scopes.ModelsUse}' that generate_response needs.");
+        }
+
+        // No model named: answer with the one chat would use, so a first query works with whatever provider exists.
+        if (generate && model is null && (model = await defaultModel.ResolveAsync(workspace.WorkspaceId, caller.ModelLimits, cancellationToken)) is null)
+        {
+            return Api.Validation("model", "generate_response needs a model. " + DefaultChatModel.NoneAvailable);
         }
 
         if (await store.NamespaceAsync(workspace.WorkspaceId, ns, cancellationToken) is not { } dataset)

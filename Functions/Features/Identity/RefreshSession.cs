@@ -1,19 +1,22 @@
+using System.Text.Json.Serialization;
 using Serverless.Functions.Platform.Http;
 
 namespace Serverless.Functions.Features.Identity;
 
 internal static class RefreshSession
 {
-    internal sealed record Request(string? RefreshToken);
+    /// <param name="RefreshTokenAlias">ForgeTM's spelling of the same field.</param>
+    internal sealed record Request(string? RefreshToken, [property: JsonPropertyName("refresh_token")] string? RefreshTokenAlias);
 
     public static async Task<IResult> HandleAsync(Request request, Sessions sessions, UserDirectory users, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(request.RefreshToken))
+        var refreshToken = string.IsNullOrWhiteSpace(request.RefreshToken) ? request.RefreshTokenAlias : request.RefreshToken;
+        if (string.IsNullOrWhiteSpace(refreshToken))
         {
-            return Api.Validation("refreshToken", "refreshToken is required.");
+            return Api.Validation("refreshToken", "refreshToken (or refresh_token) is required.");
         }
 
-        var (outcome, tokens, user) = await sessions.RefreshAsync(request.RefreshToken, users, cancellationToken);
+        var (outcome, tokens, user) = await sessions.RefreshAsync(refreshToken, users, cancellationToken);
         return outcome switch
         {
             RefreshOutcome.Refreshed => Api.Ok(SessionDto.From(tokens!, user!)),

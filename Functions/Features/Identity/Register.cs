@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Email;
@@ -8,12 +9,15 @@ namespace Serverless.Functions.Features.Identity;
 
 internal static class Register
 {
-    internal sealed record Request(string? Email, string? Username, string? Password, string? Name, string? Lastname);
+    /// <param name="FullName">ForgeTM's name field, taken when <c>name</c> is absent.</param>
+    internal sealed record Request(
+        string? Email, string? Username, string? Password, string? Name, string? Lastname, [property: JsonPropertyName("full_name")] string? FullName);
 
     public static async Task<IResult> HandleAsync(
         Request request, UserDirectory users, WorkspaceDirectory workspaces, OneTimeTokens oneTimeTokens, EmailOutbox outbox,
         IOptions<AuthOptions> auth, IOptions<EmailOptions> email, TimeProvider time, ILogger<UserDirectory> logger, CancellationToken cancellationToken)
     {
+        request = request with { Name = string.IsNullOrWhiteSpace(request.Name) ? request.FullName : request.Name };
         var emailValue = string.IsNullOrWhiteSpace(request.Email) ? null : request.Email.Trim();
         var username = string.IsNullOrWhiteSpace(request.Username) ? null : request.Username.Trim();
         var check = new Validator()

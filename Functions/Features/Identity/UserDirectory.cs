@@ -141,5 +141,5 @@ internal sealed class UserDirectory(IEntityStore store, IOptions<AuthOptions> op
     private static string LoginKey(string value) => Secrets.Hash(Normalize(value));
 
     private static UserSummary? ToSummary(UserRecord? user) =>
-        user is null ? null : new UserSummary(user.Id, user.Email, user.Username, user.Name, user.Lastname);
+        user is null ? null : new UserSummary(user.Id, user.Email, user.Username, user.Name, user.Lastname, user.IsPlatformAdmin);
 }

@@ -14,8 +14,13 @@ internal static class GetProvidersHealth
     internal sealed record ProviderStatus(
         string Name, bool Ok, [property: JsonPropertyName("latency_ms")] long LatencyMs, string? Url, string Source, string? Error);
 
-    public static async Task<IResult> HandleAsync(WorkspaceContext workspace, ProviderDirectory directory, ProviderHealth health, CancellationToken cancellationToken) =>
-        Api.Ok(await ProbeAllAsync(workspace.WorkspaceId, directory, health, cancellationToken));
+    public static async Task<IResult> HandleAsync(
+        WorkspaceContext workspace, ProviderDirectory directory, ProviderDiscovery discovery, ProviderHealth health, CancellationToken cancellationToken)
+    {
+        // A health check is also when providers found on this machine are looked for again.
+        await discovery.RefreshAsync(cancellationToken);
+        return Api.Ok(await ProbeAllAsync(workspace.WorkspaceId, directory, health, cancellationToken));
+    }
 
     internal static async Task<Response> ProbeAllAsync(string workspaceId, ProviderDirectory directory, ProviderHealth health, CancellationToken cancellationToken)
     {

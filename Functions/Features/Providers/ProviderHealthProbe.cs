@@ -23,4 +23,25 @@ internal sealed class ProviderHealthProbe(ProviderDefinition provider, ProviderH
     }
 }
 
+/// <summary>
+/// Without configured providers, the ones found on this machine: each health check looks again (at most every few
+/// seconds), so an Ollama started after the app is picked up; none found degrades the platform.
+/// </summary>
+internal sealed class DiscoveredProvidersProbe(ProviderDiscovery discovery, ProviderHealth health) : IHealthProbe
+{
+    public string Name => "providers:discovered";
+
+    public bool IsCritical => false;
+
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        await discovery.RefreshAsync(cancellationToken);
+        var probes = await Task.WhenAll(discovery.Found.Select(p => health.ProbeAsync(p, cancellationToken)));
+        if (!probes.Any(p => p.Ok))
+        {
+            throw new ProviderUnavailableException();
+        }
+    }
+}
+
 internal sealed class ProviderUnavailableException : Exception;

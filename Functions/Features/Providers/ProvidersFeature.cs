@@ -19,6 +19,11 @@ internal static class ProvidersFeature
             services.AddSingleton<IHealthProbe>(sp => new ProviderHealthProbe(definition, sp.GetRequiredService<ProviderHealth>()));
         }
 
+        if (settings.Discover && settings.Providers.Count == 0)
+        {
+            services.AddSingleton<IHealthProbe, DiscoveredProvidersProbe>();
+        }
+
         return services;
     }
 

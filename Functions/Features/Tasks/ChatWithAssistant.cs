@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Platform.Ai;
@@ -14,7 +15,8 @@ namespace Serverless.Functions.Features.Tasks;
 /// </summary>
 internal static partial class ChatWithAssistant
 {
-    internal sealed record Request(string? Message, string? SessionId, string? Model);
+    /// <param name="SessionIdAlias">Behflow's spelling of <c>sessionId</c>.</param>
+    internal sealed record Request(string? Message, string? SessionId, string? Model, [property: JsonPropertyName("session_id")] string? SessionIdAlias = null);
 
     internal sealed record Reply(string Response, string SessionId, IReadOnlyList<TaskDto> Tasks);
 
@@ -26,6 +28,7 @@ internal static partial class ChatWithAssistant
         Request request, Caller caller, WorkspaceContext workspace, ModelGateway gateway, TaskBoard board, AssistantSessions sessions,
         IOptions<AssistantOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
+        request = request with { SessionId = request.SessionId ?? request.SessionIdAlias };
         var check = new Validator().Require("message", request.Message, 20_000).MaxLength("model", request.Model, 200)
             .When(request.SessionId is { } id && !SessionIdPattern().IsMatch(id), "sessionId", "sessionId must be 1-100 letters, digits, '-' or '_'.");
         if (!check.IsValid)

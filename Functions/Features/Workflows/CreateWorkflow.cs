@@ -12,7 +12,7 @@ internal static class CreateWorkflow
     public static async Task<IResult> HandleAsync(
         Request request, Caller caller, WorkspaceContext workspace, WorkflowStore workflows, DefinitionValidator validator, CancellationToken cancellationToken)
     {
-        var definition = request.Definition ?? WorkflowStore.DefaultDefinition;
+        var definition = request.Definition is { } given ? WorkflowChecks.Normalized(given) : WorkflowStore.DefaultDefinition;
         var check = new Validator()
             .Require("name", request.Name, 200)
             .MaxLength("description", request.Description, 2000)

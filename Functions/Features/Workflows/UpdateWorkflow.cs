@@ -51,7 +51,7 @@ internal static class UpdateWorkflow
                 Description = request.Description ?? workflow.Description,
                 Status = request.Status ?? workflow.Status,
                 IsTemplate = request.IsTemplate ?? workflow.IsTemplate,
-                Definition = request.Definition ?? workflow.Definition,
+                Definition = request.Definition is { } given ? WorkflowChecks.Normalized(given) : workflow.Definition,
                 InputsSchema = request.InputsSchema ?? workflow.InputsSchema,
             };
             if (await workflows.SaveAsync(current, updated, newVersion, caller.UserId, cancellationToken) is { } saved)

@@ -7,7 +7,22 @@ namespace Serverless.Functions.Features.Workflows;
 /// <summary>The checks a workflow's editable fields pass before they are saved.</summary>
 internal static class WorkflowChecks
 {
+    /// <summary>
+    /// A definition without nodes or edges is a draft an editor saves before building the graph (FlowAtGenAI creates
+    /// workflows so); it is stored as is and checked when it runs.
+    /// </summary>
+    public static bool IsEmptyDraft(WorkflowDefinition definition) => definition.Nodes is null or { Count: 0 } && definition.Edges is null or { Count: 0 };
+
+    /// <summary>The definition a draft is stored with: empty lists rather than absent ones.</summary>
+    public static WorkflowDefinition Normalized(WorkflowDefinition definition) =>
+        definition with { Nodes = definition.Nodes ?? [], Edges = definition.Edges ?? [] };
+
     public static Validator CheckDefinition(this Validator check, DefinitionValidator validator, WorkflowDefinition? definition)
+    {
+        return definition is not null && IsEmptyDraft(definition) ? check : check.CheckDefinitionToRun(validator, definition);
+    }
+
+    public static Validator CheckDefinitionToRun(this Validator check, DefinitionValidator validator, WorkflowDefinition? definition)
     {
         foreach (var problem in validator.Validate(definition))
         {

@@ -2,12 +2,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
+using Serverless.Orchestrations.Definitions;
 using Serverless.Orchestrations.Runtime;
 
 namespace Serverless.Functions.Features.Workflows;
 
 /// <summary>Starts runs of a workspace's workflows; the one place that decides whether a workflow may run.</summary>
-internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowEngine engine)
+internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowEngine engine, DefinitionValidator validator)
 {
     /// <summary>The started run, or the error result explaining why it was not started.</summary>
     public async Task<(ExecutionDocument? Run, IResult? Error)> StartAsync(
@@ -33,6 +34,12 @@ internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowEngine eng
             }
 
             (definition, schema, pinned) = (old.Definition, old.InputsSchema, old.Version);
+        }
+
+        // Drafts are saved unchecked (an editor stores a graph it is still building), so a run checks what it runs.
+        if (new Validator().CheckDefinitionToRun(validator, definition) is { IsValid: false } invalid)
+        {
+            return (null, Api.Validation(invalid.Errors, "The workflow's definition cannot run yet; fix it and try again."));
         }
 
         if (InputsSchema.CheckInputs(schema, inputs) is { Count: > 0 } problems)

@@ -132,13 +132,11 @@ internal sealed class WorkflowStore(IEntityStore store, TimeProvider time) : IWo
             return null;
         }
 
-        if (version is null || version == workflow.Version)
-        {
-            return new CatalogEntry(workflow.Id, workflow.Version, workflow.Definition);
-        }
-
-        var pinned = await GetVersionAsync(workflowId, version.Value, cancellationToken);
-        return pinned is null ? null : new CatalogEntry(workflow.Id, pinned.Version, pinned.Definition);
+        var entry = version is null || version == workflow.Version
+            ? new CatalogEntry(workflow.Id, workflow.Version, workflow.Definition)
+            : await GetVersionAsync(workflowId, version.Value, cancellationToken) is { } pinned ? new CatalogEntry(workflow.Id, pinned.Version, pinned.Definition) : null;
+        // An empty draft is the one definition stored unchecked; as a child it cannot run, so the parent's node fails.
+        return entry is null || WorkflowChecks.IsEmptyDraft(entry.Definition) ? null : entry;
     }
 
     private static string VersionKey(int version) => version.ToString("D8", System.Globalization.CultureInfo.InvariantCulture);

@@ -25,7 +25,13 @@ internal sealed record WorkflowVersionDto(int Version, DateTimeOffset CreatedAt,
 
 internal sealed record ExecutionAcceptedDto(string ExecutionId, string Status, string WorkflowId, int Version);
 
-internal sealed record TokenUsageDto(long PromptTokens, long CompletionTokens, long TotalTokens);
+internal sealed record TokenUsageDto(long PromptTokens, long CompletionTokens, long TotalTokens)
+{
+    // FastGPT's names for the same counts, offered beside ours so its clients read them unchanged.
+    public long Prompt => PromptTokens;
+    public long Completion => CompletionTokens;
+    public long Total => TotalTokens;
+}
 
 internal sealed record NodeRunDto(
     string Id, string Type, string? Name, string Status, int Attempts, JsonNode? Input, JsonNode? Output, string? Branch,

@@ -22,6 +22,9 @@ internal static class WorkspacesFeature
         group.MapPost("/", CreateWorkspace.HandleAsync).WithName("CreateWorkspace")
             .WithSummary("Create a workspace; the caller becomes its owner")
             .RequireScope(Scopes.WorkspacesWrite).Returns<WorkspaceDto>(201).Errors(403, 422);
+        group.MapGet("/{id}", GetWorkspace.HandleAsync).WithName("GetWorkspace")
+            .WithSummary("Read a workspace the caller belongs to, with the caller's role in it")
+            .RequireScope(Scopes.WorkspacesRead).RequireWorkspaceFromRoute("id").Returns<WorkspaceDto>().Errors(404);
         group.MapGet("/{id}/members", ListMembers.HandleAsync).WithName("ListWorkspaceMembers")
             .WithSummary("List a workspace's members")
             .RequireScope(Scopes.WorkspacesRead).RequireWorkspaceFromRoute("id").Returns<IReadOnlyList<MemberDto>>().Errors(404);

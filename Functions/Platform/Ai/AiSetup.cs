@@ -12,6 +12,8 @@ internal static class AiSetup
         services.AddAppIdentity();
         services.AddSingleton<EndpointGuard>();
         services.AddSingleton<UpstreamClients>();
+        services.AddSingleton<ProviderDiscovery>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProviderDiscovery>());
         services.AddSingleton<ProviderDirectory>();
         services.AddSingleton<ProviderHealth>();
         services.AddSingleton<UsageLedger>();

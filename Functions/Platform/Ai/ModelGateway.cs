@@ -31,6 +31,16 @@ internal sealed class ModelGateway(
     private readonly ModelsOptions _options = options.Value;
 
     /// <summary>Every model id the workspace can call (the caller's allow-list applied), first provider first.</summary>
+    /// <summary>The ways to add a model provider, for errors that find none.</summary>
+    public const string HowToAddProvider =
+        "Add a provider: for this workspace with POST /api/v1/providers {name, kind, baseUrl, apiKey, models}; or for the whole platform " +
+        "run Ollama on http://localhost:11434 or set OPENAI_API_KEY before starting (both are found by themselves while Models__Providers is empty), " +
+        "or configure Models__Providers__0__Name, __Kind, __BaseUrl, __Models__0__Id.";
+
+    /// <summary>Whether the workspace can reach any provider at all (its own or the operator's).</summary>
+    public async Task<bool> HasProvidersAsync(string workspaceId, CancellationToken cancellationToken) =>
+        (await directory.ForWorkspaceAsync(workspaceId, cancellationToken)).Count > 0;
+
     public async Task<IReadOnlyList<ModelInfo>> ListModelsAsync(string workspaceId, ModelLimits? limits, CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -142,8 +152,9 @@ internal sealed class ModelGateway(
         var candidates = await directory.CandidatesAsync(caller.WorkspaceId, modelId, embedding, cancellationToken);
         if (candidates.Count == 0)
         {
+            var hint = await HasProvidersAsync(caller.WorkspaceId, cancellationToken) ? "" : " No model provider is available. " + HowToAddProvider;
             return (modelId, [], new ModelFailure(ModelFailureKind.ModelNotFound, 404,
-                $"The model '{modelId}' does not exist or you do not have access to it.", "model"));
+                $"The model '{modelId}' does not exist or you do not have access to it.{hint}", "model"));
         }
 
         return (modelId, candidates, await quotas.CheckAsync(caller, cancellationToken));

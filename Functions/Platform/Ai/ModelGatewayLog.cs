@@ -17,4 +17,10 @@ internal static partial class ModelGatewayLog
 
     [LoggerMessage(EventId = 504, Level = LogLevel.Error, Message = "No Microsoft Entra token for provider {Provider}: check the app identity and its Cognitive Services OpenAI User role")]
     public static partial void EntraTokenFailed(ILogger logger, Exception exception, string provider);
+
+    [LoggerMessage(EventId = 505, Level = LogLevel.Information, Message = "Found model provider {Provider} at {Url} with {Models} models")]
+    public static partial void ProviderDiscovered(ILogger logger, string provider, string url, int models);
+
+    [LoggerMessage(EventId = 506, Level = LogLevel.Warning, Message = "No model provider is configured or found; add one (Models__Providers, OPENAI_API_KEY, an Ollama server at {OllamaUrl}, or POST /api/v1/providers)")]
+    public static partial void NoProviderFound(ILogger logger, string ollamaUrl);
 }

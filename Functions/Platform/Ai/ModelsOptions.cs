@@ -40,6 +40,18 @@ internal sealed class ModelsOptions
     [Range(0, 300)]
     public int WorkspaceProviderCacheSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// With no <see cref="Providers"/> configured, find operator providers by themselves (an Ollama server at
+    /// <see cref="DiscoverOllamaUrl"/>, an OpenAI key in <c>OPENAI_API_KEY</c>), so a first run has a model.
+    /// </summary>
+    public bool Discover { get; set; } = true;
+
+    /// <summary>Where an Ollama server is looked for (probed at start and on health checks); empty: not looked for.</summary>
+    public string DiscoverOllamaUrl { get; set; } = "http://localhost:11434";
+
+    /// <summary>The OpenAI API an <c>OPENAI_API_KEY</c> from the environment is used with.</summary>
+    public string DiscoverOpenAiBaseUrl { get; set; } = "https://api.openai.com/v1";
+
     public IReadOnlyList<string> PrivateHostAllowList =>
         AllowedPrivateHosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

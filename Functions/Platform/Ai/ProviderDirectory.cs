@@ -6,11 +6,12 @@ namespace Serverless.Functions.Platform.Ai;
 /// The providers a workspace can use, in priority order: the workspace's own first (its own choice wins), then the
 /// operator's from settings, each list in its configured order.
 /// </summary>
-internal sealed class ProviderDirectory(IOptions<ModelsOptions> options, IEnumerable<IWorkspaceProviderSource> workspaceSources)
+internal sealed class ProviderDirectory(IOptions<ModelsOptions> options, ProviderDiscovery discovery, IEnumerable<IWorkspaceProviderSource> workspaceSources)
 {
-    private readonly IReadOnlyList<ProviderDefinition> _platform = [.. options.Value.Providers.Select(ProviderDefinition.FromSettings)];
+    private readonly IReadOnlyList<ProviderDefinition> _configured = [.. options.Value.Providers.Select(ProviderDefinition.FromSettings)];
 
-    public IReadOnlyList<ProviderDefinition> Platform => _platform;
+    /// <summary>The operator's providers: those configured, or else those found on this machine (see <see cref="ProviderDiscovery"/>).</summary>
+    public IReadOnlyList<ProviderDefinition> Platform => _configured.Count > 0 ? _configured : discovery.Found;
 
     public async Task<IReadOnlyList<ProviderDefinition>> ForWorkspaceAsync(string workspaceId, CancellationToken cancellationToken)
     {
@@ -20,12 +21,13 @@ internal sealed class ProviderDirectory(IOptions<ModelsOptions> options, IEnumer
             all.AddRange(await source.GetProvidersAsync(workspaceId, cancellationToken));
         }
 
+        var platform = Platform;
         if (all.Count == 0)
         {
-            return _platform;
+            return platform;
         }
 
-        all.AddRange(_platform);
+        all.AddRange(platform);
         return all;
     }
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Serverless.Functions.Platform.Security;
 
 /// <summary>
-/// One scheme for both credentials: <c>Authorization: Bearer &lt;JWT or API key&gt;</c> or <c>X-API-Key</c>.
+/// One scheme for both credentials: <c>Authorization: Bearer &lt;JWT or API key&gt;</c> (or the bare token) or <c>X-API-Key</c>.
 /// It only establishes who calls; what they may do is access control's job.
 /// </summary>
 internal sealed class PlatformAuthenticationHandler(
@@ -46,6 +46,12 @@ internal sealed class PlatformAuthenticationHandler(
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return authorization[7..].Trim() is { Length: > 0 } bearer ? bearer : null;
+        }
+
+        // Behflow's clients send the token bare (Authorization: <token>); one word without a scheme can only be that.
+        if (authorization.Trim() is { Length: > 0 } raw && !raw.Contains(' ', StringComparison.Ordinal))
+        {
+            return raw;
         }
 
         if (request.Headers[ApiKeyHeader].ToString().Trim() is { Length: > 0 } key)

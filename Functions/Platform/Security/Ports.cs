@@ -23,4 +23,4 @@ internal interface IUserLookup
     Task<UserSummary?> FindByLoginAsync(string emailOrUsername, CancellationToken cancellationToken);
 }
 
-internal sealed record UserSummary(string Id, string? Email, string? Username, string? Name, string? Lastname);
+internal sealed record UserSummary(string Id, string? Email, string? Username, string? Name, string? Lastname, bool IsPlatformAdmin = false);

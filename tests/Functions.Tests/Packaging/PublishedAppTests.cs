@@ -151,6 +151,7 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package) : IClas
             };
             start.Environment.Clear();
             start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = $"{port}";
+            start.Environment["Models__Discover"] = "false";
             var app = new RunningApp(Process.Start(start) ?? throw new InvalidOperationException("The app did not start."), new Uri($"http://127.0.0.1:{port}"));
             await app.WaitForFirstOkAsync();
             return app;

@@ -31,6 +31,8 @@ public sealed class AppProcess : IDisposable
         info.Environment["Storage__DataDirectory"] = dataDirectory;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment.Remove("FUNCTIONS_CUSTOMHANDLER_PORT");
+        // Like the in-process tests: no looking for a model server on this machine, no key from the environment.
+        info.Environment["Models__Discover"] = "false";
         foreach (var (key, value) in settings)
         {
             info.Environment[key] = value;

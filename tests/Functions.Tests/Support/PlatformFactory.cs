@@ -31,6 +31,8 @@ public class PlatformFactory : WebApplicationFactory<Program>
             ["RateLimits:AuthPerMinutePerIp"] = "100000",
             ["RateLimits:GeneralPerMinute"] = "100000",
             ["Triggers:Enabled"] = "false",
+            // Tests never look for a model server on this machine or use a key from the environment; discovery tests turn it on.
+            ["Models:Discover"] = "false",
         };
         foreach (var (key, value) in settings)
         {

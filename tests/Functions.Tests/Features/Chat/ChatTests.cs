@@ -97,6 +97,7 @@ public sealed partial class ChatTests(ChatFixture fixture) : IClassFixture<ChatF
         var chatId = events[0].Data["chatId"]!.GetValue<string>();
         Assert.Equal(chatId, events[^1].Data["chatId"]!.GetValue<string>());
         Assert.Equal(15, events[^1].Data["tokenUsage"]!["totalTokens"]!.GetValue<int>());
+        Assert.Equal(15, events[^1].Data["tokenUsage"]!["total"]!.GetValue<int>());
         Assert.True(LastUpstreamChat()["stream"]!.GetValue<bool>());
         var messages = await _client.HistoryAsync(user, "chatId=" + chatId);
         Assert.Equal(["Stream please", "Hello!"], messages.Select(m => m["content"]!.GetValue<string>()));

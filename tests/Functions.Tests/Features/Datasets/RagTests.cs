@@ -126,12 +126,31 @@ public sealed class RagTests(DatasetsFixture fixture) : IClassFixture<DatasetsFi
     }
 
     [Fact]
+    public async Task Query_GenerationWithoutModel_UsesTheWorkspacesChatModel_And422SaysHowToAddOneWhenNoneIsUsable()
+    {
+        var (user, ns) = await IndexedAsync();
+        var embedOnly = await _client.ApiPostAsync("/api/v1/user/api-keys",
+            new { name = "embed only", scopes = new[] { "datasets:read", "models:use" }, allowedModels = new[] { DatasetsFixture.EmbeddingModel } }, user.AccessToken);
+
+        var defaulted = await _client.ApiPostAsync("/api/v1/rag/query",
+            new { query = "zebra migration", @namespace = ns, generate_response = true, scoreThreshold = 0.99 }, user.AccessToken);
+        var none = await _client.ApiPostAsync("/api/v1/rag/query",
+            new { query = "pricing", @namespace = ns, generate_response = true }, null, Users.ApiKey(embedOnly.Data["key"]!.GetValue<string>()));
+
+        Assert.Equal(HttpStatusCode.OK, defaulted.Status);
+        Assert.Equal(DatasetsFixture.ChatModel, defaulted.Data["model"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, none.Status);
+        Assert.Equal("model", none.Body!["error"]!["details"]![0]!["field"]!.GetValue<string>());
+        Assert.Contains("POST /api/v1/providers", none.Body!["error"]!["details"]![0]!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Query_Invalid_Is422_UnknownNamespace404_GenerationWithoutModelsScope403()
     {
         var (user, ns) = await IndexedAsync();
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await _client.ApiPostAsync("/api/v1/rag/query", new { @namespace = ns }, user.AccessToken)).Status);
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await _client.ApiPostAsync("/api/v1/rag/query", new { query = "x", @namespace = ns, generate_response = true }, user.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await _client.ApiPostAsync("/api/v1/rag/query", new { query = "x", @namespace = ns, generate_response = true, model = "" }, user.AccessToken)).Status);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await _client.ApiPostAsync("/api/v1/rag/query", new { query = "x", @namespace = "bad/ns" }, user.AccessToken)).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await _client.ApiPostAsync("/api/v1/rag/query", new { query = "x", @namespace = "nothing-here" }, user.AccessToken)).Status);
         var key = await _client.CreateKeyAsync(user, ["datasets:read"]);

@@ -143,6 +143,33 @@ public sealed class AuthTests(PlatformFactory factory) : IClassFixture<PlatformF
     }
 
     [Fact]
+    public async Task SeedForms_RefreshTokenSnakeCase_FullName_AndABareAuthorizationToken_AreAccepted()
+    {
+        var email = $"forge-{Guid.NewGuid():N}@example.com";
+        var registered = await _client.ApiPostAsync("/api/v1/auth/register", new { email, password = "Sup3rsecret", full_name = "Grace Hopper" });
+        var login = await _client.ApiPostAsync("/api/v1/auth/login", new { email, password = "Sup3rsecret" });
+
+        var refreshed = await _client.ApiPostAsync("/api/v1/auth/refresh", new { refresh_token = login.Data["refreshToken"]!.GetValue<string>() });
+        var missing = await _client.ApiPostAsync("/api/v1/auth/refresh", new { refresh_token = "" });
+        var user = await _client.RegisterAsync();
+        var key = await _client.CreateKeyAsync(user, ["profile:read"]);
+        var bare = new Dictionary<string, string> { ["Authorization"] = refreshed.Data["accessToken"]!.GetValue<string>() };
+        var me = await _client.ApiGetAsync("/api/v1/auth/me", headers: bare);
+        var byKey = await _client.ApiGetAsync("/api/v1/user/profile", headers: new Dictionary<string, string> { ["Authorization"] = key });
+        var wrongScheme = await _client.ApiGetAsync("/api/v1/auth/me", headers: new Dictionary<string, string> { ["Authorization"] = "Basic " + key });
+
+        Assert.Equal(HttpStatusCode.Created, registered.Status);
+        Assert.Equal("Grace Hopper", registered.Data["name"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, missing.Status);
+        Assert.Equal(HttpStatusCode.OK, me.Status);
+        Assert.Equal(email, me.Data["user"]!["email"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, byKey.Status);
+        Assert.Equal(user.Email, byKey.Data["email"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongScheme.Status);
+    }
+
+    [Fact]
     public async Task Refresh_ReusingARotatedToken_RevokesTheWholeFamily()
     {
         var user = await _client.RegisterAsync();

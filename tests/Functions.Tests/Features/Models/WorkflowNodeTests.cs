@@ -64,6 +64,9 @@ public sealed class WorkflowNodeTests(LlmWorkflowFixture fixture) : IClassFixtur
         Assert.Equal(20, run["tokenUsage"]!["promptTokens"]!.GetValue<long>());
         Assert.Equal(10, run["tokenUsage"]!["completionTokens"]!.GetValue<long>());
         Assert.Equal(30, run["tokenUsage"]!["totalTokens"]!.GetValue<long>());
+        Assert.Equal(20, run["tokenUsage"]!["prompt"]!.GetValue<long>());
+        Assert.Equal(10, run["tokenUsage"]!["completion"]!.GetValue<long>());
+        Assert.Equal(30, run["tokenUsage"]!["total"]!.GetValue<long>());
         var sent = fixture.Primary.Received.Where(r => r.Path == "/v1/chat/completions").TakeLast(2).Select(r => r.Body!).ToList();
         Assert.Equal("system", sent[0]["messages"]![0]!["role"]!.GetValue<string>());
         Assert.Equal("Greet Ada", sent[0]["messages"]![1]!["content"]!.GetValue<string>());

@@ -88,6 +88,22 @@ public sealed class OllamaTests(GatewayFixture fixture) : IClassFixture<GatewayF
     }
 
     [Fact]
+    public async Task OperatorsServer_APlatformAdminsKeyWithEveryScope_PullsAndDeletes_ANarrowerKeyIs403()
+    {
+        var scopes = (await _client.ApiGetAsync("/api/v1/auth/scopes")).Data.AsArray().Select(s => s!["name"]!.GetValue<string>()).ToArray();
+        var everyScope = await _client.CreateKeyAsync(fixture.Operator, scopes);
+        var narrower = await _client.CreateKeyAsync(fixture.Operator, ["providers:read", "providers:write"]);
+
+        var lines = await PostStreamAsync("/api/v1/ollama/pull", new { name = "llama3.2:1b", provider = "local-ollama" }, everyScope);
+        var deleted = await _client.ApiDeleteAsync("/api/v1/ollama/models/llama3.2:1b?provider=local-ollama", everyScope);
+        var refused = await _client.ApiPostAsync("/api/v1/ollama/pull", new { name = "x", provider = "local-ollama" }, narrower);
+
+        Assert.Equal("success", JsonNode.Parse(lines[^1])!["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, deleted.Status);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+    }
+
+    [Fact]
     public async Task UnknownProvider_Is404_AndBadInput422()
     {
         var user = await _client.RegisterAsync();

@@ -42,6 +42,23 @@ public sealed class AssistantTests(GatewayFixture fixture) : IClassFixture<Gatew
     }
 
     [Fact]
+    public async Task Assistant_BehflowSessionIdSnakeCase_ContinuesThatSession()
+    {
+        var user = await _client.RegisterAsync();
+        fixture.Primary.EnqueueReply("Noted.");
+        var first = await _client.ApiPostAsync("/api/v1/assistant/chat", new { message = "My cat is called Tom", model = "solo" }, user.AccessToken);
+        var sessionId = first.Data["sessionId"]!.GetValue<string>();
+
+        fixture.Primary.EnqueueReply("Tom.");
+        var second = await _client.ApiPostAsync("/api/v1/assistant/chat", new { message = "What is my cat called?", session_id = sessionId, model = "solo" }, user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, second.Status);
+        Assert.Equal(sessionId, second.Data["sessionId"]!.GetValue<string>());
+        var sent = fixture.Primary.Received.Last(r => r.Path == "/v1/chat/completions").Body!["messages"]!.ToJsonString();
+        Assert.Contains("My cat is called Tom", sent);
+    }
+
+    [Fact]
     public async Task Assistant_ListsAndUpdatesTasks_AndReportsToolErrorsToTheModel()
     {
         var user = await _client.RegisterAsync();

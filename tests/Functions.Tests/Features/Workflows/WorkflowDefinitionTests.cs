@@ -40,6 +40,30 @@ public sealed class WorkflowDefinitionTests(WorkflowFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task Create_EmptyDraft_IsStored_AndRunningItIs422WithTheProblems()
+    {
+        var user = await _client.RegisterAsync();
+
+        var created = await _client.ApiPostAsync("/api/v1/workflows", new { name = "draft", definition = new { nodes = Array.Empty<object>(), edges = Array.Empty<object>() } }, user.AccessToken);
+        var id = created.Data["id"]!.GetValue<string>();
+        var run = await _client.ApiPostAsync($"/api/v1/workflows/{id}/run", new { inputs = new { } }, user.AccessToken);
+        var execute = await _client.ApiPostAsync($"/api/v1/workflows/{id}/execute", new { }, user.AccessToken);
+        var parent = await _client.CreateWorkflowAsync(user, Line(new { }, Node("sub", "sub_workflow", new { workflowId = id })));
+        var asChild = await _client.WaitForAsync(user, await _client.ExecuteAsync(user, parent));
+        var filled = await _client.ApiPutAsync($"/api/v1/workflows/{id}", new JsonObject { ["definition"] = Line(new { x = 1 }) }.ToJsonString(), user.AccessToken);
+        var runsNow = await _client.ApiPostAsync($"/api/v1/workflows/{id}/execute", new { }, user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        Assert.Empty(created.Data["definition"]!["nodes"]!.AsArray());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, run.Status);
+        Assert.Contains(Details(run), d => d.Field == "definition.nodes" && d.Message.Contains("start"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, execute.Status);
+        Assert.Equal("failed", asChild["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, filled.Status);
+        Assert.Equal(HttpStatusCode.Accepted, runsNow.Status);
+    }
+
+    [Fact]
     public async Task InvalidDefinitions_Are422WithNodeLevelDetails()
     {
         var user = await _client.RegisterAsync();

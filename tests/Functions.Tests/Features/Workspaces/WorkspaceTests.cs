@@ -33,6 +33,30 @@ public sealed class WorkspaceTests(PlatformFactory factory) : IClassFixture<Plat
     }
 
     [Fact]
+    public async Task Get_MembersReadItWithTheirRole_OthersGet404()
+    {
+        var owner = await _client.RegisterAsync();
+        var viewer = await _client.RegisterAsync();
+        var stranger = await _client.RegisterAsync();
+        var workspace = await CreateWorkspaceAsync(owner, "Research");
+        await _client.ApiPostAsync($"/api/v1/workspaces/{workspace}/members", new { userId = viewer.Id, role = "viewer" }, owner.AccessToken);
+
+        var byOwner = await _client.ApiGetAsync($"/api/v1/workspaces/{workspace}", owner.AccessToken);
+        var byViewer = await _client.ApiGetAsync($"/api/v1/workspaces/{workspace}", viewer.AccessToken);
+        var byStranger = await _client.ApiGetAsync($"/api/v1/workspaces/{workspace}", stranger.AccessToken);
+        var unknown = await _client.ApiGetAsync("/api/v1/workspaces/ws_nothere", owner.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, byOwner.Status);
+        Assert.Equal("Research", byOwner.Data["name"]!.GetValue<string>());
+        Assert.Equal("owner", byOwner.Data["role"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, byViewer.Status);
+        Assert.Equal("viewer", byViewer.Data["role"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, byStranger.Status);
+        Assert.Equal("NOT_FOUND", byStranger.ErrorCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
+    }
+
+    [Fact]
     public async Task AddMember_ByEmail_GivesThemAccess()
     {
         var owner = await _client.RegisterAsync();
