@@ -129,12 +129,30 @@ internal sealed class ApiKeyStore(
         // A key holding every scope may do whatever its owner's session may, platform administration included;
         // a narrower key never administers the platform, whoever owns it.
         var holdsEveryScope = Scopes.Names.All(record.Scopes.Contains);
-        var platformAdmin = holdsEveryScope && (await users.FindByIdAsync(record.UserId, cancellationToken))?.IsPlatformAdmin == true;
+        var platformAdmin = holdsEveryScope && await IsPlatformAdminAsync(record.UserId, cancellationToken);
         return new Caller(record.UserId, record.WorkspaceId, platformAdmin, record.Id, record.WorkspaceId,
             record.Scopes.ToHashSet(StringComparer.Ordinal), record.RateLimitPerMinute)
         {
             ModelLimits = record.ModelLimits,
         };
+    }
+
+    // Cached like the key itself: keys holding every scope are common, and authentication stays free of store reads.
+    private async ValueTask<bool> IsPlatformAdminAsync(string userId, CancellationToken cancellationToken)
+    {
+        var key = "apikey-owner-admin:" + userId;
+        if (cache.TryGetValue(key, out bool admin))
+        {
+            return admin;
+        }
+
+        admin = (await users.FindByIdAsync(userId, cancellationToken))?.IsPlatformAdmin == true;
+        if (options.Value.ApiKeyCacheSeconds > 0)
+        {
+            cache.Set(key, admin, TimeSpan.FromSeconds(options.Value.ApiKeyCacheSeconds));
+        }
+
+        return admin;
     }
 
     private async Task<ApiKeyRecord?> FindAsync(string hash, CancellationToken cancellationToken)

@@ -26,7 +26,7 @@ internal static partial class ChatWithAssistant
 
     public static async Task<IResult> HandleAsync(
         Request request, Caller caller, WorkspaceContext workspace, ModelGateway gateway, TaskBoard board, AssistantSessions sessions,
-        IOptions<AssistantOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        IOptions<AssistantOptions> options, DefaultChatModel defaultModel, TimeProvider time, CancellationToken cancellationToken)
     {
         request = request with { SessionId = request.SessionId ?? request.SessionIdAlias };
         var check = new Validator().Require("message", request.Message, 20_000).MaxLength("model", request.Model, 200)
@@ -37,6 +37,14 @@ internal static partial class ChatWithAssistant
         }
 
         var settings = options.Value;
+        var model = request.Model ?? (string.IsNullOrWhiteSpace(settings.Model)
+            ? await defaultModel.ResolveAsync(workspace.WorkspaceId, caller.ModelLimits, cancellationToken)
+            : settings.Model);
+        if (model is null)
+        {
+            return Api.Validation("model", "The assistant needs a model. " + DefaultChatModel.NoneAvailable);
+        }
+
         var sessionId = request.SessionId ?? Secrets.NewId("ses");
         var session = await sessions.FindAsync(workspace.WorkspaceId, sessionId, caller.UserId, cancellationToken);
         if (session is null && request.SessionId is not null && await sessions.ExistsAsync(workspace.WorkspaceId, sessionId, cancellationToken))
@@ -60,7 +68,7 @@ internal static partial class ChatWithAssistant
 
             var completion = await gateway.CompleteChatAsync(modelCaller, new JsonObject
             {
-                ["model"] = request.Model ?? settings.Model,
+                ["model"] = model,
                 ["messages"] = messages,
                 ["tools"] = AssistantTools.Definitions(),
                 ["tool_choice"] = "auto",

@@ -18,6 +18,7 @@ internal static class CreateWorkflow
             .MaxLength("description", request.Description, 2000)
             .CheckStatus(request.Status)
             .CheckDefinition(validator, definition)
+            .CheckActivation(validator, request.Status, definition)
             .CheckInputsSchema(request.InputsSchema);
         if (!check.IsValid)
         {

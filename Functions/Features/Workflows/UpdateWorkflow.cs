@@ -54,6 +54,11 @@ internal static class UpdateWorkflow
                 Definition = request.Definition is { } given ? WorkflowChecks.Normalized(given) : workflow.Definition,
                 InputsSchema = request.InputsSchema ?? workflow.InputsSchema,
             };
+            if (new Validator().CheckActivation(validator, request.Status, updated.Definition) is { IsValid: false } inactive)
+            {
+                return inactive.ToResult();
+            }
+
             if (await workflows.SaveAsync(current, updated, newVersion, caller.UserId, cancellationToken) is { } saved)
             {
                 return Api.Ok(WorkflowDto.From(saved));

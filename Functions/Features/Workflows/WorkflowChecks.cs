@@ -22,6 +22,12 @@ internal static class WorkflowChecks
         return definition is not null && IsEmptyDraft(definition) ? check : check.CheckDefinitionToRun(validator, definition);
     }
 
+    /// <summary>Asking for ACTIVE is asking to run it: the definition must then be runnable, empty drafts included.</summary>
+    public static Validator CheckActivation(this Validator check, DefinitionValidator validator, string? status, WorkflowDefinition definition) =>
+        string.Equals(status, WorkflowStatus.Active, StringComparison.OrdinalIgnoreCase) && IsEmptyDraft(definition)
+            ? check.CheckDefinitionToRun(validator, definition)
+            : check;
+
     public static Validator CheckDefinitionToRun(this Validator check, DefinitionValidator validator, WorkflowDefinition? definition)
     {
         foreach (var problem in validator.Validate(definition))

@@ -16,6 +16,7 @@ internal sealed class SqliteEntityStore : IEntityStore
 
     private readonly SqliteDatabase _database;
     private readonly TimeProvider _timeProvider;
+    private readonly SemaphoreSlim _batchGate = new(1, 1);
 
     public SqliteEntityStore(SqliteDatabase database, TimeProvider? timeProvider = null)
     {
@@ -143,68 +144,113 @@ internal sealed class SqliteEntityStore : IEntityStore
     {
         PortArguments.Batch(table, partitionKey, writes);
         var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await _database.OpenConnectionAsync(cancellationToken);
-        // Not deferred (BEGIN IMMEDIATE): the write lock is taken up front, so no condition checked below can change before commit.
-        await using var transaction = connection.BeginTransaction(deferred: false);
-        var etags = new string?[writes.Count];
-        for (var i = 0; i < writes.Count; i++)
+        // Batches queue here rather than in SQLite's busy handler, which sleeps between retries: under many concurrent
+        // writers the sleeps, not the writes, would bound throughput.
+        await _batchGate.WaitAsync(cancellationToken);
+        try
         {
-            var write = writes[i];
-            var status = await ApplyAsync(connection, transaction, table, partitionKey, write, now, cancellationToken);
-            if (status.Status != WriteStatus.Ok)
+            await using var connection = await _database.OpenConnectionAsync(cancellationToken);
+            // Not deferred (BEGIN IMMEDIATE): the write lock is taken up front, so no condition checked below can change before commit.
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            var statements = new BatchStatements(connection, transaction, table, partitionKey, now);
+            try
             {
-                await transaction.RollbackAsync(cancellationToken);
-                return new BatchResult(status.Status, i, []);
+                var etags = new string?[writes.Count];
+                for (var i = 0; i < writes.Count; i++)
+                {
+                    var status = await statements.ApplyAsync(writes[i], cancellationToken);
+                    if (status.Status != WriteStatus.Ok)
+                    {
+                        await transaction.RollbackAsync(cancellationToken);
+                        return new BatchResult(status.Status, i, []);
+                    }
+
+                    etags[i] = status.ETag;
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+                return new BatchResult(WriteStatus.Ok, null, etags);
             }
-
-            etags[i] = status.ETag;
+            finally
+            {
+                statements.Dispose();
+            }
         }
-
-        await transaction.CommitAsync(cancellationToken);
-        return new BatchResult(WriteStatus.Ok, null, etags);
+        finally
+        {
+            _batchGate.Release();
+        }
     }
 
-    private static async Task<WriteResult> ApplyAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string table, string partitionKey, BatchWrite write, long now, CancellationToken cancellationToken)
+    /// <summary>One prepared statement per kind of write, reused for every write of a batch.</summary>
+    private sealed class BatchStatements(SqliteConnection connection, SqliteTransaction transaction, string table, string partitionKey, long now) : IDisposable
     {
-        var condition = write.IfMatch is null or AnyETag ? null : write.IfMatch;
-        var etag = write.Kind == BatchWriteKind.Delete ? null : NewETag();
-        var (sql, miss) = write.Kind switch
+        private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+        public async Task<WriteResult> ApplyAsync(BatchWrite write, CancellationToken cancellationToken)
         {
-            BatchWriteKind.Insert => ("INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts) ON CONFLICT DO NOTHING", WriteStatus.Conflict),
-            BatchWriteKind.Upsert => (
-                """
-                INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts)
-                ON CONFLICT (tbl, pk, rk) DO UPDATE SET json = excluded.json, etag = excluded.etag, ts = excluded.ts
-                """, WriteStatus.Ok),
-            BatchWriteKind.Replace => (
-                """
-                UPDATE entities SET json = $json, etag = $etag, ts = $ts
-                WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)
-                """, WriteStatus.NotFound),
-            _ => ("DELETE FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)", WriteStatus.NotFound),
-        };
-        await using var command = SqliteDatabase.Command(
-            connection,
-            sql,
-            ("$tbl", table), ("$pk", partitionKey), ("$rk", write.RowKey), ("$json", write.Json), ("$etag", etag), ("$ts", now), ("$ifMatch", condition));
-        command.Transaction = transaction;
-        if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
-        {
-            return new WriteResult(WriteStatus.Ok, etag);
+            var condition = write.IfMatch is null or AnyETag ? null : write.IfMatch;
+            var etag = write.Kind == BatchWriteKind.Delete ? null : NewETag();
+            var (sql, miss) = write.Kind switch
+            {
+                BatchWriteKind.Insert => ("INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts) ON CONFLICT DO NOTHING", WriteStatus.Conflict),
+                BatchWriteKind.Upsert => (
+                    """
+                    INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts)
+                    ON CONFLICT (tbl, pk, rk) DO UPDATE SET json = excluded.json, etag = excluded.etag, ts = excluded.ts
+                    """, WriteStatus.Ok),
+                BatchWriteKind.Replace => (
+                    """
+                    UPDATE entities SET json = $json, etag = $etag, ts = $ts
+                    WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)
+                    """, WriteStatus.NotFound),
+                _ => ("DELETE FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)", WriteStatus.NotFound),
+            };
+            var command = Statement(sql);
+            Bind(command, write.RowKey, write.Json, etag, condition);
+            if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
+            {
+                return new WriteResult(WriteStatus.Ok, etag);
+            }
+
+            if (condition is null)
+            {
+                return new WriteResult(miss, null);
+            }
+
+            var exists = Statement("SELECT 1 FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk");
+            Bind(exists, write.RowKey, null, null, null);
+            return new WriteResult(await exists.ExecuteScalarAsync(cancellationToken) is null ? WriteStatus.NotFound : WriteStatus.PreconditionFailed, null);
         }
 
-        if (condition is null)
+        public void Dispose()
         {
-            return new WriteResult(miss, null);
+            foreach (var command in _commands.Values)
+            {
+                command.Dispose();
+            }
         }
 
-        await using var exists = SqliteDatabase.Command(
-            connection,
-            "SELECT 1 FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk",
-            ("$tbl", table), ("$pk", partitionKey), ("$rk", write.RowKey));
-        exists.Transaction = transaction;
-        return new WriteResult(await exists.ExecuteScalarAsync(cancellationToken) is null ? WriteStatus.NotFound : WriteStatus.PreconditionFailed, null);
+        private SqliteCommand Statement(string sql)
+        {
+            if (!_commands.TryGetValue(sql, out var command))
+            {
+                command = SqliteDatabase.Command(
+                    connection, sql, ("$tbl", table), ("$pk", partitionKey), ("$rk", null), ("$json", null), ("$etag", null), ("$ts", now), ("$ifMatch", null));
+                command.Transaction = transaction;
+                _commands[sql] = command;
+            }
+
+            return command;
+        }
+
+        private static void Bind(SqliteCommand command, string rowKey, string? json, string? etag, string? ifMatch)
+        {
+            command.Parameters["$rk"].Value = rowKey;
+            command.Parameters["$json"].Value = (object?)json ?? DBNull.Value;
+            command.Parameters["$etag"].Value = (object?)etag ?? DBNull.Value;
+            command.Parameters["$ifMatch"].Value = (object?)ifMatch ?? DBNull.Value;
+        }
     }
 
     public async Task PingAsync(CancellationToken cancellationToken)

@@ -59,6 +59,19 @@ public sealed class AssistantTests(GatewayFixture fixture) : IClassFixture<Gatew
     }
 
     [Fact]
+    public async Task Assistant_WithoutAModel_CallsTheWorkspacesFirstChatModel()
+    {
+        var user = await _client.RegisterAsync();
+        fixture.Primary.EnqueueReply("Hello.");
+
+        var response = await _client.ApiPostAsync("/api/v1/assistant/chat", new { message = "hi" }, user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+        Assert.Equal("Hello.", response.Data["response"]!.GetValue<string>());
+        Assert.Equal("upstream-gpt", fixture.Primary.Received.Last(r => r.Path == "/v1/chat/completions").Body!["model"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Assistant_ListsAndUpdatesTasks_AndReportsToolErrorsToTheModel()
     {
         var user = await _client.RegisterAsync();

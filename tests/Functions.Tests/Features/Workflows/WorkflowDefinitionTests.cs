@@ -64,6 +64,25 @@ public sealed class WorkflowDefinitionTests(WorkflowFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task EmptyDraft_AskedToBeActive_Is422_OtherStatusesAreStored()
+    {
+        var user = await _client.RegisterAsync();
+        var empty = new { nodes = Array.Empty<object>(), edges = Array.Empty<object>() };
+
+        var activeAtOnce = await _client.ApiPostAsync("/api/v1/workflows", new { name = "draft", status = "ACTIVE", definition = empty }, user.AccessToken);
+        var paused = await _client.ApiPostAsync("/api/v1/workflows", new { name = "draft", status = "PAUSED", definition = empty }, user.AccessToken);
+        var id = paused.Data["id"]!.GetValue<string>();
+        var activated = await _client.ApiPutAsync($"/api/v1/workflows/{id}", """{"status":"ACTIVE"}""", user.AccessToken);
+        var afterwards = await _client.ApiGetAsync($"/api/v1/workflows/{id}", user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, activeAtOnce.Status);
+        Assert.Contains(Details(activeAtOnce), d => d.Field == "definition.nodes");
+        Assert.Equal(HttpStatusCode.Created, paused.Status);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, activated.Status);
+        Assert.Equal("PAUSED", afterwards.Data["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task InvalidDefinitions_Are422WithNodeLevelDetails()
     {
         var user = await _client.RegisterAsync();
