@@ -174,27 +174,8 @@ internal sealed class ChatStore(IEntityStore store, TimeProvider time)
     /// (the partition is the chat's alone). A row another delete removed first fails its batch, which then goes row by
     /// row. Returns how many messages went.
     /// </summary>
-    private async Task<int> DeleteMessagesAsync(string chatId, CancellationToken cancellationToken)
-    {
-        var count = 0;
-        var query = new EntityQuery { PartitionKey = chatId, Take = EntityBatch.MaxWrites };
-        while (true)
-        {
-            // The rows just deleted are gone, so every round reads from the start again.
-            var rows = (await _store.QueryAsync(_messages.Name, query, cancellationToken)).Items;
-            if (rows.Count == 0)
-            {
-                return count;
-            }
-
-            var batch = await _store.SubmitBatchAsync(_messages.Name, chatId, [.. rows.Select(r => BatchWrite.Delete(r.RowKey))], cancellationToken);
-            foreach (var row in rows)
-            {
-                var gone = batch.Succeeded || (await _store.DeleteAsync(_messages.Name, chatId, row.RowKey, null, cancellationToken)).Succeeded;
-                count += gone && !row.RowKey.StartsWith(ListIndex<ChatMessageRecord>.Reserved, StringComparison.Ordinal) ? 1 : 0;
-            }
-        }
-    }
+    private Task<int> DeleteMessagesAsync(string chatId, CancellationToken cancellationToken) =>
+        EntityPartitions.DeleteAllAsync(_store, _messages.Name, chatId, cancellationToken);
 
     /// <summary>
     /// Ids that sort in write order: the time in ticks, forced to grow within this process (two messages of one turn can

@@ -7,10 +7,12 @@ internal static class EntityPartitions
 {
     /// <summary>
     /// Deletes every row of a partition: items, the index rows that list them and the index's marker, so nothing of
-    /// the owner is left to list or to index again. One batch per page, never the whole partition in memory.
+    /// the owner is left to list or to index again. One batch per page, never the whole partition in memory. Returns
+    /// how many item rows (below the index's reserved range) this call deleted.
     /// </summary>
-    public static async Task DeleteAllAsync(IEntityStore store, string table, string partitionKey, CancellationToken cancellationToken)
+    public static async Task<int> DeleteAllAsync(IEntityStore store, string table, string partitionKey, CancellationToken cancellationToken)
     {
+        var count = 0;
         var query = new EntityQuery { PartitionKey = partitionKey, Take = EntityBatch.MaxWrites };
         while (true)
         {
@@ -18,17 +20,15 @@ internal static class EntityPartitions
             var page = await store.QueryAsync(table, query, cancellationToken);
             if (page.Items.Count == 0)
             {
-                return;
+                return count;
             }
 
+            // A concurrent writer moved or deleted one of the rows first: the batch fails and the rows go one by one.
             var batch = await store.SubmitBatchAsync(table, partitionKey, [.. page.Items.Select(e => BatchWrite.Delete(e.RowKey))], cancellationToken);
-            if (!batch.Succeeded)
+            foreach (var entity in page.Items)
             {
-                // A concurrent writer moved or deleted one of the rows first; a lone delete of a missing row is harmless.
-                foreach (var entity in page.Items)
-                {
-                    await store.DeleteAsync(table, partitionKey, entity.RowKey, null, cancellationToken);
-                }
+                var gone = batch.Succeeded || (await store.DeleteAsync(table, partitionKey, entity.RowKey, null, cancellationToken)).Succeeded;
+                count += gone && !entity.RowKey.StartsWith(ListIndex<object>.Reserved, StringComparison.Ordinal) ? 1 : 0;
             }
         }
     }
