@@ -1,6 +1,6 @@
-// The platform on Azure: one resource group holding a Flex Consumption function app (the custom handler), its storage
-// account (shared keys disabled), a user-assigned identity with least-privilege roles, monitoring, Key Vault for the
-// secrets, and optionally Azure AI Search and Azure OpenAI. Deployed by `azd up`.
+// The platform on Azure: one resource group holding a Flex Consumption function app (a .NET isolated worker), its
+// storage account (shared keys disabled), a user-assigned identity with least-privilege roles, monitoring, Key Vault
+// for the secrets, and optionally Azure AI Search and Azure OpenAI. Deployed by `azd up`.
 targetScope = 'subscription'
 
 @minLength(1)

@@ -1,5 +1,6 @@
-// The function app: a Flex Consumption (FC1) plan running the platform as a custom handler. The Functions host
-// starts the published executable (host.json), routes HTTP to it and fires its timer and queue triggers.
+// The function app: a Flex Consumption (FC1) plan running the platform as a .NET isolated worker (dotnet-isolated,
+// .NET 10). The Functions host starts the published worker, hands each HTTP request to its function (one per endpoint)
+// and fires its timer and queue functions, the queue triggers reading AzureWebJobsStorage with the app identity.
 
 param planName string
 param name string
@@ -75,9 +76,11 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
       }
+      // Flex Consumption takes the language and version here, not from FUNCTIONS_WORKER_RUNTIME or
+      // FUNCTIONS_EXTENSION_VERSION app settings (it does not accept those).
       runtime: {
-        name: 'custom'
-        version: '1.0'
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
     }
   }
@@ -88,10 +91,14 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: app
   name: 'appsettings'
   properties: union({
-    // The Functions host's own storage (timers, queue triggers) — the same account, reached with the app identity.
+    // AzureWebJobsStorage: the Functions host's own storage (host locks, timer schedules) and the connection of the
+    // queue triggers. The same account, reached with the app identity (Storage Blob Data Owner, Queue Data Contributor
+    // and Table Data Contributor, storage.bicep); the blob, queue and table URIs follow from the account name.
     AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identityClientId
+    // Telemetry of the host and of the worker (the worker's Application Insights package reads the same two
+    // settings), sent with an Entra token of the app identity: the Application Insights resource refuses keys.
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     // DefaultAzureCredential in the app picks the user-assigned identity by this client id.
@@ -103,7 +110,7 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     Storage__TableServiceUri: storageTableEndpoint
     Auth__JwtSigningKey: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/jwt-signing-key)'
     Email__PublicBaseUrl: 'https://${app.properties.defaultHostName}'
-    // The Functions host fires timers and queue triggers; the in-process trigger host stays off.
+    // The Functions host fires the timer and queue functions; the standalone trigger host is off anyway in worker mode.
     Triggers__Enabled: 'false'
   }, extraSettings)
 }
