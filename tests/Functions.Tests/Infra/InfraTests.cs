@@ -121,8 +121,31 @@ public sealed partial class InfraTests
         Assert.DoesNotContain("ConnectionString:", api.Replace("APPLICATIONINSIGHTS_CONNECTION_STRING", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.DoesNotContain("AccountKey", AllBicep, StringComparison.Ordinal);
         Assert.DoesNotContain("listKeys(", AllBicep, StringComparison.Ordinal);
-        Assert.Contains("name: 'custom'", api, StringComparison.Ordinal);
+        Assert.Contains("name: 'dotnet-isolated'", api, StringComparison.Ordinal);
         Assert.Contains("name: 'FC1'", api, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The app is a .NET isolated worker: Flex Consumption runs it as dotnet-isolated 10.0 (given in functionAppConfig,
+    /// never as FUNCTIONS_* app settings, which that plan does not take), and host.json is a worker's, not a custom
+    /// handler's: no customHandler section, no extension bundle, routes without a prefix, the queue settings kept.
+    /// </summary>
+    [Fact]
+    public void FunctionApp_Runtime_IsDotnetIsolated10_AndHostJsonHasNoCustomHandler()
+    {
+        var api = File.ReadAllText(Path.Combine(InfraDirectory, "app", "api.bicep"));
+        var runtime = FunctionAppRuntime().Match(api);
+
+        Assert.True(runtime.Success, "api.bicep declares no functionAppConfig runtime { name, version }.");
+        Assert.Equal("dotnet-isolated", runtime.Groups["name"].Value);
+        Assert.Equal("10.0", runtime.Groups["version"].Value);
+        Assert.Empty(FunctionsSetting().Matches(AllBicep).Select(m => m.Groups[1].Value));
+
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.FunctionsDirectory, "host.json")))!.AsObject();
+        Assert.False(host.ContainsKey("customHandler"), "host.json still declares a custom handler.");
+        Assert.False(host.ContainsKey("extensionBundle"), "host.json still names an extension bundle; the isolated worker brings its own extensions.");
+        Assert.Equal("", host["extensions"]?["http"]?["routePrefix"]?.GetValue<string>());
+        Assert.Equal(5, host["extensions"]?["queues"]?["maxDequeueCount"]?.GetValue<int>());
     }
 
     [Fact]
@@ -289,6 +312,14 @@ public sealed partial class InfraTests
     // A whole app setting line of a Bicep object, list indices included: `Models__Providers__0__Name: 'x'`.
     [GeneratedRegex(@"^\s*([A-Za-z][A-Za-z0-9]*(?:__[A-Za-z0-9]+)+)\s*:\s*(.*)$", RegexOptions.Multiline)]
     private static partial Regex AppSettingLine();
+
+    [GeneratedRegex(@"runtime:\s*\{\s*name:\s*'(?<name>[^']*)'\s*version:\s*'(?<version>[^']*)'\s*\}")]
+    private static partial Regex FunctionAppRuntime();
+
+    // An app setting the Functions platform reads by itself (FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION,
+    // FUNCTIONS_CUSTOMHANDLER_PORT …) set as a Bicep object key.
+    [GeneratedRegex(@"^\s*(FUNCTIONS_[A-Z_]+)\s*:", RegexOptions.Multiline)]
+    private static partial Regex FunctionsSetting();
 
     [GeneratedRegex(@"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")]
     private static partial Regex RoleId();
