@@ -22,35 +22,35 @@ using Serverless.Functions.Platform.Security;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Functions.Triggers;
 
-using Serverless.Functions.Platform;
-
 namespace Serverless.Functions;
 
 internal static class PlatformSetup
 {
     public const string DefaultUrl = "http://localhost:7071";
 
-    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
+    /// <summary>Standalone mode's server: Kestrel on <see cref="DefaultUrl"/> unless URLs are configured.</summary>
+    public static WebApplicationBuilder AddStandaloneServer(this WebApplicationBuilder builder)
     {
-        var configuration = builder.Configuration;
-        if (HostingMode.FunctionsHostPort is { } port)
-        {
-            // The Functions host talks to us on loopback only.
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        }
-        else if (string.IsNullOrEmpty(configuration[WebHostDefaults.ServerUrlsKey]))
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        var http = configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
+        var http = builder.Configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = http.MaxRequestBodyBytes;
         });
+        return builder;
+    }
 
+    /// <summary>Every service of the platform, in both modes (<paramref name="standalone"/>: also the built-in trigger host).</summary>
+    public static IHostApplicationBuilder AddPlatform(this IHostApplicationBuilder builder, bool standalone)
+    {
+        var configuration = builder.Configuration;
         var services = builder.Services;
+        services.AddRouting();
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<HttpOptions>().Bind(configuration.GetSection(HttpOptions.Section));
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
@@ -94,13 +94,17 @@ internal static class PlatformSetup
         services.AddTasks(configuration);
         services.AddChat(configuration);
         services.AddDatasets(configuration);
-        services.AddTriggers(configuration);
+        services.AddTriggers(configuration, standalone);
         return builder;
     }
 
-    public static WebApplication MapPlatform(this WebApplication app)
+    /// <summary>
+    /// The platform's one request pipeline: middleware, then the endpoint table. Standalone the app is the
+    /// <see cref="WebApplication"/>; in worker mode a <see cref="Hosting.PlatformPipeline"/> that every HTTP function runs.
+    /// </summary>
+    public static TApp MapPlatform<TApp>(this TApp app) where TApp : IApplicationBuilder, IEndpointRouteBuilder
     {
-        var http = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<HttpOptions>>().Value;
+        var http = app.ApplicationServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<HttpOptions>>().Value;
         app.UseRequestIds();
         app.UseErrorEnvelopes();
         app.UseWellFormedJsonBodies();
@@ -127,7 +131,6 @@ internal static class PlatformSetup
         app.MapChat();
         app.MapDatasets();
         app.MapPlatformDocs();
-        app.MapTriggers();
         return app;
     }
 }

@@ -1,17 +1,27 @@
 using Serverless.Functions;
-using Serverless.Functions.Triggers;
+using Serverless.Functions.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddPlatform();
-var app = builder.Build();
-app.MapPlatform();
-
-if (args is [FunctionJsonGenerator.Command, ..])
+// One executable, two modes. The Functions host starts it as a .NET isolated worker; started any other way it is the
+// standalone ASP.NET Core app with the built-in trigger host.
+if (RunMode.IsFunctionsWorker(args))
 {
-    FunctionJsonGenerator.Write(((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints), args.Length > 1 ? args[1] : app.Environment.ContentRootPath);
+    WorkerHost.Run(args);
     return;
 }
 
+var builder = WebApplication.CreateBuilder(args);
+builder.AddStandaloneServer();
+builder.AddPlatform(standalone: true);
+var app = builder.Build();
+app.MapPlatform();
+
+if (args is [HttpFunctionsGenerator.Command, ..])
+{
+    HttpFunctionsGenerator.Write(((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints), args.Length > 1 ? args[1] : app.Environment.ContentRootPath);
+    return;
+}
+
+HostingLog.Mode(app.Logger, "standalone (ASP.NET Core on Kestrel, built-in trigger host)");
 app.Run();
 
 /// <summary>Entry point; public so the test host can start the app.</summary>

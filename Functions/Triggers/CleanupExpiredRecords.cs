@@ -3,13 +3,12 @@ using Serverless.Functions.Platform.Storage;
 namespace Serverless.Functions.Triggers;
 
 /// <summary>Timer: deletes expired refresh tokens, token families, mailed tokens and idempotency records.</summary>
-internal sealed class CleanupExpiredRecords(Expirations expirations) : ITriggerFunction
+internal sealed class CleanupExpiredRecords(Expirations expirations)
 {
     private const int Batch = 500;
 
-    public string Name => "CleanupExpiredRecords";
-
-    public async Task<TriggerOutcome> InvokeAsync(TriggerRequest request, CancellationToken cancellationToken)
+    /// <summary>Deletes until nothing due is left; returns how many records went.</summary>
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var total = 0;
         int deleted;
@@ -20,6 +19,6 @@ internal sealed class CleanupExpiredRecords(Expirations expirations) : ITriggerF
         }
         while (deleted > 0);
 
-        return new TriggerOutcome([$"Deleted {total} expired records."], new { deleted = total });
+        return total;
     }
 }

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using NCrontab;
-using Serverless.Functions.Platform;
 using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Triggers;
@@ -12,54 +12,63 @@ internal sealed class TriggerOptions
 {
     public const string Section = "Triggers";
 
-    /// <summary>Run timers and drain queues in process when no Functions host drives the app.</summary>
+    /// <summary>Run timers and drain queues in process (standalone mode only; in worker mode the Functions host does).</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Where host.json and the function folders are; default: next to the executable, as the Functions host has them.</summary>
+    /// <summary>Where host.json is; default: next to the executable, as the Functions host has it.</summary>
     public string? ScriptRoot { get; set; }
 }
 
+/// <summary>host.json's <c>extensions.queues</c>: how the Functions host runs queue functions, and so how the standalone host does.</summary>
+internal sealed record QueueSettings(int MaxDequeueCount, TimeSpan VisibilityTimeout, TimeSpan MaxPollingInterval, int BatchSize)
+{
+    public static QueueSettings Read(string scriptRoot)
+    {
+        var hostJson = Path.Combine(scriptRoot, "host.json");
+        var queues = File.Exists(hostJson)
+            ? JsonNode.Parse(File.ReadAllText(hostJson), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })?["extensions"]?["queues"]
+            : null;
+        return new QueueSettings(
+            queues?["maxDequeueCount"]?.GetValue<int>() ?? 5,
+            TimeSpan.Parse(queues?["visibilityTimeout"]?.GetValue<string>() ?? "00:00:00", CultureInfo.InvariantCulture),
+            TimeSpan.Parse(queues?["maxPollingInterval"]?.GetValue<string>() ?? "00:00:02", CultureInfo.InvariantCulture),
+            queues?["batchSize"]?.GetValue<int>() ?? 16);
+    }
+}
+
 /// <summary>
-/// Standalone, this plays the Functions host's part for non-HTTP triggers: it fires each timer on its
-/// schedule and drains each queue (lease, invoke, delete; release on failure; poison after maxDequeueCount),
-/// invoking the same handlers with the same envelope. Under a real host it stays off.
+/// Standalone, this plays the Functions host's part for the timer and queue functions of <see cref="TriggerCatalog"/>:
+/// it fires each timer on its schedule and drains each queue (lease, invoke, delete; release on failure; poison after
+/// maxDequeueCount), calling the same methods. Worker mode does not register it.
 /// </summary>
 internal sealed class StandaloneTriggerHost(
-    FunctionManifest manifest,
-    TriggerDispatcher dispatcher,
+    IServiceProvider services,
     IWorkQueue queue,
     QueueSignal signal,
-    IConfiguration configuration,
     IOptions<TriggerOptions> options,
     TimeProvider time,
     ILogger<StandaloneTriggerHost> logger) : BackgroundService
 {
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan MinPollingInterval = TimeSpan.FromMilliseconds(50);
-
-    public static bool ShouldRun(TriggerOptions options) => options.Enabled && !HostingMode.IsFunctionsHost;
+    private readonly QueueSettings _settings = QueueSettings.Read(options.Value.ScriptRoot ?? AppContext.BaseDirectory);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!ShouldRun(options.Value))
+        if (!options.Value.Enabled)
         {
             TriggersLog.Disabled(logger);
             return Task.CompletedTask;
         }
 
-        var loops = manifest.Functions.Select(f => f.TriggerType switch
-        {
-            "timerTrigger" => RunTimerAsync(f, stoppingToken),
-            "queueTrigger" => RunQueueAsync(f, stoppingToken),
-            _ => Task.CompletedTask,
-        }).ToList();
+        var loops = TriggerCatalog.All.Select(f => f.QueueName is null ? RunTimerAsync(f, stoppingToken) : RunQueueAsync(f, stoppingToken)).ToList();
         TriggersLog.Started(logger, loops.Count);
         return Task.WhenAll(loops);
     }
 
-    private async Task RunTimerAsync(FunctionDefinition function, CancellationToken cancellationToken)
+    private async Task RunTimerAsync(TriggerDefinition function, CancellationToken cancellationToken)
     {
-        var expression = Resolve(function.Schedule ?? "");
+        var expression = function.Schedule ?? "";
         var schedule = CrontabSchedule.TryParse(expression, new CrontabSchedule.ParseOptions { IncludingSeconds = true });
         if (schedule is null)
         {
@@ -67,10 +76,9 @@ internal sealed class StandaloneTriggerHost(
             return;
         }
 
-        DateTimeOffset? last = null;
         if (function.RunOnStartup)
         {
-            last = await FireTimerAsync(function, schedule, last, cancellationToken);
+            await InvokeAsync(function, null, 0, cancellationToken);
         }
 
         while (!cancellationToken.IsCancellationRequested)
@@ -86,34 +94,18 @@ internal sealed class StandaloneTriggerHost(
                 return;
             }
 
-            last = await FireTimerAsync(function, schedule, last, cancellationToken);
+            await InvokeAsync(function, null, 0, cancellationToken);
         }
-    }
-
-    private async Task<DateTimeOffset> FireTimerAsync(FunctionDefinition function, CrontabSchedule schedule, DateTimeOffset? last, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        var timer = new
-        {
-            Schedule = new { AdjustForDST = true },
-            ScheduleStatus = new { Last = last ?? DateTimeOffset.MinValue, Next = schedule.GetNextOccurrence(now.UtcDateTime), LastUpdated = now },
-            IsPastDue = false,
-        };
-        var request = new TriggerRequest(
-            new Dictionary<string, JsonElement> { [function.BindingName] = JsonSerializer.SerializeToElement(timer) },
-            new Dictionary<string, JsonElement> { ["sys"] = Sys(function.Name, now) });
-        await InvokeAsync(function.Name, request, cancellationToken);
-        return now;
     }
 
     /// <summary>
     /// A continuous pump: up to one and a half batches in flight (as the Functions host runs a queue), topped up as
     /// each message finishes, so one slow step never holds back the others.
     /// </summary>
-    private async Task RunQueueAsync(FunctionDefinition function, CancellationToken cancellationToken)
+    private async Task RunQueueAsync(TriggerDefinition function, CancellationToken cancellationToken)
     {
-        var queueName = Resolve(function.QueueName ?? "");
-        var settings = manifest.Queues;
+        var queueName = function.QueueName!;
+        var settings = _settings;
         var batch = Math.Clamp(settings.BatchSize, 1, 32);
         var capacity = batch + batch / 2;
         using var slots = new SemaphoreSlim(capacity, capacity);
@@ -170,7 +162,7 @@ internal sealed class StandaloneTriggerHost(
     }
 
     private async Task RunOneAsync(
-        FunctionDefinition function, string queueName, QueueMessage message, QueueSettings settings, SemaphoreSlim slots, Action done, CancellationToken cancellationToken)
+        TriggerDefinition function, string queueName, QueueMessage message, QueueSettings settings, SemaphoreSlim slots, Action done, CancellationToken cancellationToken)
     {
         try
         {
@@ -190,7 +182,7 @@ internal sealed class StandaloneTriggerHost(
         }
     }
 
-    private async Task ProcessAsync(FunctionDefinition function, string queueName, QueueMessage message, QueueSettings settings, CancellationToken cancellationToken)
+    private async Task ProcessAsync(TriggerDefinition function, string queueName, QueueMessage message, QueueSettings settings, CancellationToken cancellationToken)
     {
         // A message that already used up its attempts (its processor died each time) goes straight to poison.
         if (message.DequeueCount > settings.MaxDequeueCount)
@@ -199,19 +191,7 @@ internal sealed class StandaloneTriggerHost(
             return;
         }
 
-        var request = new TriggerRequest(
-            new Dictionary<string, JsonElement> { [function.BindingName] = JsonSerializer.SerializeToElement(message.Body) },
-            new Dictionary<string, JsonElement>
-            {
-                ["Id"] = JsonSerializer.SerializeToElement(message.Id),
-                ["PopReceipt"] = JsonSerializer.SerializeToElement(message.PopReceipt),
-                ["DequeueCount"] = JsonSerializer.SerializeToElement(message.DequeueCount),
-                ["InsertionTime"] = JsonSerializer.SerializeToElement(message.InsertedAt),
-                ["NextVisibleTime"] = JsonSerializer.SerializeToElement(message.NextVisibleAt),
-                ["sys"] = Sys(function.Name, time.GetUtcNow()),
-            });
-
-        if (await InvokeAsync(function.Name, request, cancellationToken))
+        if (await InvokeAsync(function, message.Body, message.DequeueCount, cancellationToken))
         {
             await queue.DeleteAsync(queueName, message.Id, message.PopReceipt, CancellationToken.None);
         }
@@ -232,16 +212,18 @@ internal sealed class StandaloneTriggerHost(
         TriggersLog.Poisoned(logger, message.Id, queueName, message.DequeueCount);
     }
 
-    private async Task<bool> InvokeAsync(string name, TriggerRequest request, CancellationToken cancellationToken)
+    /// <summary>One invocation; false when the function failed (logged).</summary>
+    private async Task<bool> InvokeAsync(TriggerDefinition function, string? message, long dequeueCount, CancellationToken cancellationToken)
     {
-        var (succeeded, _) = await dispatcher.InvokeAsync(name, request, cancellationToken);
-        return succeeded;
+        try
+        {
+            await TriggerCatalog.InvokeAsync(services, function, message, dequeueCount, time, cancellationToken);
+            return true;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            TriggersLog.Failed(logger, exception, function.Name);
+            return false;
+        }
     }
-
-    /// <summary>Like the host, a value written <c>%Name%</c> is read from the app setting Name.</summary>
-    private string Resolve(string value) =>
-        value is ['%', .. var setting, '%'] ? configuration[setting] ?? "" : value;
-
-    private static JsonElement Sys(string name, DateTimeOffset now) =>
-        JsonSerializer.SerializeToElement(new { MethodName = name, UtcNow = now.ToString("O", CultureInfo.InvariantCulture), RandGuid = Guid.NewGuid() });
 }

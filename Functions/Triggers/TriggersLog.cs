@@ -6,7 +6,7 @@ internal static partial class TriggersLog
     [LoggerMessage(EventId = 400, Level = LogLevel.Error, Message = "Trigger function {Name} failed")]
     public static partial void Failed(ILogger logger, Exception exception, string name);
 
-    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Standalone trigger host is off (a Functions host drives triggers, or Triggers:Enabled is false)")]
+    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Standalone trigger host is off (Triggers:Enabled is false)")]
     public static partial void Disabled(ILogger logger);
 
     [LoggerMessage(EventId = 411, Level = LogLevel.Information, Message = "Standalone trigger host started {Count} timer/queue loops")]
@@ -20,4 +20,16 @@ internal static partial class TriggersLog
 
     [LoggerMessage(EventId = 414, Level = LogLevel.Warning, Message = "Polling queue {Queue} failed")]
     public static partial void PollFailed(ILogger logger, Exception exception, string queue);
+
+    [LoggerMessage(EventId = 415, Level = LogLevel.Information, Message = "Deleted {Count} expired records")]
+    public static partial void CleanedUp(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 416, Level = LogLevel.Warning, Message = "Workflow watchdog checked {Checked} runs, re-drove {Redriven} steps, timed out {TimedOut}")]
+    public static partial void Redriven(ILogger logger, int @checked, int redriven, int timedOut);
+
+    [LoggerMessage(EventId = 417, Level = LogLevel.Warning, Message = "Ignored a message on {Queue} that is not a work item")]
+    public static partial void Ignored(ILogger logger, string queue);
+
+    [LoggerMessage(EventId = 418, Level = LogLevel.Warning, Message = "Ingestion watchdog re-queued {Count} waiting documents")]
+    public static partial void Requeued(ILogger logger, int count);
 }

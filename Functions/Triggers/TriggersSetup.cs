@@ -1,22 +1,21 @@
-using Microsoft.Extensions.Options;
 using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Triggers;
 
 internal static class TriggersSetup
 {
-    public static IServiceCollection AddTriggers(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>The handlers of <see cref="TriggerFunctions"/>; standalone also the trigger host that runs them.</summary>
+    public static IServiceCollection AddTriggers(this IServiceCollection services, IConfiguration configuration, bool standalone)
     {
         services.AddOptions<TriggerOptions>().Bind(configuration.GetSection(TriggerOptions.Section));
-        services.AddSingleton<QueueSignal>();
-        DecorateWorkQueue(services);
-        services.AddSingleton<ITriggerFunction, CleanupExpiredRecords>();
-        services.AddSingleton<ITriggerFunction, SendEmail>();
-        services.AddSingleton<ITriggerFunction, RunWorkflowStep>();
-        services.AddSingleton<ITriggerFunction, WorkflowWatchdog>();
-        services.AddSingleton<TriggerDispatcher>();
-        services.AddSingleton(sp => new FunctionManifest(sp.GetRequiredService<IOptions<TriggerOptions>>().Value.ScriptRoot ?? AppContext.BaseDirectory));
-        services.AddHostedService<StandaloneTriggerHost>();
+        services.AddSingleton<CleanupExpiredRecords>();
+        if (standalone)
+        {
+            services.AddSingleton<QueueSignal>();
+            DecorateWorkQueue(services);
+            services.AddHostedService<StandaloneTriggerHost>();
+        }
+
         return services;
     }
 
@@ -31,7 +30,4 @@ internal static class TriggersSetup
                 : (IWorkQueue)registered.ImplementationInstance!,
             sp.GetRequiredService<QueueSignal>()));
     }
-
-    public static IEndpointRouteBuilder MapTriggers(this IEndpointRouteBuilder app) =>
-        app.ServiceProvider.GetRequiredService<TriggerDispatcher>().MapEndpoints(app);
 }

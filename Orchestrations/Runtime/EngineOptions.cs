@@ -3,8 +3,11 @@ namespace Serverless.Orchestrations.Runtime;
 /// <summary>Engine limits and timings.</summary>
 public sealed class EngineOptions
 {
+    /// <summary>The queue the engine's steps travel on unless configured otherwise (the queue function listens on it).</summary>
+    public const string DefaultQueueName = "workflow-steps";
+
     /// <summary>The work queue the engine's steps travel on.</summary>
-    public string QueueName { get; init; } = "workflow-steps";
+    public string QueueName { get; init; } = DefaultQueueName;
 
     /// <summary>Top-level runs a workspace may have running at once; more wait as <c>queued</c>.</summary>
     public int MaxRunningPerWorkspace { get; init; } = 50;

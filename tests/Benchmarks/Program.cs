@@ -33,11 +33,14 @@ var workDir = Directory.CreateTempSubdirectory("serverless-bench-");
 ServerProcess? server = null;
 try
 {
-    if (options.Suite is BenchmarkOptions.StorageSuite or BenchmarkOptions.SearchSuite)
+    if (options.Suite is BenchmarkOptions.StorageSuite or BenchmarkOptions.SearchSuite or BenchmarkOptions.TableScanSuite)
     {
-        var report = options.Suite == BenchmarkOptions.SearchSuite
-            ? await SearchSuite.RunAsync(options, workDir.FullName, Log, ct)
-            : await StorageBenchmark.RunAsync(options, workDir.FullName, Log, ct);
+        var report = options.Suite switch
+        {
+            BenchmarkOptions.SearchSuite => await SearchSuite.RunAsync(options, workDir.FullName, Log, ct),
+            BenchmarkOptions.TableScanSuite => await TableScanSuite.RunAsync(options, workDir.FullName, Log, ct),
+            _ => await StorageBenchmark.RunAsync(options, workDir.FullName, Log, ct),
+        };
         Console.Write(report);
         if (options.OutFile is { } storageOutFile)
         {

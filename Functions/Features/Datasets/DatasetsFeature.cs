@@ -4,7 +4,6 @@ using Serverless.Functions.Platform.Events;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Search;
 using Serverless.Functions.Platform.Security;
-using Serverless.Functions.Triggers;
 using Serverless.Orchestrations.Nodes;
 
 namespace Serverless.Functions.Features.Datasets;
@@ -26,9 +25,9 @@ internal static class DatasetsFeature
         services.AddSingleton<DocumentIntake>();
         services.AddSingleton<IKnowledgeRetriever, KnowledgeRetriever>();
         services.AddSingleton<INodeType, KnowledgeRetrievalNode>();
-        services.AddSingleton<ITriggerFunction, IngestDocument>();
+        services.AddSingleton<IngestDocument>();
         services.AddSingleton<WaitingDocuments>();
-        services.AddSingleton<ITriggerFunction, IngestionWatchdog>();
+        services.AddSingleton<IngestionWatchdog>();
         return services;
     }
 

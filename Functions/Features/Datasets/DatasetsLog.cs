@@ -20,4 +20,7 @@ internal static partial class DatasetsLog
 
     [LoggerMessage(EventId = 745, Level = LogLevel.Warning, Message = "Document {DocumentId} v{Version} in dataset {DatasetId} of workspace {WorkspaceId} was still waiting for ingestion; its message was queued again")]
     public static partial void IngestionRequeued(ILogger logger, string workspaceId, string datasetId, string documentId, int version);
+
+    [LoggerMessage(EventId = 746, Level = LogLevel.Warning, Message = "Ignored a dataset-ingest message that is not an ingestion request")]
+    public static partial void IgnoredIngestMessage(ILogger logger);
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Platform.Storage;
-using Serverless.Functions.Triggers;
 using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Features.Datasets;
@@ -46,11 +45,10 @@ internal sealed class WaitingDocuments(IEntityStore store, TimeProvider time)
 /// <summary>Timer: re-queues the ingestion of documents left <c>waiting</c> by a lost message (see <see cref="WaitingDocuments"/>).</summary>
 internal sealed class IngestionWatchdog(
     WaitingDocuments waiting, DatasetStore store, DocumentIngestion ingestion, IOptions<DatasetsOptions> options, TimeProvider time,
-    ILogger<IngestionWatchdog> logger) : ITriggerFunction
+    ILogger<IngestionWatchdog> logger)
 {
-    public string Name => "IngestionWatchdog";
-
-    public async Task<TriggerOutcome> InvokeAsync(TriggerRequest request, CancellationToken cancellationToken)
+    /// <summary>Checks every note older than the stall limit; returns how many were checked and how many re-queued.</summary>
+    public async Task<(int Checked, int Requeued)> RunAsync(CancellationToken cancellationToken)
     {
         var stalledAfter = TimeSpan.FromMinutes(options.Value.StalledAfterMinutes);
         var before = time.GetUtcNow() - stalledAfter;
@@ -73,6 +71,6 @@ internal sealed class IngestionWatchdog(
             await waiting.DropAsync(note, cancellationToken);
         }
 
-        return new TriggerOutcome([$"Checked {checkedNotes} waiting documents, re-queued {requeued}."], new { @checked = checkedNotes, requeued });
+        return (checkedNotes, requeued);
     }
 }

@@ -1,5 +1,5 @@
 using Serverless.Functions.Platform.Http;
-using Serverless.Functions.Triggers;
+using Serverless.Functions.Hosting;
 
 namespace Serverless.Functions.Features.Health;
 
@@ -15,7 +15,7 @@ internal static class HealthFeature
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        // The Functions host's liveness probe; not a public API, so it gets no HTTP function.
+        // A liveness answer at the standalone server's root; not a public API, so it gets no HTTP function.
         app.MapGet("/", () => Results.Text("OK")).WithName("Liveness").WithTags("Health").AllowAnonymous()
             .WithMetadata(new NotAFunction()).ExcludeFromDescription();
         app.MapGet("/health", GetHealth.Handle).WithName("GetHealth").WithTags("Health").AllowAnonymous()

@@ -67,7 +67,7 @@ internal static class OpenApiSetup
         });
     });
 
-    public static WebApplication UsePlatformDocs(this WebApplication app)
+    public static IApplicationBuilder UsePlatformDocs(this IApplicationBuilder app)
     {
         app.UseSwaggerUI(options =>
         {

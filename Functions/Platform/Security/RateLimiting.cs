@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using System.Net;
 using Serverless.Functions.Platform.Http;
 
 namespace Serverless.Functions.Platform.Security;
@@ -165,20 +164,10 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, RateLimiter limi
     }
 
     /// <summary>
-    /// Behind the Functions host the socket peer is the host itself; the client is the address the Azure front end
-    /// appended last to X-Forwarded-For. Standalone, the header is the client's own word and is ignored.
+    /// The socket peer. In worker mode the worker's forwarded-headers middleware has already replaced the Functions host's
+    /// loopback address with the last X-Forwarded-For entry (only a loopback peer is trusted for that); standalone, the
+    /// header is the client's own word and is ignored.
     /// </summary>
-    private static string ClientAddress(HttpContext context)
-    {
-        if (HostingMode.IsFunctionsHost && context.Request.Headers["X-Forwarded-For"].ToString() is { Length: > 0 } forwarded)
-        {
-            var last = forwarded.Split(',')[^1].Trim();
-            if (IPAddress.TryParse(last, out var address) || IPEndPoint.TryParse(last, out _))
-            {
-                return address?.ToString() ?? last;
-            }
-        }
-
-        return context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-    }
+    private static string ClientAddress(HttpContext context) =>
+        context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 }

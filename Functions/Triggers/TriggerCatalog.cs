@@ -1,0 +1,82 @@
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Serverless.Functions.Triggers;
+
+/// <summary>A timer or queue function as its attributes declare it.</summary>
+/// <param name="Name">The function name.</param>
+/// <param name="Schedule">The timer's NCRONTAB schedule; null for a queue function.</param>
+/// <param name="RunOnStartup">Whether the timer also fires when the app starts.</param>
+/// <param name="QueueName">The queue a queue function listens on; null for a timer.</param>
+/// <param name="Method">The method both modes call.</param>
+internal sealed record TriggerDefinition(string Name, string? Schedule, bool RunOnStartup, string? QueueName, MethodInfo Method);
+
+/// <summary>
+/// Reads the timer and queue functions of <see cref="TriggerFunctions"/> from their attributes (the same ones the
+/// Functions host reads), and invokes them the way the worker does: a new scope and instance per invocation, the
+/// queue message's text and dequeue count bound by parameter.
+/// </summary>
+internal static class TriggerCatalog
+{
+    public static IReadOnlyList<TriggerDefinition> All { get; } = Read();
+
+    public static TriggerDefinition Get(string name) =>
+        All.FirstOrDefault(f => f.Name == name) ?? throw new ArgumentException($"No timer or queue function named {name}.", nameof(name));
+
+    /// <summary>Runs one invocation; throws what the function throws (a queue message is then retried, then poisoned).</summary>
+    /// <param name="message">A queue function's message text (ignored for timers).</param>
+    /// <param name="dequeueCount">How many times the message has been delivered, this time included.</param>
+    public static async Task InvokeAsync(
+        IServiceProvider services, TriggerDefinition function, string? message, long dequeueCount, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var instance = ActivatorUtilities.CreateInstance<TriggerFunctions>(scope.ServiceProvider);
+        var arguments = function.Method.GetParameters().Select(p => p.ParameterType switch
+        {
+            var t when t == typeof(CancellationToken) => cancellationToken,
+            var t when t == typeof(TimerInfo) => new TimerInfo { IsPastDue = false, ScheduleStatus = new ScheduleStatus { LastUpdated = time.GetUtcNow().UtcDateTime } },
+            var t when t == typeof(string) => message ?? throw new ArgumentNullException(nameof(message), $"{function.Name} is a queue function; it needs a message."),
+            _ => (object)dequeueCount,
+        }).ToArray();
+
+        Task invocation;
+        try
+        {
+            invocation = (Task)function.Method.Invoke(instance, arguments)!;
+        }
+        catch (TargetInvocationException exception) when (exception.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Throw(exception.InnerException);
+            throw;
+        }
+
+        await invocation;
+    }
+
+    private static List<TriggerDefinition> Read()
+    {
+        var functions = new List<TriggerDefinition>();
+        foreach (var method in typeof(TriggerFunctions).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+        {
+            var name = method.GetCustomAttribute<FunctionAttribute>()?.Name
+                ?? throw new InvalidOperationException($"{nameof(TriggerFunctions)}.{method.Name} has no [Function] attribute.");
+            var parameters = method.GetParameters();
+            var timer = parameters.Select(p => p.GetCustomAttribute<TimerTriggerAttribute>()).OfType<TimerTriggerAttribute>().SingleOrDefault();
+            var queue = parameters.Select(p => p.GetCustomAttribute<QueueTriggerAttribute>()).OfType<QueueTriggerAttribute>().SingleOrDefault();
+            if ((timer is null) == (queue is null) || method.ReturnType != typeof(Task)
+                || parameters.Any(p => !(p.ParameterType == typeof(CancellationToken)
+                    || (timer is not null && p.ParameterType == typeof(TimerInfo))
+                    || (queue is not null && p.ParameterType == typeof(string))
+                    || (queue is not null && p.ParameterType == typeof(long) && p.Name == "dequeueCount"))))
+            {
+                throw new InvalidOperationException(
+                    $"Function {name} must return Task and take one timer (TimerInfo) or queue (string, optional long dequeueCount) trigger and a CancellationToken.");
+            }
+
+            functions.Add(new TriggerDefinition(name, timer?.Schedule, timer?.RunOnStartup ?? false, queue?.QueueName, method));
+        }
+
+        return functions;
+    }
+}

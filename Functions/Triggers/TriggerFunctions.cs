@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Microsoft.Azure.Functions.Worker;
+using Serverless.Functions.Features.Datasets;
+using Serverless.Functions.Platform.Email;
+using Serverless.Orchestrations.Runtime;
+
+namespace Serverless.Functions.Triggers;
+
+/// <summary>
+/// Every timer and queue function of the app, in one place. In worker mode the Functions host runs them from these
+/// attributes (functions.metadata is built from them); standalone, <see cref="StandaloneTriggerHost"/> reads the same
+/// attributes (<see cref="TriggerCatalog"/>) and calls the same methods. Schedules are six-field NCRONTAB (seconds
+/// first); queue retries and poisoning follow host.json's <c>extensions.queues</c> in both modes.
+/// </summary>
+public sealed class TriggerFunctions(IServiceProvider services)
+{
+    /// <summary>The storage connection of every queue trigger (the host's own storage account).</summary>
+    public const string Connection = "AzureWebJobsStorage";
+    public const string CleanupSchedule = "0 */5 * * * *";
+    public const string WorkflowWatchdogSchedule = "*/10 * * * * *";
+    public const string IngestionWatchdogSchedule = "0 */5 * * * *";
+
+    [Function(nameof(CleanupExpiredRecords))]
+    public async Task CleanupExpiredRecords([TimerTrigger(CleanupSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
+        TriggersLog.CleanedUp(Logger, await Get<CleanupExpiredRecords>().RunAsync(cancellationToken));
+
+    /// <summary>Re-drives runs that stopped making progress (a crash, a lost message) and ends runs past their timeout.</summary>
+    [Function(nameof(WorkflowWatchdog))]
+    public async Task WorkflowWatchdog([TimerTrigger(WorkflowWatchdogSchedule, RunOnStartup = true)] TimerInfo timer, CancellationToken cancellationToken)
+    {
+        var report = await Get<WorkflowEngine>().RedriveAsync(cancellationToken);
+        if (report.Redriven > 0 || report.TimedOut > 0)
+        {
+            TriggersLog.Redriven(Logger, report.Checked, report.Redriven, report.TimedOut);
+        }
+    }
+
+    /// <summary>One step of the workflow engine: start a run, run a node attempt, resume a waiting node.</summary>
+    [Function(nameof(RunWorkflowStep))]
+    public async Task RunWorkflowStep([QueueTrigger(EngineOptions.DefaultQueueName, Connection = Connection)] string message, CancellationToken cancellationToken)
+    {
+        if (WorkItem.Parse(message) is not { } item)
+        {
+            // A message that is not a work item never becomes one; retrying it only delays its removal.
+            TriggersLog.Ignored(Logger, EngineOptions.DefaultQueueName);
+            return;
+        }
+
+        await Get<WorkflowEngine>().HandleAsync(item, cancellationToken);
+    }
+
+    /// <summary>Delivers one mail from the outbox (SMTP, or the log outbox). A message that is not a mail fails, so it ends in poison.</summary>
+    [Function(nameof(SendEmail))]
+    public async Task SendEmail([QueueTrigger(EmailOutbox.QueueName, Connection = Connection)] string message, CancellationToken cancellationToken)
+    {
+        var email = JsonSerializer.Deserialize<EmailMessage>(message, JsonSerializerOptions.Web)
+            ?? throw new InvalidOperationException("The message is not an email.");
+        await Get<IEmailSender>().SendAsync(email, cancellationToken);
+    }
+
+    /// <summary>Ingests one document version; on the last delivery a failure becomes the document's error status.</summary>
+    [Function(nameof(IngestDocument))]
+    public Task IngestDocument(
+        [QueueTrigger(DocumentIngestion.QueueName, Connection = Connection)] string message, long dequeueCount, CancellationToken cancellationToken) =>
+        Get<IngestDocument>().RunAsync(message, dequeueCount, cancellationToken);
+
+    /// <summary>Re-queues the ingestion of documents left waiting by a lost message.</summary>
+    [Function(nameof(IngestionWatchdog))]
+    public async Task IngestionWatchdog([TimerTrigger(IngestionWatchdogSchedule)] TimerInfo timer, CancellationToken cancellationToken)
+    {
+        var (_, requeued) = await Get<IngestionWatchdog>().RunAsync(cancellationToken);
+        if (requeued > 0)
+        {
+            TriggersLog.Requeued(Logger, requeued);
+        }
+    }
+
+    private ILogger Logger => services.GetRequiredService<ILogger<TriggerFunctions>>();
+
+    private T Get<T>() where T : notnull => services.GetRequiredService<T>();
+}
