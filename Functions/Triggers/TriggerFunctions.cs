@@ -60,9 +60,9 @@ public sealed class TriggerFunctions(IServiceProvider services)
 
     /// <summary>Ingests one document version; on the last delivery a failure becomes the document's error status.</summary>
     [Function(nameof(IngestDocument))]
-    public Task IngestDocument(
+    public async Task IngestDocument(
         [QueueTrigger(DocumentIngestion.QueueName, Connection = Connection)] string message, long dequeueCount, CancellationToken cancellationToken) =>
-        Get<IngestDocument>().RunAsync(message, dequeueCount, cancellationToken);
+        TriggersLog.Ingested(Logger, await Get<IngestDocument>().RunAsync(message, dequeueCount, cancellationToken));
 
     /// <summary>Re-queues the ingestion of documents left waiting by a lost message.</summary>
     [Function(nameof(IngestionWatchdog))]

@@ -53,20 +53,20 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the package's apphost the way the Functions host starts a custom handler: in the app folder, listening on
-    /// FUNCTIONS_CUSTOMHANDLER_PORT, with <paramref name="settings"/> as its app settings.
+    /// Starts the package's entry point as worker.config.json names it (`dotnet Functions.dll`, in the app folder) but
+    /// without a Functions host, so it runs standalone; <paramref name="settings"/> are its app settings.
     /// </summary>
-    public static ServerProcess StartLikeFunctionsHost(string appDir, IReadOnlyDictionary<string, string> settings)
+    public static ServerProcess StartPackageStandalone(string appDir, IReadOnlyDictionary<string, string> settings)
     {
         var port = Serverless.Testing.TestProcesses.FreeLoopbackPort();
-        var startInfo = new ProcessStartInfo(Path.Combine(appDir, "Functions"))
+        var startInfo = new ProcessStartInfo("dotnet", [Path.Combine(appDir, "Functions.dll")])
         {
             WorkingDirectory = appDir,
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        startInfo.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = $"{port}";
+        startInfo.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (name, value) in settings)
         {

@@ -38,7 +38,7 @@ internal static class StorageBenchmark
             var runs = new List<double>();
             for (var run = 0; run < StartRuns; run++)
             {
-                await using var server = ServerProcess.StartLikeFunctionsHost(appDir, settings);
+                await using var server = ServerProcess.StartPackageStandalone(appDir, settings);
                 runs.Add((await server.WaitUntilHealthyAsync(ct)).TotalMilliseconds);
             }
 
@@ -168,7 +168,7 @@ internal static class StorageBenchmark
         }
 
         Line($"");
-        Line($"| published app (self-contained, ReadyToRun apphost, started with FUNCTIONS_CUSTOMHANDLER_PORT) | start → first /health 200 |");
+        Line($"| published app (isolated-worker package, ReadyToRun, `dotnet Functions.dll` standalone) | start → first /health 200 |");
         Line($"|---|---|");
         foreach (var (provider, ms) in starts)
         {

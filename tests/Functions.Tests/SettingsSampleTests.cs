@@ -14,7 +14,7 @@ public sealed class SettingsSampleTests
         var missing = BoundSettings.All.Where(k => !BoundSettings.IsPresent(k, values.Select(v => v.Key))).ToList();
 
         Assert.True(missing.Count == 0, "Missing from local.settings.sample.json: " + string.Join(", ", missing));
-        Assert.Equal("custom", values["FUNCTIONS_WORKER_RUNTIME"]!.GetValue<string>());
+        Assert.Equal("dotnet-isolated", values["FUNCTIONS_WORKER_RUNTIME"]!.GetValue<string>());
         Assert.Equal("UseDevelopmentStorage=true", values["AzureWebJobsStorage"]!.GetValue<string>());
     }
 }

@@ -187,11 +187,7 @@ public sealed partial class InfraTests
     public void Storage_QueueOfEveryQueueFunction_IsDeclaredWithItsPoisonQueue()
     {
         var storage = File.ReadAllText(Path.Combine(InfraDirectory, "app", "storage.bicep"));
-        var queueFunctions = Directory.GetFiles(RepoPaths.FunctionsDirectory, "function.json", SearchOption.AllDirectories)
-            .Select(f => JsonNode.Parse(File.ReadAllText(f))!["bindings"]!.AsArray().FirstOrDefault(b => b?["type"]?.GetValue<string>() == "queueTrigger"))
-            .OfType<JsonNode>()
-            .Select(b => b["queueName"]!.GetValue<string>())
-            .ToList();
+        var queueFunctions = Serverless.Functions.Triggers.TriggerCatalog.All.Select(f => f.QueueName).OfType<string>().ToList();
 
         Assert.NotEmpty(queueFunctions);
         Assert.All(queueFunctions, queue =>

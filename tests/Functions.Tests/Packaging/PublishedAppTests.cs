@@ -3,84 +3,99 @@ using System.Net;
 using System.Reflection.PortableExecutable;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Hosting;
 using Serverless.Functions.Tests.Support;
+using Serverless.Functions.Triggers;
 using Serverless.Testing;
 
 namespace Serverless.Functions.Tests.Packaging;
 
 /// <summary>
-/// <c>dotnet publish Functions</c> makes the function app package: a folder the Functions host runs as it is, with
-/// nothing installed beside it. Published once for these tests; then started exactly as the host starts a custom
-/// handler — the executable named in host.json, in the app folder, with only FUNCTIONS_CUSTOMHANDLER_PORT set.
+/// <c>dotnet publish Functions</c> makes the function app package: a standard .NET isolated-worker package the Functions
+/// host (Flex Consumption, dotnet-isolated 10.0) runs as it is. The host itself cannot run here, so these tests check what
+/// it reads (functions.metadata against the endpoint table and the trigger functions, worker.config.json, the extensions)
+/// and start the package's entry point standalone, as `dotnet Functions.dll`.
 /// </summary>
-public sealed class PublishedAppTests(PublishedAppTests.Package package) : IClassFixture<PublishedAppTests.Package>
+public sealed class PublishedAppTests(PublishedAppTests.Package package, PlatformFactory factory)
+    : IClassFixture<PublishedAppTests.Package>, IClassFixture<PlatformFactory>
 {
     [Fact]
-    public void Publish_Output_IsACompleteCustomHandlerFunctionApp()
+    public void Publish_Output_IsAnIsolatedWorkerPackage()
     {
+        var worker = JsonNode.Parse(File.ReadAllText(Path.Combine(package.Directory, "worker.config.json")))!["description"]!;
+        var extensions = JsonNode.Parse(File.ReadAllText(Path.Combine(package.Directory, "extensions.json")))!["extensions"]!.AsArray();
         var host = JsonNode.Parse(File.ReadAllText(Path.Combine(package.Directory, "host.json")))!;
-        var executable = host["customHandler"]!["description"]!["defaultExecutablePath"]!.GetValue<string>();
-        var executablePath = Path.Combine(package.Directory, executable);
 
-        Assert.True(File.Exists(executablePath), $"host.json starts '{executable}', which the package lacks.");
-        if (!OperatingSystem.IsWindows())
-        {
-            Assert.True((File.GetUnixFileMode(executablePath) & UnixFileMode.UserExecute) != 0, $"'{executable}' is not executable.");
-        }
-
-        Assert.True(host["customHandler"]!["enableProxyingHttpRequest"]!.GetValue<bool>());
-        Assert.All(Directory.GetDirectories(RepoPaths.FunctionsDirectory).Where(d => File.Exists(Path.Combine(d, "function.json"))), folder =>
-        {
-            var name = Path.GetFileName(folder);
-            var published = Path.Combine(package.Directory, name, "function.json");
-            Assert.True(File.Exists(published), $"Function {name} is missing from the package.");
-            Assert.Equal(File.ReadAllText(Path.Combine(folder, "function.json")), File.ReadAllText(published));
-        });
+        Assert.Equal("dotnet-isolated", worker["language"]!.GetValue<string>());
+        Assert.Equal("dotnet", worker["defaultExecutablePath"]!.GetValue<string>());
+        Assert.True(File.Exists(Path.Combine(package.Directory, worker["defaultWorkerPath"]!.GetValue<string>())));
+        Assert.Contains(extensions, e => e!["name"]!.GetValue<string>() == "AzureStorageQueues");
+        Assert.All(extensions, e => Assert.True(File.Exists(Path.Combine(package.Directory, e!["hintPath"]!.GetValue<string>())), $"{e["hintPath"]} is missing."));
+        Assert.Null(host["customHandler"]);
+        Assert.Equal("", host["extensions"]!["http"]!["routePrefix"]!.GetValue<string>());
     }
 
     [Fact]
-    public void Publish_Output_IsSelfContainedLinuxX64AndReadyToRun()
+    public void Publish_Output_IsFrameworkDependentAndReadyToRun()
     {
         var runtimeConfig = JsonNode.Parse(File.ReadAllText(Path.Combine(package.Directory, "Functions.runtimeconfig.json")))!["runtimeOptions"]!;
 
-        // A self-contained app lists the frameworks it carries instead of the ones it needs installed.
-        Assert.NotNull(runtimeConfig["includedFrameworks"]);
-        Assert.Null(runtimeConfig["frameworks"]);
-        Assert.True(File.Exists(Path.Combine(package.Directory, "libcoreclr.so")), "The runtime is not in the package.");
+        // Flex Consumption's dotnet-isolated 10.0 runtime provides .NET and ASP.NET Core.
+        Assert.Contains(runtimeConfig["frameworks"]!.AsArray(), f => f!["name"]!.GetValue<string>() == "Microsoft.AspNetCore.App");
+        Assert.Null(runtimeConfig["includedFrameworks"]);
         using var pe = new PEReader(File.OpenRead(Path.Combine(package.Directory, "Functions.dll")));
         Assert.True(pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, "Functions.dll is not ReadyToRun-compiled.");
     }
 
     [Fact]
-    public async Task PublishedApp_StartedLikeTheFunctionsHost_AnswersHttpAndTriggerEnvelopes()
+    public void FunctionsMetadata_HasOneHttpFunctionPerEndpoint_AndEveryTimerAndQueueFunction()
+    {
+        var metadata = JsonNode.Parse(File.ReadAllText(Path.Combine(package.Directory, "functions.metadata")))!.AsArray()
+            .ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!["bindings"]!.AsArray().First(b => b!["type"]!.GetValue<string>().EndsWith("Trigger", StringComparison.Ordinal))!);
+        var endpoints = HttpFunctionsGenerator.Functions(factory.Services.GetRequiredService<EndpointDataSource>().Endpoints);
+        var http = metadata.Where(f => f.Value["type"]!.GetValue<string>() == "httpTrigger").ToDictionary();
+
+        Assert.Equal(endpoints.Keys.Order(), http.Keys.Order());
+        Assert.All(endpoints, endpoint =>
+        {
+            var binding = http[endpoint.Key];
+            Assert.Equal(endpoint.Value.Route, binding["route"]!.GetValue<string>());
+            Assert.Equal(endpoint.Value.Methods.Order(), binding["methods"]!.AsArray().Select(m => m!.GetValue<string>()).Order());
+            Assert.Equal("Anonymous", binding["authLevel"]!.GetValue<string>());
+        });
+        Assert.All(TriggerCatalog.All, function =>
+        {
+            var binding = metadata[function.Name];
+            if (function.QueueName is { } queue)
+            {
+                Assert.Equal("queueTrigger", binding["type"]!.GetValue<string>());
+                Assert.Equal(queue, binding["queueName"]!.GetValue<string>());
+                Assert.Equal(TriggerFunctions.Connection, binding["connection"]!.GetValue<string>());
+            }
+            else
+            {
+                Assert.Equal("timerTrigger", binding["type"]!.GetValue<string>());
+                Assert.Equal(function.Schedule, binding["schedule"]!.GetValue<string>());
+                Assert.Equal(function.RunOnStartup, binding["runOnStartup"]?.GetValue<bool>() ?? false);
+            }
+        });
+        Assert.Equal(endpoints.Count + TriggerCatalog.All.Count, metadata.Count);
+    }
+
+    [Fact]
+    public async Task PublishedApp_StartedDirectly_RunsStandalone()
     {
         await using var app = await package.StartAsync();
         using var client = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
-        using var liveness = await client.GetAsync("/");
         using var register = await client.PostAsync("/api/v1/auth/register", Json("""{"email":"host@example.com","password":"Hosted9func","name":"Host"}"""));
-        using var queue = await client.PostAsync("/SendEmail", Json("""
-            {"Data":{"message":"{\"to\":\"ada@example.com\",\"subject\":\"Queued hello\",\"body\":\"Hi\"}"},
-             "Metadata":{"Id":"7d3c","DequeueCount":1,"InsertionTime":"2026-01-01T00:00:00+00:00","sys":{"MethodName":"SendEmail"}}}
-            """));
-        using var timer = await client.PostAsync("/CleanupExpiredRecords", Json("""
-            {"Data":{"timer":{"Schedule":{"AdjustForDST":true},"IsPastDue":false}},"Metadata":{"sys":{"MethodName":"CleanupExpiredRecords"}}}
-            """));
-        using var failing = await client.PostAsync("/SendEmail", Json("""{"Data":{"message":"not an email"},"Metadata":{}}"""));
 
-        Assert.Equal(HttpStatusCode.OK, liveness.StatusCode);
         Assert.Equal(HttpStatusCode.Created, register.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, queue.StatusCode);
-        var queued = JsonNode.Parse(await queue.Content.ReadAsStringAsync())!;
-        Assert.Equal(["Outputs", "Logs", "ReturnValue"], queued.AsObject().Select(p => p.Key));
-        Assert.Contains("Sent 'Queued hello'.", queued["Logs"]!.AsArray().Select(l => l!.GetValue<string>()));
-        Assert.Equal(HttpStatusCode.OK, timer.StatusCode);
-        Assert.Equal(0, JsonNode.Parse(await timer.Content.ReadAsStringAsync())!["ReturnValue"]!["deleted"]!.GetValue<int>());
-        // A non-2xx answer is how the host learns an invocation failed (and retries or poisons the message).
-        Assert.Equal(HttpStatusCode.InternalServerError, failing.StatusCode);
-        // Under a Functions host the host drives triggers; the in-process trigger host must stand aside.
-        await app.WaitForOutputAsync("Standalone trigger host is off");
-        await app.WaitForOutputAsync("Email outbox (no SMTP configured) to ada@example.com");
+        await app.WaitForOutputAsync("Run mode: standalone");
+        // The standalone trigger host delivers the confirmation mail queued by the registration.
+        await app.WaitForOutputAsync("Email outbox (no SMTP configured) to host@example.com");
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
@@ -137,20 +152,24 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package) : IClas
             return Task.CompletedTask;
         }
 
-        /// <summary>Starts the package's executable the way the Functions host does and waits for its first 200.</summary>
+        /// <summary>Starts the package's entry point directly (worker.config.json's `dotnet Functions.dll`, no host) and waits for its first 200.</summary>
         public async Task<RunningApp> StartAsync()
         {
             var port = TestProcesses.FreeLoopbackPort();
-            var executable = JsonNode.Parse(File.ReadAllText(Path.Combine(Directory, "host.json")))!["customHandler"]!["description"]!["defaultExecutablePath"]!.GetValue<string>();
-            var start = new ProcessStartInfo(Path.Combine(Directory, executable))
+            var start = new ProcessStartInfo("dotnet", [Path.Combine(Directory, "Functions.dll")])
             {
                 WorkingDirectory = Directory,
                 UseShellExecute = false,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
-            start.Environment.Clear();
-            start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = $"{port}";
+            foreach (var inherited in start.Environment.Keys.Where(k => k.StartsWith("Functions__", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
+            {
+                start.Environment.Remove(inherited);
+            }
+
+            start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+            start.Environment["Storage__DataDirectory"] = Path.Combine(_root.FullName, "data");
             start.Environment["Models__Discover"] = "false";
             var app = new RunningApp(Process.Start(start) ?? throw new InvalidOperationException("The app did not start."), new Uri($"http://127.0.0.1:{port}"));
             await app.WaitForFirstOkAsync();
@@ -196,7 +215,7 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package) : IClas
                 Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "The app did not answer within 30 s:\n" + string.Join('\n', Output));
                 try
                 {
-                    using var response = await client.GetAsync("/");
+                    using var response = await client.GetAsync("/health");
                     if (response.StatusCode == HttpStatusCode.OK)
                     {
                         return;

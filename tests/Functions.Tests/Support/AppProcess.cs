@@ -30,7 +30,7 @@ public sealed class AppProcess : IDisposable
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         info.Environment["Storage__DataDirectory"] = dataDirectory;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
-        info.Environment.Remove("FUNCTIONS_CUSTOMHANDLER_PORT");
+        info.Environment.Remove("Functions__Worker__HostEndpoint");
         // Like the in-process tests: no looking for a model server on this machine, no key from the environment.
         info.Environment["Models__Discover"] = "false";
         foreach (var (key, value) in settings)

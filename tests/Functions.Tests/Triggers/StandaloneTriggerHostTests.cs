@@ -4,7 +4,7 @@ using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Tests.Triggers;
 
-/// <summary>The standalone host drives queue functions from function.json and host.json, as the Functions host would.</summary>
+/// <summary>The standalone host drives the queue functions of TriggerFunctions with host.json's queue settings, as the Functions host would.</summary>
 public sealed class StandaloneTriggerHostTests : IDisposable
 {
     private readonly string _scriptRoot = Path.Combine(Path.GetTempPath(), "platform-tests", "script-" + Guid.NewGuid().ToString("N"));
@@ -12,8 +12,7 @@ public sealed class StandaloneTriggerHostTests : IDisposable
 
     public StandaloneTriggerHostTests()
     {
-        Directory.CreateDirectory(Path.Combine(_scriptRoot, "SendEmail"));
-        File.Copy(Path.Combine(RepoPaths.FunctionsDirectory, "SendEmail", "function.json"), Path.Combine(_scriptRoot, "SendEmail", "function.json"));
+        Directory.CreateDirectory(_scriptRoot);
         File.WriteAllText(Path.Combine(_scriptRoot, "host.json"), """
             { "version": "2.0", "extensions": { "queues": { "maxDequeueCount": 3, "visibilityTimeout": "00:00:00", "maxPollingInterval": "00:00:00.200", "batchSize": 4 } } }
             """);

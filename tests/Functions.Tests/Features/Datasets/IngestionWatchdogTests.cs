@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Features.Datasets;
 using Serverless.Functions.Tests.Support;
 using Serverless.Orchestrations.Ports;
 
@@ -36,18 +37,12 @@ public sealed class IngestionWatchdogTests(HostDrivenDatasetsFixture fixture) : 
         return taken;
     }
 
-    private async Task<int> WatchdogAsync()
-    {
-        using var response = await _client.PostAsJsonAsync("/IngestionWatchdog", new { Data = new { timer = new { } }, Metadata = new { } });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["ReturnValue"]!["requeued"]!.GetValue<int>();
-    }
+    /// <summary>The watchdog the IngestionWatchdog timer function runs; returns how many documents it re-queued.</summary>
+    private async Task<int> WatchdogAsync() =>
+        (await fixture.Factory.Services.GetRequiredService<IngestionWatchdog>().RunAsync(CancellationToken.None)).Requeued;
 
-    private async Task DeliverAsync(QueueMessage message)
-    {
-        using var response = await _client.PostAsJsonAsync("/IngestDocument", new { Data = new { message = message.Body }, Metadata = new { DequeueCount = 1, Id = message.Id } });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-    }
+    private Task DeliverAsync(QueueMessage message) =>
+        TriggerInvoker.InvokeAsync(fixture.Factory.Services, "IngestDocument", message.Body, message.DequeueCount);
 
     [Fact]
     public async Task DocumentWhoseMessageWasLost_IsQueuedAgainOnceStalled_AndThenIngested()

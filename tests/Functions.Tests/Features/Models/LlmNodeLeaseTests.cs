@@ -35,7 +35,7 @@ public sealed class LlmNodeLeaseTests(ShortLeaseFixture fixture) : IClassFixture
         for (var i = 0; i < 3; i++)
         {
             await Task.Delay(900);
-            using var watchdog = await _client.PostAsync("/WorkflowWatchdog", new StringContent("""{"Data":{"timer":{}},"Metadata":{}}""", System.Text.Encoding.UTF8, "application/json"));
+            await TriggerInvoker.InvokeAsync(fixture.Factory.Services, "WorkflowWatchdog");
         }
 
         var run = await _client.WaitForAsync(user, executionId, seconds: 30);

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Tests.Support;
 using Serverless.Orchestrations.Ports;
+using Serverless.Orchestrations.Runtime;
 using static Serverless.Functions.Tests.Support.WorkflowApi;
 
 namespace Serverless.Functions.Tests.Features.Workflows;
@@ -42,7 +43,7 @@ public sealed class ConcurrencyCapTests(ConcurrencyCapTests.Factory factory) : I
 
 /// <summary>
 /// With no standalone trigger host, the test plays the Functions host: it takes messages off the queue and POSTs
-/// them to /RunWorkflowStep, and fires /WorkflowWatchdog. A lost message is recovered by the watchdog.
+/// them to the RunWorkflowStep queue function, and fires the WorkflowWatchdog timer function. A lost message is recovered by the watchdog.
 /// </summary>
 public sealed class HostDrivenEngineTests(HostDrivenEngineTests.Factory factory) : IClassFixture<HostDrivenEngineTests.Factory>
 {
@@ -71,13 +72,7 @@ public sealed class HostDrivenEngineTests(HostDrivenEngineTests.Factory factory)
 
             foreach (var message in messages)
             {
-                var envelope = new JsonObject
-                {
-                    ["Data"] = new JsonObject { ["message"] = message.Body },
-                    ["Metadata"] = new JsonObject { ["DequeueCount"] = message.DequeueCount, ["Id"] = message.Id },
-                };
-                using var response = await _client.PostAsync("/RunWorkflowStep", new StringContent(envelope.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                await TriggerInvoker.InvokeAsync(factory.Services, "RunWorkflowStep", message.Body, message.DequeueCount);
                 await Queue.DeleteAsync("workflow-steps", message.Id, message.PopReceipt, CancellationToken.None);
                 delivered++;
             }
@@ -114,13 +109,12 @@ public sealed class HostDrivenEngineTests(HostDrivenEngineTests.Factory factory)
         }
 
         await Task.Delay(1200);
-        using var watchdog = await _client.PostAsync("/WorkflowWatchdog", new StringContent("""{"Data":{"timer":{}},"Metadata":{}}""", System.Text.Encoding.UTF8, "application/json"));
-        var report = JsonNode.Parse(await watchdog.Content.ReadAsStringAsync())!;
+        var report = await factory.Services.GetRequiredService<WorkflowEngine>().RedriveAsync(CancellationToken.None);
         await DeliverAllAsync();
         var run = await _client.GetExecutionAsync(user, executionId);
 
         Assert.NotEmpty(lost);
-        Assert.True(report["ReturnValue"]!["redriven"]!.GetValue<int>() >= 1, report.ToJsonString());
+        Assert.True(report.Redriven >= 1, $"re-drove {report.Redriven} of {report.Checked}");
         Assert.Equal("succeeded", run["status"]!.GetValue<string>());
     }
 
@@ -139,10 +133,9 @@ public sealed class HostDrivenEngineTests(HostDrivenEngineTests.Factory factory)
             var item = Assert.Single(await Queue.DequeueAsync("workflow-steps", 1, TimeSpan.FromMinutes(1), CancellationToken.None));
             await Queue.DeleteAsync("workflow-steps", item.Id, item.PopReceipt, CancellationToken.None);
             using var dying = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _client.PostAsync("/RunWorkflowStep",
-                new StringContent(new JsonObject { ["Data"] = new JsonObject { ["message"] = item.Body } }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), dying.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => TriggerInvoker.InvokeAsync(factory.Services, "RunWorkflowStep", item.Body, cancellationToken: dying.Token));
             await Task.Delay(1300);
-            using var watchdog = await _client.PostAsync("/WorkflowWatchdog", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+            await TriggerInvoker.InvokeAsync(factory.Services, "WorkflowWatchdog");
             if (takeover == 3)
             {
                 break;
@@ -168,9 +161,7 @@ public sealed class HostDrivenEngineTests(HostDrivenEngineTests.Factory factory)
         {
             foreach (var message in messages.Concat(messages))
             {
-                var envelope = new JsonObject { ["Data"] = new JsonObject { ["message"] = message.Body }, ["Metadata"] = new JsonObject() };
-                using var response = await _client.PostAsync("/RunWorkflowStep", new StringContent(envelope.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                await TriggerInvoker.InvokeAsync(factory.Services, "RunWorkflowStep", message.Body);
             }
 
             foreach (var message in messages)

@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Features.Datasets;
+using Serverless.Functions.Hosting;
+using Serverless.Functions.Platform.Email;
+using Serverless.Functions.Tests.Support;
+using Serverless.Functions.Triggers;
+using Serverless.Orchestrations.Runtime;
+
+namespace Serverless.Functions.Tests.Hosting;
+
+/// <summary>The committed HTTP functions match the endpoint table; the timer and queue functions are what both modes run.</summary>
+public sealed class FunctionsTests(PlatformFactory factory) : IClassFixture<PlatformFactory>
+{
+    [Fact]
+    public void CommittedHttpFunctions_MatchTheEndpointTable()
+    {
+        var expected = HttpFunctionsGenerator.Render(factory.Services.GetRequiredService<EndpointDataSource>().Endpoints);
+        var committed = File.ReadAllText(Path.Combine(RepoPaths.FunctionsDirectory, HttpFunctionsGenerator.RelativePath)).ReplaceLineEndings("\n");
+
+        Assert.True(expected == committed,
+            $"{HttpFunctionsGenerator.RelativePath} is out of date. Run `dotnet run --project Functions -- generate-functions Functions` and commit the result.");
+    }
+
+    [Fact]
+    public void EveryEndpoint_ButTheStandaloneRoot_IsAnHttpFunction()
+    {
+        var endpoints = factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        var functions = HttpFunctionsGenerator.Functions(endpoints);
+
+        Assert.Equal(endpoints.Count - 1, functions.Count);
+        Assert.Equal(["get"], functions["GetHealth"].Methods);
+        Assert.Equal("api/v1/tasks/{id}", functions["GetTask"].Route);
+    }
+
+    [Fact]
+    public void TriggerCatalog_ReadsEveryTimerAndQueueFunction()
+    {
+        var functions = TriggerCatalog.All.ToDictionary(f => f.Name);
+
+        Assert.Equal(["CleanupExpiredRecords", "IngestDocument", "IngestionWatchdog", "RunWorkflowStep", "SendEmail", "WorkflowWatchdog"], functions.Keys.Order());
+        Assert.Equal(EngineOptions.DefaultQueueName, functions["RunWorkflowStep"].QueueName);
+        Assert.Equal(EmailOutbox.QueueName, functions["SendEmail"].QueueName);
+        Assert.Equal(DocumentIngestion.QueueName, functions["IngestDocument"].QueueName);
+        Assert.Equal("*/10 * * * * *", functions["WorkflowWatchdog"].Schedule);
+        Assert.True(functions["WorkflowWatchdog"].RunOnStartup);
+        Assert.All(functions.Values.Where(f => f.QueueName is null), f => Assert.NotNull(NCrontab.CrontabSchedule.TryParse(f.Schedule, new() { IncludingSeconds = true })));
+    }
+}
