@@ -17,7 +17,7 @@ internal static class AppIdentity
     }
 
     /// <summary>DefaultAzureCredential: managed identity in Azure (the user-assigned one named by AZURE_CLIENT_ID), the developer's sign-in locally.</summary>
-    private static DefaultAzureCredential CreateDefaultCredential()
+    public static DefaultAzureCredential CreateDefaultCredential()
     {
         var options = new DefaultAzureCredentialOptions();
         if (Environment.GetEnvironmentVariable("AZURE_CLIENT_ID") is { Length: > 0 } clientId)

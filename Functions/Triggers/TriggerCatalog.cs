@@ -13,9 +13,10 @@ namespace Serverless.Functions.Triggers;
 internal sealed record TriggerDefinition(string Name, string? Schedule, bool RunOnStartup, string? QueueName, MethodInfo Method);
 
 /// <summary>
-/// Reads the timer and queue functions of <see cref="TriggerFunctions"/> from their attributes (the same ones the
-/// Functions host reads), and invokes them the way the worker does: a new scope and instance per invocation, the
-/// queue message's text and dequeue count bound by parameter.
+/// Reads the app's timer and queue functions (<c>[Function]</c> methods with a <c>[TimerTrigger]</c> or
+/// <c>[QueueTrigger]</c>, in any class of the app) from their attributes, the same ones the Functions host reads, and
+/// invokes them the way the worker does: a new scope and instance per invocation, the queue message's text and dequeue
+/// count bound by parameter.
 /// </summary>
 internal static class TriggerCatalog
 {
@@ -31,7 +32,7 @@ internal static class TriggerCatalog
         IServiceProvider services, TriggerDefinition function, string? message, long dequeueCount, TimeProvider time, CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
-        var instance = ActivatorUtilities.CreateInstance<TriggerFunctions>(scope.ServiceProvider);
+        var instance = ActivatorUtilities.CreateInstance(scope.ServiceProvider, function.Method.DeclaringType!);
         var arguments = function.Method.GetParameters().Select(p => p.ParameterType switch
         {
             var t when t == typeof(CancellationToken) => cancellationToken,
@@ -57,14 +58,23 @@ internal static class TriggerCatalog
     private static List<TriggerDefinition> Read()
     {
         var functions = new List<TriggerDefinition>();
-        foreach (var method in typeof(TriggerFunctions).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+        var methods = typeof(TriggerCatalog).Assembly.GetExportedTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
+            .OrderBy(m => m.GetCustomAttribute<FunctionAttribute>()!.Name, StringComparer.Ordinal);
+        foreach (var method in methods)
         {
-            var name = method.GetCustomAttribute<FunctionAttribute>()?.Name
-                ?? throw new InvalidOperationException($"{nameof(TriggerFunctions)}.{method.Name} has no [Function] attribute.");
+            var name = method.GetCustomAttribute<FunctionAttribute>()!.Name;
             var parameters = method.GetParameters();
             var timer = parameters.Select(p => p.GetCustomAttribute<TimerTriggerAttribute>()).OfType<TimerTriggerAttribute>().SingleOrDefault();
             var queue = parameters.Select(p => p.GetCustomAttribute<QueueTriggerAttribute>()).OfType<QueueTriggerAttribute>().SingleOrDefault();
-            if ((timer is null) == (queue is null) || method.ReturnType != typeof(Task)
+            if (timer is null && queue is null)
+            {
+                // An HTTP function: the host routes it; the trigger host has nothing to do with it.
+                continue;
+            }
+
+            if (timer is not null && queue is not null || method.ReturnType != typeof(Task)
                 || parameters.Any(p => !(p.ParameterType == typeof(CancellationToken)
                     || (timer is not null && p.ParameterType == typeof(TimerInfo))
                     || (queue is not null && p.ParameterType == typeof(string))

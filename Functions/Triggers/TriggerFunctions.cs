@@ -1,16 +1,16 @@
 using System.Text.Json;
 using Microsoft.Azure.Functions.Worker;
-using Serverless.Functions.Features.Datasets;
 using Serverless.Functions.Platform.Email;
 using Serverless.Orchestrations.Runtime;
 
 namespace Serverless.Functions.Triggers;
 
 /// <summary>
-/// Every timer and queue function of the app, in one place. In worker mode the Functions host runs them from these
-/// attributes (functions.metadata is built from them); standalone, <see cref="StandaloneTriggerHost"/> reads the same
-/// attributes (<see cref="TriggerCatalog"/>) and calls the same methods. Schedules are six-field NCRONTAB (seconds
-/// first); queue retries and poisoning follow host.json's <c>extensions.queues</c> in both modes.
+/// The platform's own timer and queue functions (a feature's live with the feature, e.g. <c>DatasetsFunctions</c>). In
+/// worker mode the Functions host runs them from these attributes (functions.metadata is built from them); standalone,
+/// <see cref="StandaloneTriggerHost"/> reads the same attributes (<see cref="TriggerCatalog"/>) and calls the same
+/// methods. Schedules are six-field NCRONTAB (seconds first); queue retries and poisoning follow host.json's
+/// <c>extensions.queues</c> in both modes.
 /// </summary>
 public sealed class TriggerFunctions(IServiceProvider services)
 {
@@ -18,7 +18,6 @@ public sealed class TriggerFunctions(IServiceProvider services)
     public const string Connection = "AzureWebJobsStorage";
     public const string CleanupSchedule = "0 */5 * * * *";
     public const string WorkflowWatchdogSchedule = "*/10 * * * * *";
-    public const string IngestionWatchdogSchedule = "0 */5 * * * *";
 
     [Function(nameof(CleanupExpiredRecords))]
     public async Task CleanupExpiredRecords([TimerTrigger(CleanupSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
@@ -56,23 +55,6 @@ public sealed class TriggerFunctions(IServiceProvider services)
         var email = JsonSerializer.Deserialize<EmailMessage>(message, JsonSerializerOptions.Web)
             ?? throw new InvalidOperationException("The message is not an email.");
         await Get<IEmailSender>().SendAsync(email, cancellationToken);
-    }
-
-    /// <summary>Ingests one document version; on the last delivery a failure becomes the document's error status.</summary>
-    [Function(nameof(IngestDocument))]
-    public async Task IngestDocument(
-        [QueueTrigger(DocumentIngestion.QueueName, Connection = Connection)] string message, long dequeueCount, CancellationToken cancellationToken) =>
-        TriggersLog.Ingested(Logger, await Get<IngestDocument>().RunAsync(message, dequeueCount, cancellationToken));
-
-    /// <summary>Re-queues the ingestion of documents left waiting by a lost message.</summary>
-    [Function(nameof(IngestionWatchdog))]
-    public async Task IngestionWatchdog([TimerTrigger(IngestionWatchdogSchedule)] TimerInfo timer, CancellationToken cancellationToken)
-    {
-        var (_, requeued) = await Get<IngestionWatchdog>().RunAsync(cancellationToken);
-        if (requeued > 0)
-        {
-            TriggersLog.Requeued(Logger, requeued);
-        }
     }
 
     private ILogger Logger => services.GetRequiredService<ILogger<TriggerFunctions>>();

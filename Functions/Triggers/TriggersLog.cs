@@ -29,10 +29,4 @@ internal static partial class TriggersLog
 
     [LoggerMessage(EventId = 417, Level = LogLevel.Warning, Message = "Ignored a message on {Queue} that is not a work item")]
     public static partial void Ignored(ILogger logger, string queue);
-
-    [LoggerMessage(EventId = 418, Level = LogLevel.Warning, Message = "Ingestion watchdog re-queued {Count} waiting documents")]
-    public static partial void Requeued(ILogger logger, int count);
-
-    [LoggerMessage(EventId = 419, Level = LogLevel.Debug, Message = "IngestDocument: {Outcome}")]
-    public static partial void Ingested(ILogger logger, string outcome);
 }

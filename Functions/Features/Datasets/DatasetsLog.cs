@@ -23,4 +23,10 @@ internal static partial class DatasetsLog
 
     [LoggerMessage(EventId = 746, Level = LogLevel.Warning, Message = "Ignored a dataset-ingest message that is not an ingestion request")]
     public static partial void IgnoredIngestMessage(ILogger logger);
+
+    [LoggerMessage(EventId = 747, Level = LogLevel.Warning, Message = "Ingestion watchdog re-queued {Count} waiting documents")]
+    public static partial void Requeued(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 748, Level = LogLevel.Debug, Message = "IngestDocument: {Outcome}")]
+    public static partial void Ingested(ILogger logger, string outcome);
 }
