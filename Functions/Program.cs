@@ -17,7 +17,7 @@ app.MapPlatform();
 
 if (args is [HttpFunctionsGenerator.Command, ..])
 {
-    HttpFunctionsGenerator.Write(((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints), args.Length > 1 ? args[1] : app.Environment.ContentRootPath);
+    HttpFunctionsGenerator.Write(((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints), args.Length > 1 ? args[1] : null);
     return;
 }
 

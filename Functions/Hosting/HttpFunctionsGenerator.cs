@@ -76,8 +76,15 @@ internal static class HttpFunctionsGenerator
         return code.Append("}\n").ToString();
     }
 
-    public static void Write(IEnumerable<Endpoint> endpoints, string functionsDirectory) =>
-        File.WriteAllText(Path.Combine(functionsDirectory, RelativePath), Render(endpoints));
+    /// <summary>Writes the file into <paramref name="functionsDirectory"/>, by default the project folder under (or at) the current directory.</summary>
+    public static void Write(IEnumerable<Endpoint> endpoints, string? functionsDirectory)
+    {
+        var directory = functionsDirectory
+            ?? new[] { Path.Combine(Environment.CurrentDirectory, "Functions"), Environment.CurrentDirectory }
+                .FirstOrDefault(d => File.Exists(Path.Combine(d, "Functions.csproj")))
+            ?? throw new InvalidOperationException("Run from the repository root or Functions/, or name the Functions folder: generate-functions <folder>.");
+        File.WriteAllText(Path.Combine(directory, RelativePath), Render(endpoints));
+    }
 
     private static string Literal(string value) =>
         "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";

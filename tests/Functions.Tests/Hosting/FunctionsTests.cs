@@ -19,7 +19,7 @@ public sealed class FunctionsTests(PlatformFactory factory) : IClassFixture<Plat
         var committed = File.ReadAllText(Path.Combine(RepoPaths.FunctionsDirectory, HttpFunctionsGenerator.RelativePath)).ReplaceLineEndings("\n");
 
         Assert.True(expected == committed,
-            $"{HttpFunctionsGenerator.RelativePath} is out of date. Run `dotnet run --project Functions -- generate-functions Functions` and commit the result.");
+            $"{HttpFunctionsGenerator.RelativePath} is out of date. Run `dotnet run --project Functions -- generate-functions` and commit the result.");
     }
 
     [Fact]
