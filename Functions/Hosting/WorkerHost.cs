@@ -3,6 +3,7 @@ using Microsoft.Azure.Functions.Worker;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
+using Serverless.Functions.Platform.Storage;
 
 namespace Serverless.Functions.Hosting;
 
@@ -50,7 +51,16 @@ internal static class WorkerHost
     {
         using var host = CreateBuilder(args).Build();
         host.Services.GetRequiredService<FunctionRequests>().Warm();
-        HostingLog.Mode(host.Services.GetRequiredService<ILogger<FunctionRequests>>(), "worker (Azure Functions .NET isolated worker)");
+        var logger = host.Services.GetRequiredService<ILogger<FunctionRequests>>();
+        HostingLog.Mode(logger, "worker (Azure Functions .NET isolated worker)");
+        var storage = host.Services.GetRequiredService<IConfiguration>().GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        if (!string.Equals(storage.Provider, StorageSetup.AzureStorageProvider, StringComparison.OrdinalIgnoreCase))
+        {
+            // The host's queue triggers read Azure Storage (AzureWebJobsStorage); messages the app puts in its embedded
+            // queues would never reach them.
+            HostingLog.EmbeddedQueues(logger, storage.Provider);
+        }
+
         host.Run();
     }
 }
@@ -59,4 +69,7 @@ internal static partial class HostingLog
 {
     [LoggerMessage(EventId = 450, Level = LogLevel.Information, Message = "Run mode: {Mode}")]
     public static partial void Mode(ILogger logger, string mode);
+
+    [LoggerMessage(EventId = 451, Level = LogLevel.Warning, Message = "Storage:Provider is {Provider} under the Functions host: queue functions read Azure Storage (AzureWebJobsStorage) and will not see the app's queued work; set Storage__Provider=AzureStorage on the same account")]
+    public static partial void EmbeddedQueues(ILogger logger, string provider);
 }

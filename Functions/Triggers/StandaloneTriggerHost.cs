@@ -43,6 +43,7 @@ internal sealed record QueueSettings(int MaxDequeueCount, TimeSpan VisibilityTim
 /// </summary>
 internal sealed class StandaloneTriggerHost(
     IServiceProvider services,
+    TriggerCatalog catalog,
     IWorkQueue queue,
     QueueSignal signal,
     IOptions<TriggerOptions> options,
@@ -53,17 +54,19 @@ internal sealed class StandaloneTriggerHost(
     private static readonly TimeSpan MinPollingInterval = TimeSpan.FromMilliseconds(50);
     private readonly QueueSettings _settings = QueueSettings.Read(options.Value.ScriptRoot ?? AppContext.BaseDirectory);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.Enabled)
         {
             TriggersLog.Disabled(logger);
-            return Task.CompletedTask;
+            return;
         }
 
-        var loops = TriggerCatalog.All.Select(f => f.QueueName is null ? RunTimerAsync(f, stoppingToken) : RunQueueAsync(f, stoppingToken)).ToList();
+        // The host waits for ExecuteAsync's first await before it starts the server; the loops start after it.
+        await Task.Yield();
+        var loops = catalog.All.Select(f => f.QueueName is null ? RunTimerAsync(f, stoppingToken) : RunQueueAsync(f, stoppingToken)).ToList();
         TriggersLog.Started(logger, loops.Count);
-        return Task.WhenAll(loops);
+        await Task.WhenAll(loops);
     }
 
     private async Task RunTimerAsync(TriggerDefinition function, CancellationToken cancellationToken)

@@ -12,18 +12,25 @@ namespace Serverless.Functions.Triggers;
 /// <param name="Method">The method both modes call.</param>
 internal sealed record TriggerDefinition(string Name, string? Schedule, bool RunOnStartup, string? QueueName, MethodInfo Method);
 
-/// <summary>
-/// Reads the app's timer and queue functions (<c>[Function]</c> methods with a <c>[TimerTrigger]</c> or
-/// <c>[QueueTrigger]</c>, in any class of the app) from their attributes, the same ones the Functions host reads, and
-/// invokes them the way the worker does: a new scope and instance per invocation, the queue message's text and dequeue
-/// count bound by parameter.
-/// </summary>
-internal static class TriggerCatalog
-{
-    public static IReadOnlyList<TriggerDefinition> All { get; } = Read();
+/// <summary>A class of the app with timer or queue functions (registered by its owner: <c>AddTriggerFunctions&lt;T&gt;()</c>).</summary>
+internal sealed record TriggerFunctionClass(Type Type);
 
-    public static TriggerDefinition Get(string name) =>
+/// <summary>
+/// The app's timer and queue functions: the <c>[Function]</c> methods with a <c>[TimerTrigger]</c> or <c>[QueueTrigger]</c>
+/// of the registered classes, read from their attributes (the same ones the Functions host reads). Invokes them the way
+/// the worker does: a new scope and instance per invocation, the queue message's text and dequeue count bound by
+/// parameter. Only the registered classes are read, which keeps reflection over the hundred HTTP functions out of
+/// start-up; a test checks the registrations against a scan of the assembly (<see cref="Scan"/>).
+/// </summary>
+internal sealed class TriggerCatalog(IEnumerable<TriggerFunctionClass> classes)
+{
+    public IReadOnlyList<TriggerDefinition> All { get; } = Read(classes.Select(c => c.Type).Distinct());
+
+    public TriggerDefinition Get(string name) =>
         All.FirstOrDefault(f => f.Name == name) ?? throw new ArgumentException($"No timer or queue function named {name}.", nameof(name));
+
+    /// <summary>Every timer and queue function of every public class of <paramref name="assembly"/> (slow: tests and tools only).</summary>
+    public static List<TriggerDefinition> Scan(Assembly assembly) => Read(assembly.GetExportedTypes());
 
     /// <summary>Runs one invocation; throws what the function throws (a queue message is then retried, then poisoned).</summary>
     /// <param name="message">A queue function's message text (ignored for timers).</param>
@@ -55,10 +62,10 @@ internal static class TriggerCatalog
         await invocation;
     }
 
-    private static List<TriggerDefinition> Read()
+    private static List<TriggerDefinition> Read(IEnumerable<Type> classes)
     {
         var functions = new List<TriggerDefinition>();
-        var methods = typeof(TriggerCatalog).Assembly.GetExportedTypes()
+        var methods = classes
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
             .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
             .OrderBy(m => m.GetCustomAttribute<FunctionAttribute>()!.Name, StringComparer.Ordinal);

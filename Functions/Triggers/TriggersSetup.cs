@@ -8,6 +8,8 @@ internal static class TriggersSetup
     public static IServiceCollection AddTriggers(this IServiceCollection services, IConfiguration configuration, bool standalone)
     {
         services.AddOptions<TriggerOptions>().Bind(configuration.GetSection(TriggerOptions.Section));
+        services.AddSingleton<TriggerCatalog>();
+        services.AddTriggerFunctions<TriggerFunctions>();
         services.AddSingleton<CleanupExpiredRecords>();
         if (standalone)
         {
@@ -16,6 +18,13 @@ internal static class TriggersSetup
             services.AddHostedService<StandaloneTriggerHost>();
         }
 
+        return services;
+    }
+
+    /// <summary>Registers a class whose timer and queue functions the standalone trigger host runs (the Functions host finds them itself).</summary>
+    public static IServiceCollection AddTriggerFunctions<T>(this IServiceCollection services) where T : class
+    {
+        services.AddSingleton(new TriggerFunctionClass(typeof(T)));
         return services;
     }
 

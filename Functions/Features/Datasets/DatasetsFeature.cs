@@ -4,6 +4,7 @@ using Serverless.Functions.Platform.Events;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Search;
 using Serverless.Functions.Platform.Security;
+using Serverless.Functions.Triggers;
 using Serverless.Orchestrations.Nodes;
 
 namespace Serverless.Functions.Features.Datasets;
@@ -28,6 +29,7 @@ internal static class DatasetsFeature
         services.AddSingleton<IngestDocument>();
         services.AddSingleton<WaitingDocuments>();
         services.AddSingleton<IngestionWatchdog>();
+        services.AddTriggerFunctions<DatasetsFunctions>();
         return services;
     }
 

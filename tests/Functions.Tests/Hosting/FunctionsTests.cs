@@ -36,7 +36,7 @@ public sealed class FunctionsTests(PlatformFactory factory) : IClassFixture<Plat
     [Fact]
     public void TriggerCatalog_ReadsEveryTimerAndQueueFunction()
     {
-        var functions = TriggerCatalog.All.ToDictionary(f => f.Name);
+        var functions = factory.Services.GetRequiredService<TriggerCatalog>().All.ToDictionary(f => f.Name);
 
         Assert.Equal(["CleanupExpiredRecords", "IngestDocument", "IngestionWatchdog", "RunWorkflowStep", "SendEmail", "WorkflowWatchdog"], functions.Keys.Order());
         Assert.Equal(EngineOptions.DefaultQueueName, functions["RunWorkflowStep"].QueueName);
@@ -45,5 +45,14 @@ public sealed class FunctionsTests(PlatformFactory factory) : IClassFixture<Plat
         Assert.Equal("*/10 * * * * *", functions["WorkflowWatchdog"].Schedule);
         Assert.True(functions["WorkflowWatchdog"].RunOnStartup);
         Assert.All(functions.Values.Where(f => f.QueueName is null), f => Assert.NotNull(NCrontab.CrontabSchedule.TryParse(f.Schedule, new() { IncludingSeconds = true })));
+    }
+
+    [Fact]
+    public void EveryClassWithTimerOrQueueFunctions_IsRegistered()
+    {
+        var registered = factory.Services.GetRequiredService<TriggerCatalog>().All.Select(f => f.Name).Order();
+        var declared = TriggerCatalog.Scan(typeof(TriggerFunctions).Assembly).Select(f => f.Name).Order();
+
+        Assert.Equal(declared, registered);
     }
 }

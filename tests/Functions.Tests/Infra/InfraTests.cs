@@ -187,7 +187,7 @@ public sealed partial class InfraTests
     public void Storage_QueueOfEveryQueueFunction_IsDeclaredWithItsPoisonQueue()
     {
         var storage = File.ReadAllText(Path.Combine(InfraDirectory, "app", "storage.bicep"));
-        var queueFunctions = Serverless.Functions.Triggers.TriggerCatalog.All.Select(f => f.QueueName).OfType<string>().ToList();
+        var queueFunctions = Serverless.Functions.Triggers.TriggerCatalog.Scan(typeof(Serverless.Functions.Triggers.TriggerFunctions).Assembly).Select(f => f.QueueName).OfType<string>().ToList();
 
         Assert.NotEmpty(queueFunctions);
         Assert.All(queueFunctions, queue =>

@@ -65,7 +65,8 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package, Platfor
             Assert.Equal(endpoint.Value.Methods.Order(), binding["methods"]!.AsArray().Select(m => m!.GetValue<string>()).Order());
             Assert.Equal("Anonymous", binding["authLevel"]!.GetValue<string>());
         });
-        Assert.All(TriggerCatalog.All, function =>
+        var triggers = factory.Services.GetRequiredService<TriggerCatalog>().All;
+        Assert.All(triggers, function =>
         {
             var binding = metadata[function.Name];
             if (function.QueueName is { } queue)
@@ -81,7 +82,7 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package, Platfor
                 Assert.Equal(function.RunOnStartup, binding["runOnStartup"]?.GetValue<bool>() ?? false);
             }
         });
-        Assert.Equal(endpoints.Count + TriggerCatalog.All.Count, metadata.Count);
+        Assert.Equal(endpoints.Count + triggers.Count, metadata.Count);
     }
 
     [Fact]

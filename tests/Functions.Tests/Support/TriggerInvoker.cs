@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Triggers;
 
 namespace Serverless.Functions.Tests.Support;
@@ -9,5 +10,5 @@ namespace Serverless.Functions.Tests.Support;
 internal static class TriggerInvoker
 {
     public static Task InvokeAsync(IServiceProvider services, string function, string? message = null, long dequeueCount = 1, CancellationToken cancellationToken = default) =>
-        TriggerCatalog.InvokeAsync(services, TriggerCatalog.Get(function), message, dequeueCount, TimeProvider.System, cancellationToken);
+        TriggerCatalog.InvokeAsync(services, services.GetRequiredService<TriggerCatalog>().Get(function), message, dequeueCount, TimeProvider.System, cancellationToken);
 }

@@ -85,7 +85,7 @@ public sealed partial class AzurePlatformTests : IAsyncLifetime
             var store = first.Services.GetRequiredService<IEntityStore>();
             Assert.NotNull(await store.GetAsync("onetimetokens", verifyHash, "t", _timeout.Token));
             first.Clock.Advance(clockOffset);
-            await Serverless.Functions.Triggers.TriggerCatalog.InvokeAsync(first.Services, Serverless.Functions.Triggers.TriggerCatalog.Get("CleanupExpiredRecords"),
+            await Serverless.Functions.Triggers.TriggerCatalog.InvokeAsync(first.Services, first.Services.GetRequiredService<Serverless.Functions.Triggers.TriggerCatalog>().Get("CleanupExpiredRecords"),
                 null, 0, first.Clock, _timeout.Token);
             Assert.Null(await store.GetAsync("onetimetokens", verifyHash, "t", _timeout.Token));
 
