@@ -66,6 +66,7 @@ internal static class PlatformSetup
         services.AddStorage(configuration);
         services.AddSearch(configuration);
         services.AddSingleton<Expirations>();
+        services.AddSingleton<Platform.Events.PlatformEventLog>();
         services.AddEmail(configuration);
 
         services.AddOptions<SecretProtectionOptions>().Bind(configuration.GetSection(SecretProtectionOptions.Section));

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Azure.Functions.Worker;
 using Serverless.Functions.Platform.Email;
+using Serverless.Functions.Platform.Events;
 using Serverless.Orchestrations.Runtime;
 
 namespace Serverless.Functions.Triggers;
@@ -55,6 +56,29 @@ public sealed class TriggerFunctions(IServiceProvider services)
         var email = JsonSerializer.Deserialize<EmailMessage>(message, JsonSerializerOptions.Web)
             ?? throw new InvalidOperationException("The message is not an email.");
         await Get<IEmailSender>().SendAsync(email, cancellationToken);
+    }
+
+    /// <summary>Hands one recorded platform event to every <see cref="IPlatformEventHandler"/> (they dedupe on the event id).</summary>
+    [Function(nameof(DispatchPlatformEvent))]
+    public async Task DispatchPlatformEvent([QueueTrigger(PlatformEventMessage.QueueName, Connection = Connection)] string message, CancellationToken cancellationToken)
+    {
+        if (PlatformEventMessage.Parse(message) is not { } target)
+        {
+            TriggersLog.Ignored(Logger, PlatformEventMessage.QueueName);
+            return;
+        }
+
+        if (await Get<PlatformEventLog>().GetAsync(target.WorkspaceId, target.EventId, cancellationToken) is not { } platformEvent)
+        {
+            // Recorded events are never removed while their message is queued, so this one never was (or its workspace went).
+            TriggersLog.Ignored(Logger, PlatformEventMessage.QueueName);
+            return;
+        }
+
+        foreach (var handler in services.GetServices<IPlatformEventHandler>())
+        {
+            await handler.HandleAsync(platformEvent, cancellationToken);
+        }
     }
 
     private ILogger Logger => services.GetRequiredService<ILogger<TriggerFunctions>>();

@@ -27,6 +27,6 @@ internal static partial class TriggersLog
     [LoggerMessage(EventId = 416, Level = LogLevel.Warning, Message = "Workflow watchdog checked {Checked} runs, re-drove {Redriven} steps, timed out {TimedOut}")]
     public static partial void Redriven(ILogger logger, int @checked, int redriven, int timedOut);
 
-    [LoggerMessage(EventId = 417, Level = LogLevel.Warning, Message = "Ignored a message on {Queue} that is not a work item")]
+    [LoggerMessage(EventId = 417, Level = LogLevel.Warning, Message = "Ignored a message on {Queue}: not something its function handles, or about nothing that exists")]
     public static partial void Ignored(ILogger logger, string queue);
 }

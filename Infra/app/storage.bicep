@@ -53,6 +53,8 @@ var queueNames = [
   'dataset-ingest-poison'
   'email-outbox'
   'email-outbox-poison'
+  'platform-events'
+  'platform-events-poison'
   'workflow-steps'
   'workflow-steps-poison'
 ]

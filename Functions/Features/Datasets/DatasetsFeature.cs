@@ -15,7 +15,6 @@ internal static class DatasetsFeature
     public static IServiceCollection AddDatasets(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DatasetsOptions>().Bind(configuration.GetSection(DatasetsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<PlatformEventLog>();
         // The local index opens its file when it is built; resolving it on first use keeps an instance that never
         // touches a dataset (a trigger function start-up, a workflow without retrieval) from creating one.
         services.AddSingleton(sp => new Lazy<ISearchIndex>(sp.GetRequiredService<ISearchIndex>));

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Orchestrations.Ports;
@@ -8,20 +9,58 @@ namespace Serverless.Functions.Platform.Events;
 internal sealed record PlatformEvent(string Id, string WorkspaceId, string Type, JsonObject Payload, DateTimeOffset Time);
 
 /// <summary>
+/// Reacts to recorded platform events (webhook deliveries, event-based processes). Called by the
+/// <c>DispatchPlatformEvent</c> queue function at least once per recording of an event, so a handler dedupes on
+/// <see cref="PlatformEvent.Id"/>; throwing retries the message (every handler runs again), then poisons it.
+/// </summary>
+internal interface IPlatformEventHandler
+{
+    Task HandleAsync(PlatformEvent platformEvent, CancellationToken cancellationToken);
+}
+
+/// <summary>The message of the <c>platform-events</c> queue: which event to hand to the handlers.</summary>
+internal sealed record PlatformEventMessage(string WorkspaceId, string EventId)
+{
+    public const string QueueName = "platform-events";
+
+    public static PlatformEventMessage? Parse(string text)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<PlatformEventMessage>(text, JsonSerializerOptions.Web) is { WorkspaceId.Length: > 0, EventId.Length: > 0 } message ? message : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>
 /// The platform's append-only event log beyond workflow execution events: one row per event in the workspace's
 /// partition. The row key is the event id, which callers derive from what happened, so recording the same event
-/// twice (at-least-once handlers) keeps one row.
+/// twice (at-least-once handlers) keeps one row. Every recording also queues the event for the
+/// <see cref="IPlatformEventHandler"/>s.
 /// </summary>
-internal sealed class PlatformEventLog(IEntityStore store, TimeProvider time)
+internal sealed class PlatformEventLog(IEntityStore store, IWorkQueue queue, TimeProvider time)
 {
     private readonly EntityTable<PlatformEvent> _events = new(store, "platformevents");
 
-    /// <summary>Appends the event unless one with this id is already there; true when this call recorded it.</summary>
+    /// <summary>
+    /// Appends the event unless one with this id is already there, and queues it for the handlers either way (a caller
+    /// that died between the two steps records again on its retry, and the handlers still get the event); true when this
+    /// call wrote the row.
+    /// </summary>
     public async Task<bool> AppendOnceAsync(string workspaceId, string id, string type, JsonObject payload, CancellationToken cancellationToken)
     {
         var written = await _events.InsertAsync(workspaceId, id, new PlatformEvent(id, workspaceId, type, payload, time.GetUtcNow()), cancellationToken);
+        await queue.EnqueueAsync(PlatformEventMessage.QueueName, JsonSerializer.Serialize(new PlatformEventMessage(workspaceId, id), JsonSerializerOptions.Web), null, cancellationToken);
         return written.Succeeded;
     }
+
+    /// <summary>The event, or null when the workspace has none with this id.</summary>
+    public async Task<PlatformEvent?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
+        (await _events.GetAsync(workspaceId, id, cancellationToken))?.Value;
 
     /// <summary>
     /// Up to <paramref name="limit"/> of the workspace's events whose id starts with <paramref name="idPrefix"/>, in id
