@@ -9,6 +9,7 @@ using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
 using Serverless.Functions.Features.Library;
 using Serverless.Functions.Features.Workflows;
+using Serverless.Functions.Features.WorkflowTriggers;
 using Serverless.Functions.Features.Models;
 using Serverless.Functions.Features.Ollama;
 using Serverless.Functions.Features.Providers;
@@ -86,6 +87,7 @@ internal static class PlatformSetup
         services.AddIdentityFeature();
         services.AddApiKeys();
         services.AddWorkflows(configuration);
+        services.AddWorkflowTriggers(configuration);
         services.AddApps();
         services.AddLibrary();
         services.AddModelGateway(configuration);
@@ -123,6 +125,7 @@ internal static class PlatformSetup
         app.MapApiKeys();
         app.MapWorkspaces();
         app.MapWorkflows();
+        app.MapWorkflowTriggers();
         app.MapApps();
         app.MapLibrary();
         app.MapModels();

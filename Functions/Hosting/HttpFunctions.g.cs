@@ -65,6 +65,10 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> CreateWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("CreateWorkflowTrigger")]
+    public Task<IActionResult> CreateWorkflowTrigger([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows/{id}/triggers")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("CreateWorkspace")]
     public Task<IActionResult> CreateWorkspace([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workspaces")] HttpRequest request) =>
         RunAsync(request);
@@ -111,6 +115,10 @@ public sealed partial class HttpFunctions
 
     [Function("DeleteWorkflow")]
     public Task<IActionResult> DeleteWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/workflows/{id}")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("DeleteWorkflowTrigger")]
+    public Task<IActionResult> DeleteWorkflowTrigger([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/workflows/{id}/triggers/{triggerId}")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("ExecutePreset")]
@@ -297,6 +305,10 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> ListTasks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/tasks")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("ListWorkflowTriggers")]
+    public Task<IActionResult> ListWorkflowTriggers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}/triggers")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("ListWorkflowVersions")]
     public Task<IActionResult> ListWorkflowVersions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}/versions")] HttpRequest request) =>
         RunAsync(request);
@@ -335,6 +347,10 @@ public sealed partial class HttpFunctions
 
     [Function("RagQuery")]
     public Task<IActionResult> RagQuery([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/rag/query")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("ReceiveWorkflowHook")]
+    public Task<IActionResult> ReceiveWorkflowHook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/hooks/{token}")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("RefreshSession")]

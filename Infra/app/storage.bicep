@@ -45,6 +45,10 @@ var tableNames = [
   'users'
   'userworkspaces'
   'workflows'
+  'workflowtriggerclaims'
+  'workflowtriggerhooks'
+  'workflowtriggers'
+  'workflowtriggersdue'
   'workflowversions'
   'workspaces'
 ]

@@ -1,0 +1,14 @@
+using Microsoft.Azure.Functions.Worker;
+
+namespace Serverless.Functions.Features.WorkflowTriggers;
+
+/// <summary>The workflow triggers' timer (run by the Functions host, or standalone by the trigger host).</summary>
+public sealed class WorkflowTriggersFunctions(IServiceProvider services)
+{
+    public const string FireSchedule = "0 * * * * *";
+
+    /// <summary>Starts one run for each due slot of every schedule trigger (once across instances).</summary>
+    [Function(nameof(FireScheduledTriggers))]
+    public async Task FireScheduledTriggers([TimerTrigger(FireSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
+        await services.GetRequiredService<FireScheduledTriggers>().RunAsync(cancellationToken);
+}
