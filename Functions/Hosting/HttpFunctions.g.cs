@@ -61,6 +61,10 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> CreateTask([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/tasks")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("CreateWebhook")]
+    public Task<IActionResult> CreateWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("CreateWorkflow")]
     public Task<IActionResult> CreateWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows")] HttpRequest request) =>
         RunAsync(request);
@@ -107,6 +111,10 @@ public sealed partial class HttpFunctions
 
     [Function("DeleteTask")]
     public Task<IActionResult> DeleteTask([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/tasks/{id}")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("DeleteWebhook")]
+    public Task<IActionResult> DeleteWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/webhooks/{id}")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("DeleteWorkflow")]
@@ -213,6 +221,10 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> GetUserUsage([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/analytics/user/{userId}")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("GetWebhook")]
+    public Task<IActionResult> GetWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks/{id}")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("GetWorkflow")]
     public Task<IActionResult> GetWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}")] HttpRequest request) =>
         RunAsync(request);
@@ -297,6 +309,14 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> ListTasks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/tasks")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("ListWebhookDeliveries")]
+    public Task<IActionResult> ListWebhookDeliveries([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks/{id}/deliveries")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("ListWebhooks")]
+    public Task<IActionResult> ListWebhooks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("ListWorkflowVersions")]
     public Task<IActionResult> ListWorkflowVersions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}/versions")] HttpRequest request) =>
         RunAsync(request);
@@ -335,6 +355,10 @@ public sealed partial class HttpFunctions
 
     [Function("RagQuery")]
     public Task<IActionResult> RagQuery([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/rag/query")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("RedeliverWebhookDelivery")]
+    public Task<IActionResult> RedeliverWebhookDelivery([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("RefreshSession")]
@@ -393,6 +417,10 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> SubmitReview([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/executions/{id}/review")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("TestWebhook")]
+    public Task<IActionResult> TestWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{id}/test")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("UpdateApp")]
     public Task<IActionResult> UpdateApp([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/apps/{id}")] HttpRequest request) =>
         RunAsync(request);
@@ -423,6 +451,10 @@ public sealed partial class HttpFunctions
 
     [Function("UpdateTask")]
     public Task<IActionResult> UpdateTask([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/tasks/{id}")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("UpdateWebhook")]
+    public Task<IActionResult> UpdateWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/webhooks/{id}")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("UpdateWorkflow")]

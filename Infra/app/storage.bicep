@@ -44,6 +44,8 @@ var tableNames = [
   'usermemberships'
   'users'
   'userworkspaces'
+  'webhookdeliveries'
+  'webhooks'
   'workflows'
   'workflowversions'
   'workspaces'
@@ -55,6 +57,8 @@ var queueNames = [
   'email-outbox-poison'
   'platform-events'
   'platform-events-poison'
+  'webhook-deliveries'
+  'webhook-deliveries-poison'
   'workflow-steps'
   'workflow-steps-poison'
 ]

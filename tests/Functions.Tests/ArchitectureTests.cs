@@ -30,6 +30,7 @@ public sealed partial class ArchitectureTests
         { "Functions/Features/Providers", "Serverless.Functions.Features", ["Serverless.Functions.Features.Providers", "Serverless.Functions.Features.Health"] },
         { "Functions/Features/Ollama", "Serverless.Functions.Features", ["Serverless.Functions.Features.Ollama"] },
         { "Functions/Features/Tasks", "Serverless.Functions.Features", ["Serverless.Functions.Features.Tasks"] },
+        { "Functions/Features/Webhooks", "Serverless.Functions.Features", ["Serverless.Functions.Features.Webhooks"] },
         // Datasets answer retrieval for chat apps and the knowledge_retrieval node; they embed through the gateway.
         { "Functions/Features/Datasets", "Serverless.Functions.Features", ["Serverless.Functions.Features.Datasets", "Serverless.Functions.Features.Workflows"] },
         // Chat answers with an app's config (Apps), runs workflow apps and follows their events (Workflows), and
