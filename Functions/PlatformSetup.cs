@@ -14,6 +14,7 @@ using Serverless.Functions.Features.Models;
 using Serverless.Functions.Features.Ollama;
 using Serverless.Functions.Features.Providers;
 using Serverless.Functions.Features.Tasks;
+using Serverless.Functions.Features.Webhooks;
 using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Ai;
 using Serverless.Functions.Platform.Email;
@@ -97,6 +98,7 @@ internal static class PlatformSetup
         services.AddTasks(configuration);
         services.AddChat(configuration);
         services.AddDatasets(configuration);
+        services.AddWebhooks(configuration);
         services.AddTriggers(configuration, standalone);
         return builder;
     }
@@ -134,6 +136,7 @@ internal static class PlatformSetup
         app.MapTasks();
         app.MapChat();
         app.MapDatasets();
+        app.MapWebhooks();
         app.MapPlatformDocs();
         return app;
     }

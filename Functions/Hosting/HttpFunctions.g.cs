@@ -61,6 +61,10 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> CreateTask([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/tasks")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("CreateWebhook")]
+    public Task<IActionResult> CreateWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("CreateWorkflow")]
     public Task<IActionResult> CreateWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows")] HttpRequest request) =>
         RunAsync(request);
@@ -111,6 +115,10 @@ public sealed partial class HttpFunctions
 
     [Function("DeleteTask")]
     public Task<IActionResult> DeleteTask([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/tasks/{id}")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("DeleteWebhook")]
+    public Task<IActionResult> DeleteWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/webhooks/{id}")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("DeleteWorkflow")]
@@ -221,6 +229,10 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> GetUserUsage([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/analytics/user/{userId}")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("GetWebhook")]
+    public Task<IActionResult> GetWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks/{id}")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("GetWorkflow")]
     public Task<IActionResult> GetWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}")] HttpRequest request) =>
         RunAsync(request);
@@ -305,6 +317,14 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> ListTasks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/tasks")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("ListWebhookDeliveries")]
+    public Task<IActionResult> ListWebhookDeliveries([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks/{id}/deliveries")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("ListWebhooks")]
+    public Task<IActionResult> ListWebhooks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("ListWorkflowTriggers")]
     public Task<IActionResult> ListWorkflowTriggers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}/triggers")] HttpRequest request) =>
         RunAsync(request);
@@ -351,6 +371,10 @@ public sealed partial class HttpFunctions
 
     [Function("ReceiveWorkflowHook")]
     public Task<IActionResult> ReceiveWorkflowHook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/hooks/{token}")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("RedeliverWebhookDelivery")]
+    public Task<IActionResult> RedeliverWebhookDelivery([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("RefreshSession")]
@@ -409,6 +433,10 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> SubmitReview([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/executions/{id}/review")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("TestWebhook")]
+    public Task<IActionResult> TestWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{id}/test")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("UpdateApp")]
     public Task<IActionResult> UpdateApp([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/apps/{id}")] HttpRequest request) =>
         RunAsync(request);
@@ -439,6 +467,10 @@ public sealed partial class HttpFunctions
 
     [Function("UpdateTask")]
     public Task<IActionResult> UpdateTask([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/tasks/{id}")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("UpdateWebhook")]
+    public Task<IActionResult> UpdateWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/webhooks/{id}")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("UpdateWorkflow")]

@@ -44,6 +44,8 @@ var tableNames = [
   'usermemberships'
   'users'
   'userworkspaces'
+  'webhookdeliveries'
+  'webhooks'
   'workflows'
   'workflowtriggerclaims'
   'workflowtriggerhooks'
@@ -59,6 +61,8 @@ var queueNames = [
   'email-outbox-poison'
   'platform-events'
   'platform-events-poison'
+  'webhook-deliveries'
+  'webhook-deliveries-poison'
   'workflow-steps'
   'workflow-steps-poison'
 ]

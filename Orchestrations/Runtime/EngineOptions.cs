@@ -42,3 +42,13 @@ public interface IExecutionObserver
     /// <summary>Called after <paramref name="document"/> was committed with <paramref name="events"/>; must not block.</summary>
     void OnCommitted(ExecutionDocument document, IReadOnlyList<ExecutionEvent> events);
 }
+
+/// <summary>
+/// Told when a top-level run reached a terminal status, after the engine's own follow-up (index, slot). Called at least
+/// once per end (again when the watchdog finishes an end a crash cut short), so an implementation is idempotent.
+/// </summary>
+public interface IRunCompletionListener
+{
+    /// <summary>Reacts to the end of <paramref name="run"/>; an exception fails the step that ended it, which is retried.</summary>
+    Task OnRunEndedAsync(ExecutionDocument run, CancellationToken cancellationToken);
+}

@@ -65,6 +65,7 @@ public sealed class WorkflowEngine
     private readonly NodeRegistry _registry;
     private readonly IWorkflowCatalog _catalog;
     private readonly IExecutionObserver[] _observers;
+    private readonly IRunCompletionListener[] _completionListeners;
     private readonly EngineOptions _options;
     private readonly TimeProvider _clock;
     private readonly IIdGenerator _ids;
@@ -76,8 +77,10 @@ public sealed class WorkflowEngine
     /// <summary>Creates the engine over its ports.</summary>
     public WorkflowEngine(
         IEntityStore store, IWorkQueue queue, NodeRegistry registry, IWorkflowCatalog catalog,
-        IEnumerable<IExecutionObserver> observers, EngineOptions options, TimeProvider clock, IIdGenerator ids)
+        IEnumerable<IExecutionObserver> observers, EngineOptions options, TimeProvider clock, IIdGenerator ids,
+        IEnumerable<IRunCompletionListener>? completionListeners = null)
     {
+        _completionListeners = [.. completionListeners ?? []];
         _queue = queue;
         _registry = registry;
         _catalog = catalog;
@@ -702,6 +705,10 @@ public sealed class WorkflowEngine
         {
             await Index.UpdateAsync(run, cancellationToken);
             await PromoteAsync(await _admission.ReleaseAsync(run.WorkspaceId, run.Id, cancellationToken), cancellationToken);
+            foreach (var listener in _completionListeners)
+            {
+                await listener.OnRunEndedAsync(run, cancellationToken);
+            }
         }
         else
         {

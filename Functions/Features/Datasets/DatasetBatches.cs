@@ -13,7 +13,7 @@ namespace Serverless.Functions.Features.Datasets;
 /// </summary>
 internal sealed class DatasetBatches(IEntityStore store, PlatformEventLog events, ILogger<DatasetBatches> logger)
 {
-    public const string CompletedEvent = "dataset.completed";
+    public const string CompletedEvent = PlatformEventTypes.DatasetCompleted;
     private const string Removed = "removed";
     private const string Table = "datasetbatches";
 

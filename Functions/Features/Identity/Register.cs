@@ -1,7 +1,9 @@
 using System.Text.Json.Serialization;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Email;
+using Serverless.Functions.Platform.Events;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 
@@ -15,7 +17,8 @@ internal static class Register
 
     public static async Task<IResult> HandleAsync(
         Request request, UserDirectory users, WorkspaceDirectory workspaces, OneTimeTokens oneTimeTokens, EmailOutbox outbox,
-        IOptions<AuthOptions> auth, IOptions<EmailOptions> email, TimeProvider time, ILogger<UserDirectory> logger, CancellationToken cancellationToken)
+        IOptions<AuthOptions> auth, IOptions<EmailOptions> email, PlatformEventLog events, TimeProvider time, ILogger<UserDirectory> logger,
+        CancellationToken cancellationToken)
     {
         request = request with { Name = string.IsNullOrWhiteSpace(request.Name) ? request.FullName : request.Name };
         var emailValue = string.IsNullOrWhiteSpace(request.Email) ? null : request.Email.Trim();
@@ -63,6 +66,8 @@ internal static class Register
         user = user with { PasswordHash = users.HashPassword(user, request.Password!) };
         await users.InsertAsync(user, cancellationToken);
         IdentityLog.Registered(logger, user.Id, admin);
+        await events.AppendOnceAsync(workspace.Id, $"{PlatformEventTypes.UserCreated}:{user.Id}", PlatformEventTypes.UserCreated,
+            new JsonObject { ["userId"] = user.Id, ["email"] = user.Email }, cancellationToken);
 
         if (emailValue is not null)
         {

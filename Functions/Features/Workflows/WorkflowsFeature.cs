@@ -46,6 +46,7 @@ internal static class WorkflowsFeature
         services.AddSingleton<IWorkflowCatalog>(sp => sp.GetRequiredService<WorkflowStore>());
         services.AddSingleton<ExecutionNotifier>();
         services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<ExecutionNotifier>());
+        services.AddSingleton<IRunCompletionListener, RunEndEvents>();
         services.AddSingleton<WorkflowEngine>();
         services.AddSingleton<WorkflowRunner>();
         return services;

@@ -1,55 +1,8 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Options;
-using Serverless.Orchestrations.Nodes;
+using Serverless.Functions.Platform.Security;
 
 namespace Serverless.Functions.Platform.Ai;
 
-/// <summary>
-/// Keeps workspace-supplied provider URLs off the platform's own network: loopback, private, link-local and other
-/// non-public addresses are refused unless the operator allow-listed the host. Checked when a provider is saved and
-/// again on every connection (the address a name resolves to can change after it was saved).
-/// </summary>
+/// <summary>The guard of workspace providers' URLs; <c>Models__AllowedPrivateHosts</c> lists the private hosts they may reach.</summary>
 internal sealed class EndpointGuard(IOptions<ModelsOptions> options)
-{
-    public bool IsAllowListed(string host) =>
-        options.Value.PrivateHostAllowList.Any(h => string.Equals(h, host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>Null when the URL may be used by a workspace provider, else why not.</summary>
-    public async Task<string?> CheckAsync(Uri url, CancellationToken cancellationToken)
-    {
-        if (IsAllowListed(url.IdnHost))
-        {
-            return null;
-        }
-
-        IPAddress[] addresses;
-        if (IPAddress.TryParse(url.IdnHost.Trim('[', ']'), out var literal))
-        {
-            addresses = [literal];
-        }
-        else
-        {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                addresses = await Dns.GetHostAddressesAsync(url.IdnHost, timeout.Token);
-            }
-            catch (Exception exception) when (exception is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                return "The host does not resolve.";
-            }
-        }
-
-        return addresses.Length > 0 && addresses.All(a => !InternalAddresses.IsInternal(a)) ? null : "The URL points to a private, loopback or otherwise internal address.";
-    }
-
-    /// <summary>The connect step of the guarded HTTP handler: resolves, refuses internal addresses, connects.</summary>
-    public ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var hostAllowed = IsAllowListed(context.DnsEndPoint.Host);
-        return InternalAddresses.ConnectAsync(context.DnsEndPoint, a => hostAllowed || !InternalAddresses.IsInternal(a),
-            host => new HttpRequestException($"Connections to {host} are not allowed for workspace providers."), cancellationToken);
-    }
-}
+    : PrivateNetworkGuard(() => options.Value.PrivateHostAllowList, "workspace providers");

@@ -8,6 +8,18 @@ namespace Serverless.Functions.Platform.Events;
 /// <summary>Something that happened in a workspace, for webhooks and integrations to deliver (e.g. <c>dataset.completed</c>).</summary>
 internal sealed record PlatformEvent(string Id, string WorkspaceId, string Type, JsonObject Payload, DateTimeOffset Time);
 
+/// <summary>The types of the platform events that are recorded (and that webhooks can subscribe to).</summary>
+internal static class PlatformEventTypes
+{
+    public const string WorkflowCompleted = "workflow.completed";
+    public const string WorkflowFailed = "workflow.failed";
+    public const string DatasetCompleted = "dataset.completed";
+    public const string UserCreated = "user.created";
+    public const string WebhookTest = "webhook.test";
+
+    public static readonly IReadOnlyList<string> All = [WorkflowCompleted, WorkflowFailed, DatasetCompleted, UserCreated, WebhookTest];
+}
+
 /// <summary>
 /// Reacts to recorded platform events (webhook deliveries, event-based processes). Called by the
 /// <c>DispatchPlatformEvent</c> queue function at least once per recording of an event, so a handler dedupes on

@@ -24,6 +24,8 @@ internal static class Scopes
     public const string ChatWrite = "chat:write";
     public const string DatasetsRead = "datasets:read";
     public const string DatasetsWrite = "datasets:write";
+    public const string WebhooksRead = "webhooks:read";
+    public const string WebhooksWrite = "webhooks:write";
 
     public static readonly IReadOnlyList<ScopeInfo> All =
     [
@@ -48,6 +50,8 @@ internal static class Scopes
         new(ChatWrite, "Chat with apps and sessions (model calls as you, under your key's model limits); rate answers; delete chats."),
         new(DatasetsRead, "List and read datasets, documents and their ingestion status; search them and query RAG namespaces (generating an answer also needs models:use)."),
         new(DatasetsWrite, "Create, change and delete datasets; upload, replace and delete documents; index RAG namespaces."),
+        new(WebhooksRead, "List the workspace's webhooks and their deliveries (workspace owners and admins)."),
+        new(WebhooksWrite, "Create, change, delete and test the workspace's webhooks; redeliver deliveries (workspace owners and admins)."),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
