@@ -12,6 +12,7 @@ using Serverless.Functions.Features.Workflows;
 using Serverless.Functions.Features.WorkflowTriggers;
 using Serverless.Functions.Features.Models;
 using Serverless.Functions.Features.Ollama;
+using Serverless.Functions.Features.Processes;
 using Serverless.Functions.Features.Providers;
 using Serverless.Functions.Features.Tasks;
 using Serverless.Functions.Features.Webhooks;
@@ -89,6 +90,7 @@ internal static class PlatformSetup
         services.AddApiKeys();
         services.AddWorkflows(configuration);
         services.AddWorkflowTriggers(configuration);
+        services.AddProcesses();
         services.AddApps();
         services.AddLibrary();
         services.AddModelGateway(configuration);
@@ -128,6 +130,7 @@ internal static class PlatformSetup
         app.MapWorkspaces();
         app.MapWorkflows();
         app.MapWorkflowTriggers();
+        app.MapProcesses();
         app.MapApps();
         app.MapLibrary();
         app.MapModels();

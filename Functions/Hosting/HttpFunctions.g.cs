@@ -53,6 +53,10 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> CreatePreset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/library/presets")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("CreateProcess")]
+    public Task<IActionResult> CreateProcess([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/processes")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("CreateProvider")]
     public Task<IActionResult> CreateProvider([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/providers")] HttpRequest request) =>
         RunAsync(request);
@@ -109,6 +113,10 @@ public sealed partial class HttpFunctions
     public Task<IActionResult> DeletePreset([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/library/presets/{id}")] HttpRequest request) =>
         RunAsync(request);
 
+    [Function("DeleteProcess")]
+    public Task<IActionResult> DeleteProcess([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/processes/{id}")] HttpRequest request) =>
+        RunAsync(request);
+
     [Function("DeleteProvider")]
     public Task<IActionResult> DeleteProvider([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/providers/{id}")] HttpRequest request) =>
         RunAsync(request);
@@ -131,6 +139,10 @@ public sealed partial class HttpFunctions
 
     [Function("ExecutePreset")]
     public Task<IActionResult> ExecutePreset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/library/presets/{id}/execute")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("ExecuteProcess")]
+    public Task<IActionResult> ExecuteProcess([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/processes/{id}/execute")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("ExecuteWorkflow")]
@@ -199,6 +211,10 @@ public sealed partial class HttpFunctions
 
     [Function("GetPreset")]
     public Task<IActionResult> GetPreset([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/presets/{id}")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("GetProcess")]
+    public Task<IActionResult> GetProcess([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/processes/{id}")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("GetProfile")]
@@ -303,6 +319,14 @@ public sealed partial class HttpFunctions
 
     [Function("ListPresets")]
     public Task<IActionResult> ListPresets([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/presets")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("ListProcessExecutions")]
+    public Task<IActionResult> ListProcessExecutions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/processes/{id}/executions")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("ListProcesses")]
+    public Task<IActionResult> ListProcesses([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/processes")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("ListProviders")]
@@ -451,6 +475,10 @@ public sealed partial class HttpFunctions
 
     [Function("UpdatePreset")]
     public Task<IActionResult> UpdatePreset([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/library/presets/{id}")] HttpRequest request) =>
+        RunAsync(request);
+
+    [Function("UpdateProcess")]
+    public Task<IActionResult> UpdateProcess([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/processes/{id}")] HttpRequest request) =>
         RunAsync(request);
 
     [Function("UpdateProfile")]

@@ -38,7 +38,7 @@ public sealed class FunctionsTests(PlatformFactory factory) : IClassFixture<Plat
     {
         var functions = factory.Services.GetRequiredService<TriggerCatalog>().All.ToDictionary(f => f.Name);
 
-        Assert.Equal(["CleanupExpiredRecords", "DeliverWebhook", "DispatchPlatformEvent", "FireScheduledTriggers", "IngestDocument", "IngestionWatchdog", "RunWorkflowStep", "SendEmail", "WorkflowWatchdog"], functions.Keys.Order());
+        Assert.Equal(["CleanupExpiredRecords", "DeliverWebhook", "DispatchPlatformEvent", "FireDueProcesses", "FireScheduledTriggers", "IngestDocument", "IngestionWatchdog", "RunWorkflowStep", "SendEmail", "WorkflowWatchdog"], functions.Keys.Order());
         Assert.Equal(EngineOptions.DefaultQueueName, functions["RunWorkflowStep"].QueueName);
         Assert.Equal(EmailOutbox.QueueName, functions["SendEmail"].QueueName);
         Assert.Equal(DocumentIngestion.QueueName, functions["IngestDocument"].QueueName);

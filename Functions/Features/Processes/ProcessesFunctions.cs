@@ -1,0 +1,14 @@
+using Microsoft.Azure.Functions.Worker;
+
+namespace Serverless.Functions.Features.Processes;
+
+/// <summary>The processes' timer (run by the Functions host, or standalone by the trigger host).</summary>
+public sealed class ProcessesFunctions(IServiceProvider services)
+{
+    public const string FireSchedule = "0 * * * * *";
+
+    /// <summary>Starts one run for each due slot of every time-based process (once across instances).</summary>
+    [Function(nameof(FireDueProcesses))]
+    public async Task FireDueProcesses([TimerTrigger(FireSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
+        await services.GetRequiredService<FireDueProcesses>().RunAsync(cancellationToken);
+}
