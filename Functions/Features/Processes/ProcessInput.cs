@@ -36,7 +36,7 @@ internal static class ProcessInput
         var triggerType = Text(body, "trigger_type", 20, check) ?? start.TriggerType;
         var schedule = body.ContainsKey("schedule") ? Text(body, "schedule", 200, check) : start.Schedule;
         var timezone = Text(body, "timezone", 100, check) ?? start.Timezone;
-        var isActive = Flag(body, "is_active", check) ?? start.IsActive;
+        var isActive = check.Flag(body, "is_active") ?? start.IsActive;
         var match = body.ContainsKey("event") ? Event(body["event"], check) : start.Event;
         var action = body.ContainsKey("action") ? Action(body["action"], check) : start.Action;
 
@@ -114,12 +114,7 @@ internal static class ProcessInput
         var field = spec.ContainsKey("workflow_id") && !spec.ContainsKey("workflowId") ? "workflow_id" : "workflowId";
         var workflowId = Text(spec, field, 100, check, "action.");
         check.When(string.IsNullOrWhiteSpace(workflowId), "action.workflowId", "action.workflowId is required.");
-        var inputs = spec["inputs"] switch
-        {
-            null => [],
-            JsonObject given => given.DeepClone().AsObject(),
-            _ => Invalid(check, "action.inputs", "action.inputs must be an object."),
-        };
+        var inputs = check.ObjectOrEmpty(spec["inputs"], "action.inputs");
         return new ProcessAction(workflowId ?? "", inputs);
     }
 
@@ -140,28 +135,5 @@ internal static class ProcessInput
         var text = node.GetValue<string>();
         check.MaxLength(prefix + field, text, maxLength);
         return text;
-    }
-
-    private static bool? Flag(JsonObject body, string field, Validator check)
-    {
-        var node = body[field];
-        if (node is null)
-        {
-            return null;
-        }
-
-        if (node.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
-        {
-            check.Add(field, $"{field} must be true or false.");
-            return null;
-        }
-
-        return node.GetValue<bool>();
-    }
-
-    private static JsonObject Invalid(Validator check, string field, string message)
-    {
-        check.Add(field, message);
-        return [];
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Scheduling;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Orchestrations.Ports;
 
@@ -59,9 +60,6 @@ internal sealed record ProcessExecutionRecord(
 /// <summary>A time-based process that is due at the time its row key spells.</summary>
 internal sealed record DueProcess(string WorkspaceId, string ProcessId);
 
-/// <summary>A slot or an event one start has taken; a second insert of the same row conflicts, so each fires once.</summary>
-internal sealed record ProcessClaim(string ProcessId, string What, DateTimeOffset ExpiresAt) : IExpiring;
-
 /// <summary>
 /// The processes (partition = workspace, listed through their index, which also finds the active event-based ones
 /// by event name), their executions (partition = process, newest first), the due index of time-based ones (one "due"
@@ -71,7 +69,6 @@ internal sealed record ProcessClaim(string ProcessId, string What, DateTimeOffse
 internal sealed class ProcessStore(IEntityStore store, Expirations expirations)
 {
     public const int MaxPerWorkspace = 200;
-    private const string DuePartition = "due";
     private static readonly TimeSpan ClaimsKept = TimeSpan.FromDays(7);
 
     public static readonly ListIndex<ProcessRecord> Index = new(
@@ -95,8 +92,8 @@ internal sealed class ProcessStore(IEntityStore store, Expirations expirations)
 
     private readonly IndexedTable<ProcessRecord> _processes = new(store, "processes", Index, EntityTable<ProcessRecord>.Json);
     private readonly IndexedTable<ProcessExecutionRecord> _executions = new(store, "processexecutions", ExecutionIndex, EntityTable<ProcessExecutionRecord>.Json);
-    private readonly EntityTable<DueProcess> _due = new(store, "processesdue");
-    private readonly EntityTable<ProcessClaim> _claims = new(store, "processclaims");
+    private readonly DueIndex<DueProcess> _due = new(store, "processesdue");
+    private readonly OnceClaims _claims = new(store, expirations, "processclaims");
 
     public IndexedList<ProcessRecord> List => new(_processes, "createdAt", DefaultDescending: true,
         Matches: (p, s) => p.Name.Contains(s, StringComparison.OrdinalIgnoreCase) || p.Description.Contains(s, StringComparison.OrdinalIgnoreCase));
@@ -188,46 +185,25 @@ internal sealed class ProcessStore(IEntityStore store, Expirations expirations)
         _executions.UpsertAsync(execution.ProcessId, execution, cancellationToken);
 
     /// <summary>Due rows at or before <paramref name="now"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<(DateTimeOffset DueAt, DueProcess Process)>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
-    {
-        var page = await store.QueryAsync(_due.Name, new EntityQuery
-        {
-            PartitionKey = DuePartition,
-            RowKeyTo = Ticks(now.UtcTicks + 1),
-            Take = Math.Clamp(max, 1, EntityQuery.MaxTake),
-        }, cancellationToken);
-        return [.. page.Items.Select(e => (
-            new DateTimeOffset(long.Parse(e.RowKey.AsSpan(0, 19), CultureInfo.InvariantCulture), TimeSpan.Zero),
-            System.Text.Json.JsonSerializer.Deserialize<DueProcess>(e.Json, EntityTable<DueProcess>.Json)!))];
-    }
+    public Task<IReadOnlyList<(DateTimeOffset DueAt, DueProcess Value)>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) =>
+        _due.UpToAsync(now, max, cancellationToken);
 
     public Task DropDueAsync(DateTimeOffset dueAt, string processId, CancellationToken cancellationToken) =>
-        _due.DeleteAsync(DuePartition, DueKey(dueAt, processId), null, cancellationToken);
+        _due.DropAsync(dueAt, processId, cancellationToken);
 
     /// <summary>Takes the slot at <paramref name="slot"/>: false when another instance (or an earlier tick) already took it.</summary>
     public Task<bool> ClaimSlotAsync(string processId, DateTimeOffset slot, CancellationToken cancellationToken) =>
-        ClaimAsync(processId, "slot_" + Ticks(slot.UtcTicks), slot + ClaimsKept, cancellationToken);
+        _claims.ClaimAsync(processId, OnceClaims.Slot(slot), slot + ClaimsKept, cancellationToken);
 
     /// <summary>Takes the platform event: false when a delivery before this one already started the process for it.</summary>
     public Task<bool> ClaimEventAsync(string processId, string eventId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        ClaimAsync(processId, "event_" + Platform.Security.Secrets.Hash(eventId), now + ClaimsKept, cancellationToken);
-
-    private async Task<bool> ClaimAsync(string processId, string key, DateTimeOffset expiresAt, CancellationToken cancellationToken)
-    {
-        if (!(await _claims.InsertAsync(processId, key, new ProcessClaim(processId, key, expiresAt), cancellationToken)).Succeeded)
-        {
-            return false;
-        }
-
-        await expirations.ScheduleAsync(_claims.Name, processId, key, expiresAt, cancellationToken);
-        return true;
-    }
+        _claims.ClaimAsync(processId, "event_" + Platform.Security.Secrets.Hash(eventId), now + ClaimsKept, cancellationToken);
 
     private async Task IndexDueAsync(ProcessRecord process, CancellationToken cancellationToken)
     {
         if (process.NextRun is { } next)
         {
-            await _due.UpsertAsync(DuePartition, DueKey(next, process.Id), new DueProcess(process.WorkspaceId, process.Id), cancellationToken);
+            await _due.AddAsync(next, process.Id, new DueProcess(process.WorkspaceId, process.Id), cancellationToken);
         }
     }
 
@@ -238,8 +214,4 @@ internal sealed class ProcessStore(IEntityStore store, Expirations expirations)
             await DropDueAsync(next, process.Id, cancellationToken);
         }
     }
-
-    private static string DueKey(DateTimeOffset at, string processId) => Ticks(at.UtcTicks) + "_" + processId;
-
-    private static string Ticks(long ticks) => ticks.ToString("D19", CultureInfo.InvariantCulture);
 }

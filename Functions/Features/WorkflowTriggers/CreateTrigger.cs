@@ -31,13 +31,8 @@ internal static class CreateTrigger
 
         var check = new Validator();
         var type = Text(body, "type", check);
-        var active = Flag(body, "active", check) ?? true;
-        var inputs = body["inputs"] switch
-        {
-            null => [],
-            JsonObject given => given.DeepClone().AsObject(),
-            _ => Invalid(check, "inputs", "inputs must be an object."),
-        };
+        var active = check.Flag(body, "active") ?? true;
+        var inputs = check.ObjectOrEmpty(body["inputs"], "inputs");
         check.When(type is not (TriggerTypes.Schedule or TriggerTypes.Webhook), "type", "type must be schedule or webhook.");
         if (!check.IsValid)
         {
@@ -73,7 +68,7 @@ internal static class CreateTrigger
         else
         {
             var respond = Text(body, "respond", check) ?? TriggerTypes.Immediately;
-            var signed = Flag(body, "secret", check) ?? false;
+            var signed = check.Flag(body, "secret") ?? false;
             check.When(respond is not (TriggerTypes.Immediately or TriggerTypes.WhenFinished), "respond", "respond must be immediately or when_finished.");
             if (!check.IsValid)
             {
@@ -114,28 +109,5 @@ internal static class CreateTrigger
         }
 
         return node.GetValue<string>();
-    }
-
-    private static bool? Flag(JsonObject body, string field, Validator check)
-    {
-        var node = body[field];
-        if (node is null)
-        {
-            return null;
-        }
-
-        if (node.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
-        {
-            check.Add(field, $"{field} must be true or false.");
-            return null;
-        }
-
-        return node.GetValue<bool>();
-    }
-
-    private static JsonObject Invalid(Validator check, string field, string message)
-    {
-        check.Add(field, message);
-        return [];
     }
 }

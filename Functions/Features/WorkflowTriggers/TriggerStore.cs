@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Serverless.Functions.Platform.Scheduling;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Orchestrations.Ports;
 
@@ -42,9 +43,6 @@ internal sealed record HookPointer(string WorkflowId, string TriggerId);
 /// <summary>A schedule trigger that is due at the time its row key spells.</summary>
 internal sealed record DueTrigger(string WorkflowId, string TriggerId);
 
-/// <summary>A slot one instance has taken; another instance's insert of the same row conflicts, so each slot fires once.</summary>
-internal sealed record SlotClaim(string TriggerId, DateTimeOffset Slot, DateTimeOffset ExpiresAt) : IExpiring;
-
 /// <summary>
 /// The triggers (partition = workflow id), and the two indexes that find them without a scan: webhook tokens by hash,
 /// and schedules by their next slot in one "due" partition, which the timer reads up to now. The trigger row is the
@@ -53,14 +51,13 @@ internal sealed record SlotClaim(string TriggerId, DateTimeOffset Slot, DateTime
 internal sealed class TriggerStore(IEntityStore store, Expirations expirations)
 {
     public const int MaxPerWorkflow = 20;
-    private const string DuePartition = "due";
     private const string HookRow = "hook";
     private static readonly TimeSpan ClaimsKept = TimeSpan.FromDays(7);
 
     private readonly EntityTable<TriggerRecord> _triggers = new(store, "workflowtriggers");
     private readonly EntityTable<HookPointer> _hooks = new(store, "workflowtriggerhooks");
-    private readonly EntityTable<DueTrigger> _due = new(store, "workflowtriggersdue");
-    private readonly EntityTable<SlotClaim> _claims = new(store, "workflowtriggerclaims");
+    private readonly DueIndex<DueTrigger> _due = new(store, "workflowtriggersdue");
+    private readonly OnceClaims _claims = new(store, expirations, "workflowtriggerclaims");
 
     public async Task<IReadOnlyList<TriggerRecord>> ListAsync(string workspaceId, string workflowId, CancellationToken cancellationToken)
     {
@@ -90,7 +87,7 @@ internal sealed class TriggerStore(IEntityStore store, Expirations expirations)
 
         if (trigger is { Active: true, NextRunAt: { } next })
         {
-            await _due.UpsertAsync(DuePartition, DueKey(next, trigger.Id), new DueTrigger(trigger.WorkflowId, trigger.Id), cancellationToken);
+            await _due.AddAsync(next, trigger.Id, new DueTrigger(trigger.WorkflowId, trigger.Id), cancellationToken);
         }
     }
 
@@ -114,7 +111,7 @@ internal sealed class TriggerStore(IEntityStore store, Expirations expirations)
 
         if (trigger.NextRunAt is { } next)
         {
-            await _due.DeleteAsync(DuePartition, DueKey(next, trigger.Id), null, cancellationToken);
+            await _due.DropAsync(next, trigger.Id, cancellationToken);
         }
 
         return true;
@@ -134,35 +131,15 @@ internal sealed class TriggerStore(IEntityStore store, Expirations expirations)
     }
 
     /// <summary>Schedule index rows due at or before <paramref name="now"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<(DateTimeOffset DueAt, DueTrigger Trigger)>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
-    {
-        var page = await store.QueryAsync(_due.Name, new EntityQuery
-        {
-            PartitionKey = DuePartition,
-            RowKeyTo = Ticks(now.UtcTicks + 1),
-            Take = Math.Clamp(max, 1, EntityQuery.MaxTake),
-        }, cancellationToken);
-        return [.. page.Items.Select(e => (
-            new DateTimeOffset(long.Parse(e.RowKey.AsSpan(0, 19), CultureInfo.InvariantCulture), TimeSpan.Zero),
-            System.Text.Json.JsonSerializer.Deserialize<DueTrigger>(e.Json, EntityTable<DueTrigger>.Json)!))];
-    }
+    public Task<IReadOnlyList<(DateTimeOffset DueAt, DueTrigger Value)>> DueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken) =>
+        _due.UpToAsync(now, max, cancellationToken);
 
     public Task DropDueAsync(DateTimeOffset dueAt, string triggerId, CancellationToken cancellationToken) =>
-        _due.DeleteAsync(DuePartition, DueKey(dueAt, triggerId), null, cancellationToken);
+        _due.DropAsync(dueAt, triggerId, cancellationToken);
 
     /// <summary>Takes the slot for this instance: false when another instance (or an earlier tick) already took it.</summary>
-    public async Task<bool> ClaimAsync(string triggerId, DateTimeOffset slot, CancellationToken cancellationToken)
-    {
-        var claim = new SlotClaim(triggerId, slot, slot + ClaimsKept);
-        var key = Ticks(slot.UtcTicks);
-        if (!(await _claims.InsertAsync(triggerId, key, claim, cancellationToken)).Succeeded)
-        {
-            return false;
-        }
-
-        await expirations.ScheduleAsync(_claims.Name, triggerId, key, claim.ExpiresAt, cancellationToken);
-        return true;
-    }
+    public Task<bool> ClaimAsync(string triggerId, DateTimeOffset slot, CancellationToken cancellationToken) =>
+        _claims.ClaimAsync(triggerId, OnceClaims.Slot(slot), slot + ClaimsKept, cancellationToken);
 
     /// <summary>
     /// Moves a schedule from <paramref name="dueAt"/> to <paramref name="next"/> (null: it never fires again). The new
@@ -172,7 +149,7 @@ internal sealed class TriggerStore(IEntityStore store, Expirations expirations)
     {
         if (next is { } upcoming)
         {
-            await _due.UpsertAsync(DuePartition, DueKey(upcoming, trigger.Id), new DueTrigger(trigger.WorkflowId, trigger.Id), cancellationToken);
+            await _due.AddAsync(upcoming, trigger.Id, new DueTrigger(trigger.WorkflowId, trigger.Id), cancellationToken);
         }
 
         await _triggers.UpdateAsync(trigger.WorkflowId, trigger.Id, t => t.NextRunAt == dueAt
@@ -180,8 +157,4 @@ internal sealed class TriggerStore(IEntityStore store, Expirations expirations)
             : null, cancellationToken);
         await DropDueAsync(dueAt, trigger.Id, cancellationToken);
     }
-
-    private static string DueKey(DateTimeOffset at, string triggerId) => Ticks(at.UtcTicks) + "_" + triggerId;
-
-    private static string Ticks(long ticks) => ticks.ToString("D19", CultureInfo.InvariantCulture);
 }

@@ -36,5 +36,41 @@ internal sealed class Validator
 
     public Validator When(bool failed, string field, string message) => failed ? Add(field, message) : this;
 
+    /// <summary><paramref name="field"/> of <paramref name="body"/> as a boolean; null when absent or (recorded as a problem) not a boolean.</summary>
+    public bool? Flag(System.Text.Json.Nodes.JsonObject body, string field)
+    {
+        var node = body[field];
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node.GetValueKind() is not (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False))
+        {
+            Add(field, $"{field} must be true or false.");
+            return null;
+        }
+
+        return node.GetValue<bool>();
+    }
+
+    /// <summary>
+    /// <paramref name="field"/> (at <paramref name="path"/>, for messages) as a copy of its JSON object; an empty object
+    /// when absent, and when (recorded as a problem) it is not an object.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject ObjectOrEmpty(System.Text.Json.Nodes.JsonNode? node, string path)
+    {
+        switch (node)
+        {
+            case null:
+                return [];
+            case System.Text.Json.Nodes.JsonObject given:
+                return given.DeepClone().AsObject();
+            default:
+                Add(path, $"{path} must be an object.");
+                return [];
+        }
+    }
+
     public ErrorResult ToResult() => Api.Validation(_errors);
 }

@@ -20,6 +20,8 @@ public sealed class ProcessEventTests : IDisposable
     {
         var client = _factory.CreateClient();
         var user = await client.RegisterAsync();
+        // Registration records user.created; it is dispatched before any process exists, so it starts nothing.
+        await DrainAsync();
         var matching = await client.CreateWorkflowAsync(user, Line(new { }), "matching");
         var unfiltered = await client.CreateWorkflowAsync(user, Line(new { }), "unfiltered");
         var other = await client.CreateWorkflowAsync(user, Line(new { }), "other");
