@@ -58,7 +58,7 @@ internal static class WorkflowSuite
         return Render(rows);
     }
 
-    private static JsonObject Linear(int middle)
+    internal static JsonObject Linear(int middle)
     {
         var nodes = new JsonArray { new JsonObject { ["id"] = "start", ["type"] = "start" } };
         var previous = "start";
@@ -97,7 +97,7 @@ internal static class WorkflowSuite
         return new JsonObject { ["nodes"] = nodes, ["edges"] = edges };
     }
 
-    private static async Task<string> CreateAsync(HttpClient client, string name, JsonObject definition, CancellationToken ct)
+    internal static async Task<string> CreateAsync(HttpClient client, string name, JsonObject definition, CancellationToken ct)
     {
         using var response = await client.PostAsync("/api/v1/workflows",
             new StringContent(new JsonObject { ["name"] = name, ["definition"] = definition }.ToJsonString(), Encoding.UTF8, "application/json"), ct);
