@@ -33,8 +33,9 @@ public sealed partial class ArchitectureTests
         // Triggers start runs of workflows (WorkflowRunner) and answer with their views.
         { "Functions/Features/WorkflowTriggers", "Serverless.Functions.Features", ["Serverless.Functions.Features.WorkflowTriggers", "Serverless.Functions.Features.Workflows"] },
         { "Functions/Features/Webhooks", "Serverless.Functions.Features", ["Serverless.Functions.Features.Webhooks"] },
-        // Processes start runs of workflows (WorkflowRunner) and wait for them like POST /run does.
-        { "Functions/Features/Processes", "Serverless.Functions.Features", ["Serverless.Functions.Features.Processes", "Serverless.Functions.Features.Workflows"] },
+        // Processes start runs of workflows (WorkflowRunner) and wait for them like POST /run does; they offer the task
+        // assistant their tools (Tasks.IAssistantToolSet).
+        { "Functions/Features/Processes", "Serverless.Functions.Features", ["Serverless.Functions.Features.Processes", "Serverless.Functions.Features.Workflows", "Serverless.Functions.Features.Tasks"] },
         // Datasets answer retrieval for chat apps and the knowledge_retrieval node; they embed through the gateway.
         { "Functions/Features/Datasets", "Serverless.Functions.Features", ["Serverless.Functions.Features.Datasets", "Serverless.Functions.Features.Workflows"] },
         // Chat answers with an app's config (Apps), runs workflow apps and follows their events (Workflows), and

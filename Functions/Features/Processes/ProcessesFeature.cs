@@ -1,3 +1,4 @@
+using Serverless.Functions.Features.Tasks;
 using Serverless.Functions.Platform.Events;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
@@ -16,6 +17,7 @@ internal static class ProcessesFeature
     {
         services.AddSingleton<ProcessStore>();
         services.AddSingleton<ProcessExecutor>();
+        services.AddSingleton<IAssistantToolSet, ProcessAssistantTools>();
         services.AddSingleton<FireDueProcesses>();
         services.AddSingleton<IPlatformEventHandler, ProcessEventHandler>();
         services.AddTriggerFunctions<ProcessesFunctions>();

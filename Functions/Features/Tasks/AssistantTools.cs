@@ -1,18 +1,40 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
 
 namespace Serverless.Functions.Features.Tasks;
 
-/// <summary>The tools the task assistant offers the model, and what running each one does to the workspace's tasks.</summary>
-internal sealed class AssistantTools(TaskBoard board, string workspaceId, string userId)
+/// <summary>Who the assistant acts for in one turn.</summary>
+internal sealed record AssistantTurn(string WorkspaceId, Caller Caller);
+
+/// <summary>
+/// More tools for the task assistant, offered by other features (e.g. processes). A set answers only the tool names it
+/// defines; the model reads back the JSON it returns.
+/// </summary>
+internal interface IAssistantToolSet
 {
+    IEnumerable<JsonObject> Definitions();
+
+    /// <summary>The result for the model, or null when <paramref name="name"/> is not one of this set's tools.</summary>
+    Task<string?> TryRunAsync(string name, JsonObject arguments, AssistantTurn turn, CancellationToken cancellationToken);
+}
+
+/// <summary>The tools the task assistant offers the model, and what running each one does to the workspace's tasks.</summary>
+internal sealed class AssistantTools(TaskBoard board, AssistantTurn turn, IEnumerable<IAssistantToolSet> more)
+{
+    private readonly string _workspaceId = turn.WorkspaceId;
+    private readonly string _userId = turn.Caller.UserId;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Tasks created or changed in this turn, latest state, in the order first touched.</summary>
     public Dictionary<string, TaskRecord> Touched { get; } = new(StringComparer.Ordinal);
 
-    public static JsonArray Definitions() =>
+    /// <summary>The task tools and every other feature's.</summary>
+    public JsonArray Definitions() => [.. TaskDefinitions().Concat(more.SelectMany(set => set.Definitions())).Select(JsonNode? (tool) => tool)];
+
+    private static JsonObject[] TaskDefinitions() =>
     [
         Tool("create_task", "Create a task.", new JsonObject
         {
@@ -65,7 +87,7 @@ internal sealed class AssistantTools(TaskBoard board, string workspaceId, string
                     return Error(string.Join(" ", check.Errors.Select(e => e.Message)));
                 }
 
-                return Done(await board.CreateAsync(workspaceId, userId, changes, cancellationToken));
+                return Done(await board.CreateAsync(_workspaceId, _userId, changes, cancellationToken));
             }
 
             case "update_task":
@@ -86,7 +108,7 @@ internal sealed class AssistantTools(TaskBoard board, string workspaceId, string
                     return Error(string.Join(" ", check.Errors.Select(e => e.Message)));
                 }
 
-                var task = await board.UpdateAsync(workspaceId, id, changes, cancellationToken);
+                var task = await board.UpdateAsync(_workspaceId, id, changes, cancellationToken);
                 return task is null ? Error($"No task has the id '{id}'.") : Done(task);
             }
 
@@ -107,13 +129,21 @@ internal sealed class AssistantTools(TaskBoard board, string workspaceId, string
                 }
 
                 var page = await IndexedPaging.PageAsync(
-                    board.List, workspaceId, ListQuery.Default with { Limit = 100, SortBy = "createdAt" },
+                    board.List, _workspaceId, ListQuery.Default with { Limit = 100, SortBy = "createdAt" },
                     new ListRequest<TaskRecord> { Filters = filters, Where = t => tag is null || t.Tags.Contains(tag) }, cancellationToken);
                 var tasks = page!.Items.Select(TaskDto.From);
                 return JsonSerializer.Serialize(new { ok = true, tasks }, Json);
             }
 
             default:
+                foreach (var set in more)
+                {
+                    if (await set.TryRunAsync(name, args, turn, cancellationToken) is { } result)
+                    {
+                        return result;
+                    }
+                }
+
                 return Error($"There is no tool named '{name}'.");
         }
     }
@@ -124,9 +154,11 @@ internal sealed class AssistantTools(TaskBoard board, string workspaceId, string
         return JsonSerializer.Serialize(new { ok = true, task = TaskDto.From(task) }, Json);
     }
 
-    private static string Error(string message) => JsonSerializer.Serialize(new { ok = false, error = message }, Json);
+    /// <summary>What a failed tool call tells the model.</summary>
+    public static string Error(string message) => JsonSerializer.Serialize(new { ok = false, error = message }, Json);
 
-    private static JsonObject Tool(string name, string description, JsonObject properties, params string[] required) => new()
+    /// <summary>A function tool's definition in the chat completions format.</summary>
+    public static JsonObject Tool(string name, string description, JsonObject properties, params string[] required) => new()
     {
         ["type"] = "function",
         ["function"] = new JsonObject
@@ -142,7 +174,7 @@ internal sealed class AssistantTools(TaskBoard board, string workspaceId, string
         },
     };
 
-    private static JsonObject Str(string description) => new() { ["type"] = "string", ["description"] = description };
+    public static JsonObject Str(string description) => new() { ["type"] = "string", ["description"] = description };
 
     private static JsonObject Enum(string[] values) => new() { ["type"] = "string", ["enum"] = new JsonArray([.. values.Select(v => (JsonNode)v)]) };
 }

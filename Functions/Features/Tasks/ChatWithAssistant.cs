@@ -22,11 +22,13 @@ internal static partial class ChatWithAssistant
 
     private const string SystemPrompt =
         "You are a task assistant. You manage the user's tasks only through the tools create_task, update_task, list_tasks and complete_task. " +
-        "Use list_tasks to find a task's id before changing it. Reply briefly and say what you did.";
+        "Use list_tasks to find a task's id before changing it. The workspace's automated processes are listed with list_processes and run with run_process. " +
+        "Reply briefly and say what you did.";
 
     public static async Task<IResult> HandleAsync(
         Request request, Caller caller, WorkspaceContext workspace, ModelGateway gateway, TaskBoard board, AssistantSessions sessions,
-        IOptions<AssistantOptions> options, DefaultChatModel defaultModel, TimeProvider time, CancellationToken cancellationToken)
+        IOptions<AssistantOptions> options, DefaultChatModel defaultModel, [Microsoft.AspNetCore.Mvc.FromServices] IEnumerable<IAssistantToolSet> moreTools, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         request = request with { SessionId = request.SessionId ?? request.SessionIdAlias };
         var check = new Validator().Require("message", request.Message, 20_000).MaxLength("model", request.Model, 200)
@@ -54,7 +56,7 @@ internal static partial class ChatWithAssistant
 
         var history = session?.Messages.Select(m => JsonNode.Parse(m)!.AsObject()).ToList() ?? [];
         history.Add(new JsonObject { ["role"] = "user", ["content"] = request.Message });
-        var tools = new AssistantTools(board, workspace.WorkspaceId, caller.UserId);
+        var tools = new AssistantTools(board, new AssistantTurn(workspace.WorkspaceId, caller), moreTools);
         var modelCaller = new ModelCaller(workspace.WorkspaceId, caller.UserId, caller.ApiKeyId, caller.ModelLimits, "assistant");
         string? reply = null;
 
@@ -70,7 +72,7 @@ internal static partial class ChatWithAssistant
             {
                 ["model"] = model,
                 ["messages"] = messages,
-                ["tools"] = AssistantTools.Definitions(),
+                ["tools"] = tools.Definitions(),
                 ["tool_choice"] = "auto",
             }, cancellationToken);
             if (completion.Failure is { } failure)

@@ -25,7 +25,7 @@ public sealed class AssistantTests(GatewayFixture fixture) : IClassFixture<Gatew
         var taskId = created["id"]!.GetValue<string>();
         var toolRound = fixture.Primary.Received.Last(r => r.Path == "/v1/chat/completions").Body!;
         Assert.Equal("tool", toolRound["messages"]!.AsArray()[^1]!["role"]!.GetValue<string>());
-        Assert.Equal(4, toolRound["tools"]!.AsArray().Count);
+        Assert.Equal(6, toolRound["tools"]!.AsArray().Count);
 
         fixture.Primary.EnqueueToolCalls(("complete_task", new { task_id = taskId }));
         fixture.Primary.EnqueueReply("Marked it done.");
