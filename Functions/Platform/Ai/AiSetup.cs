@@ -19,6 +19,7 @@ internal static class AiSetup
         services.AddSingleton<UsageLedger>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
         services.AddSingleton<KeyQuotas>();
+        services.AddSingleton<CredentialAlarms>();
         services.AddSingleton<ModelGateway>();
         return services;
     }

@@ -21,6 +21,7 @@ internal sealed class ModelGateway(
     UpstreamClients clients,
     KeyQuotas quotas,
     UsageLedger ledger,
+    CredentialAlarms credentials,
     IOptions<ModelsOptions> options,
     TimeProvider time,
     ILogger<ModelGateway> logger)
@@ -268,6 +269,7 @@ internal sealed class ModelGateway(
                                 $"The provider '{provider.Name}' rejected the request.", null, null, upstreamBody));
                         }
 
+                        await credentials.ProviderRefusedAsync(provider, status, cancellationToken);
                         retryable = status is 408 or 429 or >= 500;
                         retryAfter = RetryAfterSeconds(response);
                         response.Dispose();

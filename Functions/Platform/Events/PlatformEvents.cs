@@ -16,8 +16,9 @@ internal static class PlatformEventTypes
     public const string DatasetCompleted = "dataset.completed";
     public const string UserCreated = "user.created";
     public const string WebhookTest = "webhook.test";
+    public const string CredentialExpired = "credential.expired";
 
-    public static readonly IReadOnlyList<string> All = [WorkflowCompleted, WorkflowFailed, DatasetCompleted, UserCreated, WebhookTest];
+    public static readonly IReadOnlyList<string> All = [WorkflowCompleted, WorkflowFailed, DatasetCompleted, UserCreated, CredentialExpired, WebhookTest];
 }
 
 /// <summary>

@@ -44,6 +44,28 @@ public sealed class ProviderTests(GatewayFixture fixture) : IClassFixture<Gatewa
     }
 
     [Fact]
+    public async Task WorkspaceProvider_RefusingItsKey_RecordsCredentialExpired_OncePerDay()
+    {
+        var (user, key) = await fixture.UserWithKeyAsync();
+        await _client.ApiPostAsync("/api/v1/providers", Provider("revoked-prov", model: "revoked-model", apiKey: "sk-revoked"), user.AccessToken);
+        var events = fixture.Factory.Services.GetRequiredService<Serverless.Functions.Platform.Events.PlatformEventLog>();
+        var prefix = "credential.expired:provider:revoked-prov:";
+
+        fixture.Secondary.EnqueueStatus(401);
+        var refused = await _client.ApiPostAsync("/v1/chat/completions", new { model = "revoked-model", messages = new[] { new { role = "user", content = "hi" } } }, key);
+        fixture.Secondary.EnqueueStatus(403);
+        await _client.ApiPostAsync("/v1/chat/completions", new { model = "revoked-model", messages = new[] { new { role = "user", content = "again" } } }, key);
+        var recorded = await events.PageAsync(user.PersonalWorkspaceId, prefix, null, 10, CancellationToken.None);
+
+        Assert.NotEqual(HttpStatusCode.OK, refused.Status);
+        var alarm = Assert.Single(recorded!.Value.Items);
+        Assert.Equal("credential.expired", alarm.Type);
+        Assert.Equal("revoked-prov", alarm.Payload["name"]!.GetValue<string>());
+        Assert.Equal(401, alarm.Payload["status"]!.GetValue<int>());
+        Assert.DoesNotContain("sk-revoked", alarm.Payload.ToJsonString());
+    }
+
+    [Fact]
     public async Task WorkspaceProvider_ServesItsModel_WithTheDecryptedKey_AndTheKeyIsEncryptedAtRest()
     {
         var (user, key) = await fixture.UserWithKeyAsync();
