@@ -27,7 +27,7 @@ internal static class CreateWebhook
 
         var now = time.GetUtcNow();
         var id = Secrets.NewId("whk");
-        var secret = request.Secret ?? WebhookInput.NewSecret();
+        var secret = request.Secret ?? PayloadSignature.NewSecret();
         var webhook = new WebhookRecord(id, request.Url!, WebhookInput.Events(request.Events!), store.Seal(id, secret), request.Description ?? "",
             request.Active ?? true, null, null, null, caller.UserId, now, now);
         await store.InsertAsync(workspace.WorkspaceId, webhook, cancellationToken);

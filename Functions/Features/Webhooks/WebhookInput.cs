@@ -1,6 +1,5 @@
 using Serverless.Functions.Platform.Events;
 using Serverless.Functions.Platform.Http;
-using Serverless.Functions.Platform.Security;
 
 namespace Serverless.Functions.Features.Webhooks;
 
@@ -9,8 +8,6 @@ internal sealed record WebhookRequest(string? Url, IReadOnlyList<string>? Events
 
 internal static class WebhookInput
 {
-    public const string SecretPrefix = "whsec_";
-
     public static Validator Check(WebhookRequest request, bool creating)
     {
         var unknown = request.Events?.Where(e => !PlatformEventTypes.All.Contains(e, StringComparer.Ordinal)).ToList() ?? [];
@@ -23,9 +20,6 @@ internal static class WebhookInput
                 "secret must be 16 to 200 characters without spaces.")
             .MaxLength("description", request.Description, 500);
     }
-
-    /// <summary>A new signing secret: <c>whsec_</c> and 32 random bytes, base64url.</summary>
-    public static string NewSecret() => SecretPrefix + Secrets.NewToken(32);
 
     public static IReadOnlyList<string> Events(IReadOnlyList<string> events) => [.. events.Distinct(StringComparer.Ordinal)];
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Serverless.Functions.Platform.Security;
 
 namespace Serverless.Functions.Features.Webhooks;
 
@@ -41,20 +41,16 @@ internal sealed class WebhookSender : IDisposable
         _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary><c>sha256=</c> and the hex HMAC-SHA256 of <c>{timestamp}.{body}</c> under the secret.</summary>
-    public static string Sign(string secret, long timestamp, string body) =>
-        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{timestamp}.{body}")));
-
     public async Task<SendOutcome> SendAsync(
         Uri url, string webhookId, string eventType, string secret, string body, CancellationToken cancellationToken)
     {
-        var timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
+        var timestamp = _time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.UserAgent.Add(new ProductInfoHeaderValue("serverless-platform-webhooks", "1"));
         request.Headers.Add("X-Webhook-Id", webhookId);
         request.Headers.Add("X-Webhook-Event", eventType);
-        request.Headers.Add("X-Webhook-Timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("X-Webhook-Signature", Sign(secret, timestamp, body));
+        request.Headers.Add("X-Webhook-Timestamp", timestamp);
+        request.Headers.Add("X-Webhook-Signature", PayloadSignature.Sign(secret, timestamp, Encoding.UTF8.GetBytes(body)));
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.Value.TimeoutSeconds));

@@ -77,7 +77,7 @@ internal static class CreateTrigger
 
             var token = Secrets.NewToken();
             url = $"{http.Scheme}://{http.Host}{http.PathBase}{HookPath}{token}";
-            signingSecret = signed ? "whsec_" + Secrets.NewToken() : null;
+            signingSecret = signed ? PayloadSignature.NewSecret() : null;
             trigger = trigger with
             {
                 Respond = respond,

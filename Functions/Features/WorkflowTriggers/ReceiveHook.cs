@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -100,11 +99,7 @@ internal static class ReceiveHook
             return $"{TimestampHeader} must be the current time in Unix seconds (within five minutes).";
         }
 
-        var signed = Encoding.UTF8.GetBytes(timestamp + ".").Concat(body).ToArray();
-        var expected = Encoding.ASCII.GetBytes("sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed)));
-        return CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(signature.Trim().ToLowerInvariant()))
-            ? null
-            : "The signature does not match the body.";
+        return PayloadSignature.Matches(secret, timestamp, body, signature) ? null : "The signature does not match the body.";
     }
 
     /// <summary>The body as JSON when it says it is JSON and parses, else its text (null when empty).</summary>
