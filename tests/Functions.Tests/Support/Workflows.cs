@@ -66,6 +66,13 @@ public static class WorkflowApi
         return created.Data["id"]!.GetValue<string>();
     }
 
+    /// <summary>A new user with one workflow whose run outputs <c>x</c> = <c>inputs.x</c> (what schedules and processes start).</summary>
+    public static async Task<(TestUser User, string Workflow)> UserWithEchoWorkflowAsync(this HttpClient client)
+    {
+        var user = await client.RegisterAsync();
+        return (user, await client.CreateWorkflowAsync(user, Line(new { x = "{{inputs.x}}" })));
+    }
+
     public static async Task<string> ExecuteAsync(this HttpClient client, TestUser user, string workflowId, object? input = null)
     {
         var started = await client.ApiPostAsync($"/api/v1/workflows/{workflowId}/execute", new { input = input ?? new { } }, user.AccessToken);

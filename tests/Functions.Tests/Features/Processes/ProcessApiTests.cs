@@ -12,11 +12,7 @@ public sealed class ProcessApiTests(WorkflowFactory factory) : IClassFixture<Wor
     private TestUser _user = null!;
     private string _workflow = null!;
 
-    public async Task InitializeAsync()
-    {
-        _user = await _client.RegisterAsync();
-        _workflow = await _client.CreateWorkflowAsync(_user, Line(new { x = "{{inputs.x}}" }));
-    }
+    public async Task InitializeAsync() => (_user, _workflow) = await _client.UserWithEchoWorkflowAsync();
 
     public Task DisposeAsync() => Task.CompletedTask;
 

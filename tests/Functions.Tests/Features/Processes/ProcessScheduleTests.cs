@@ -16,8 +16,7 @@ public sealed class ProcessScheduleTests
     private static async Task<(HttpClient Client, TestUser User, string Workflow)> SetUpAsync(PlatformFactory factory)
     {
         var client = factory.CreateClient();
-        var user = await client.RegisterAsync();
-        var workflow = await client.CreateWorkflowAsync(user, Line(new { x = "{{inputs.x}}" }));
+        var (user, workflow) = await client.UserWithEchoWorkflowAsync();
         return (client, user, workflow);
     }
 

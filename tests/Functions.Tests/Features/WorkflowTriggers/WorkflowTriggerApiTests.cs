@@ -11,11 +11,7 @@ public sealed class WorkflowTriggerApiTests(WorkflowTriggerFactory factory) : IC
     private TestUser _user = null!;
     private string _workflow = null!;
 
-    public async Task InitializeAsync()
-    {
-        _user = await _client.RegisterAsync();
-        _workflow = await _client.CreateWorkflowAsync(_user, Line(new { x = "{{inputs.x}}" }));
-    }
+    public async Task InitializeAsync() => (_user, _workflow) = await _client.UserWithEchoWorkflowAsync();
 
     public Task DisposeAsync() => Task.CompletedTask;
 
