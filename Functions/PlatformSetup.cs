@@ -18,6 +18,7 @@ using Serverless.Functions.Features.Tasks;
 using Serverless.Functions.Features.Webhooks;
 using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Ai;
+using Serverless.Functions.Platform.Durable;
 using Serverless.Functions.Platform.Email;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Search;
@@ -89,6 +90,7 @@ internal static class PlatformSetup
         services.AddIdentityFeature();
         services.AddApiKeys();
         services.AddWorkflows(configuration);
+        services.AddDurableRuns(configuration, standalone);
         services.AddWorkflowTriggers(configuration);
         services.AddProcesses();
         services.AddApps();

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask.Client;
+using Serverless.Functions.Platform.Durable;
 
 namespace Serverless.Functions.Hosting;
 
@@ -12,8 +14,11 @@ public sealed partial class HttpFunctions(IServiceProvider services)
     // The pipeline has written the response; an empty result tells the worker there is nothing more to write.
     private static readonly IActionResult Written = new EmptyResult();
 
-    private async Task<IActionResult> RunAsync(HttpRequest request)
+    // Every endpoint binds the Durable Functions client, so any of them may start or signal workflow runs through the
+    // runs port without knowing it runs under the Functions host.
+    private async Task<IActionResult> RunAsync(HttpRequest request, DurableTaskClient durable)
     {
+        using var scope = DurableClientScope.Enter(durable);
         await services.GetRequiredService<FunctionRequests>().HandleAsync(request.HttpContext);
         return Written;
     }

@@ -4,512 +4,639 @@
 // </auto-generated>
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Serverless.Functions.Hosting;
 
 public sealed partial class HttpFunctions
 {
     [Function("AddWorkspaceMember")]
-    public Task<IActionResult> AddWorkspaceMember([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workspaces/{id}/members")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> AddWorkspaceMember([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workspaces/{id}/members")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ChatWithAssistant")]
-    public Task<IActionResult> ChatWithAssistant([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/assistant/chat")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ChatWithAssistant([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/assistant/chat")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CloneApp")]
-    public Task<IActionResult> CloneApp([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/apps/{id}/clone")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CloneApp([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/apps/{id}/clone")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateApiKey")]
-    public Task<IActionResult> CreateApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/user/api-keys")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/user/api-keys")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateApp")]
-    public Task<IActionResult> CreateApp([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/apps")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateApp([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/apps")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateChatCompletion")]
-    public Task<IActionResult> CreateChatCompletion([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/chat/completions")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateChatCompletion([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/chat/completions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateChatSession")]
-    public Task<IActionResult> CreateChatSession([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/chat/sessions")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateChatSession([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/chat/sessions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateDataset")]
-    public Task<IActionResult> CreateDataset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/datasets")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateDataset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/datasets")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateEmbeddings")]
-    public Task<IActionResult> CreateEmbeddings([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/embeddings")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateEmbeddings([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/embeddings")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateLibraryAgent")]
-    public Task<IActionResult> CreateLibraryAgent([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/library/agents")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateLibraryAgent([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/library/agents")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreatePreset")]
-    public Task<IActionResult> CreatePreset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/library/presets")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreatePreset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/library/presets")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateProcess")]
-    public Task<IActionResult> CreateProcess([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/processes")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateProcess([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/processes")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateProvider")]
-    public Task<IActionResult> CreateProvider([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/providers")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateProvider([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/providers")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateTask")]
-    public Task<IActionResult> CreateTask([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/tasks")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateTask([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/tasks")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateWebhook")]
-    public Task<IActionResult> CreateWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateWorkflow")]
-    public Task<IActionResult> CreateWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateWorkflowTrigger")]
-    public Task<IActionResult> CreateWorkflowTrigger([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows/{id}/triggers")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateWorkflowTrigger([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows/{id}/triggers")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("CreateWorkspace")]
-    public Task<IActionResult> CreateWorkspace([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workspaces")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> CreateWorkspace([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workspaces")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteApiKey")]
-    public Task<IActionResult> DeleteApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/user/api-keys/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/user/api-keys/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteApp")]
-    public Task<IActionResult> DeleteApp([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/apps/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteApp([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/apps/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteChat")]
-    public Task<IActionResult> DeleteChat([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/chat/history/{chatId}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteChat([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/chat/history/{chatId}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteDataset")]
-    public Task<IActionResult> DeleteDataset([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/datasets/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteDataset([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/datasets/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteDocument")]
-    public Task<IActionResult> DeleteDocument([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/datasets/{id}/documents/{docId}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteDocument([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/datasets/{id}/documents/{docId}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteLibraryAgent")]
-    public Task<IActionResult> DeleteLibraryAgent([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/library/agents/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteLibraryAgent([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/library/agents/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteOllamaModel")]
-    public Task<IActionResult> DeleteOllamaModel([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/ollama/models/{name}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteOllamaModel([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/ollama/models/{name}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeletePreset")]
-    public Task<IActionResult> DeletePreset([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/library/presets/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeletePreset([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/library/presets/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteProcess")]
-    public Task<IActionResult> DeleteProcess([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/processes/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteProcess([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/processes/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteProvider")]
-    public Task<IActionResult> DeleteProvider([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/providers/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteProvider([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/providers/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteTask")]
-    public Task<IActionResult> DeleteTask([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/tasks/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteTask([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/tasks/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteWebhook")]
-    public Task<IActionResult> DeleteWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/webhooks/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/webhooks/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteWorkflow")]
-    public Task<IActionResult> DeleteWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/workflows/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/workflows/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("DeleteWorkflowTrigger")]
-    public Task<IActionResult> DeleteWorkflowTrigger([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/workflows/{id}/triggers/{triggerId}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> DeleteWorkflowTrigger([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/workflows/{id}/triggers/{triggerId}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ExecutePreset")]
-    public Task<IActionResult> ExecutePreset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/library/presets/{id}/execute")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ExecutePreset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/library/presets/{id}/execute")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ExecuteProcess")]
-    public Task<IActionResult> ExecuteProcess([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/processes/{id}/execute")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ExecuteProcess([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/processes/{id}/execute")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ExecuteWorkflow")]
-    public Task<IActionResult> ExecuteWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows/{id}/execute")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ExecuteWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows/{id}/execute")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ExecutionEventsSocket")]
-    public Task<IActionResult> ExecutionEventsSocket([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/ws")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ExecutionEventsSocket([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/ws")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ExportApp")]
-    public Task<IActionResult> ExportApp([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/apps/{id}/export")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ExportApp([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/apps/{id}/export")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ForgotPassword")]
-    public Task<IActionResult> ForgotPassword([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/forgot-password")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ForgotPassword([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/forgot-password")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GenerateWithOllama")]
-    public Task<IActionResult> GenerateWithOllama([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/ollama/generate")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GenerateWithOllama([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/ollama/generate")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetApiDocs")]
-    public Task<IActionResult> GetApiDocs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/docs/{**path}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetApiDocs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/docs/{**path}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetApp")]
-    public Task<IActionResult> GetApp([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/apps/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetApp([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/apps/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetDataset")]
-    public Task<IActionResult> GetDataset([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetDataset([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetDatasetEmbeddings")]
-    public Task<IActionResult> GetDatasetEmbeddings([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets/{id}/embeddings")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetDatasetEmbeddings([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets/{id}/embeddings")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetDocument")]
-    public Task<IActionResult> GetDocument([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets/{id}/documents/{docId}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetDocument([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets/{id}/documents/{docId}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetExecution")]
-    public Task<IActionResult> GetExecution([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetExecution([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetHealth")]
-    public Task<IActionResult> GetHealth([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetHealth([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetLibraryAgent")]
-    public Task<IActionResult> GetLibraryAgent([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/agents/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetLibraryAgent([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/agents/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetMe")]
-    public Task<IActionResult> GetMe([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/auth/me")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetMe([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/auth/me")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetMonitoringHealth")]
-    public Task<IActionResult> GetMonitoringHealth([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/monitoring/health")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetMonitoringHealth([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/monitoring/health")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetOpenApiDocument")]
-    public Task<IActionResult> GetOpenApiDocument([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/openapi.json")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetOpenApiDocument([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/openapi.json")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetPreset")]
-    public Task<IActionResult> GetPreset([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/presets/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetPreset([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/presets/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetProcess")]
-    public Task<IActionResult> GetProcess([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/processes/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetProcess([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/processes/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetProfile")]
-    public Task<IActionResult> GetProfile([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/user/profile")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetProfile([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/user/profile")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetProvider")]
-    public Task<IActionResult> GetProvider([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/providers/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetProvider([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/providers/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetProviderCatalog")]
-    public Task<IActionResult> GetProviderCatalog([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/providers")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetProviderCatalog([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/providers")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetProvidersHealth")]
-    public Task<IActionResult> GetProvidersHealth([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/providers/health")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetProvidersHealth([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/providers/health")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetSettings")]
-    public Task<IActionResult> GetSettings([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/user/settings")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetSettings([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/user/settings")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetTask")]
-    public Task<IActionResult> GetTask([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/tasks/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetTask([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/tasks/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetUserUsage")]
-    public Task<IActionResult> GetUserUsage([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/analytics/user/{userId}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetUserUsage([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/analytics/user/{userId}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetWebhook")]
-    public Task<IActionResult> GetWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetWorkflow")]
-    public Task<IActionResult> GetWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetWorkflowStatus")]
-    public Task<IActionResult> GetWorkflowStatus([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}/status")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetWorkflowStatus([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}/status")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("GetWorkspace")]
-    public Task<IActionResult> GetWorkspace([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workspaces/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> GetWorkspace([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workspaces/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ImportApp")]
-    public Task<IActionResult> ImportApp([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/apps/import")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ImportApp([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/apps/import")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListApiKeys")]
-    public Task<IActionResult> ListApiKeys([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/user/api-keys")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListApiKeys([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/user/api-keys")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListApps")]
-    public Task<IActionResult> ListApps([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/apps")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListApps([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/apps")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListBlocks")]
-    public Task<IActionResult> ListBlocks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/blocks")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListBlocks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/blocks")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListChatHistory")]
-    public Task<IActionResult> ListChatHistory([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/chat/history")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListChatHistory([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/chat/history")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListDatasetEvents")]
-    public Task<IActionResult> ListDatasetEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets/{id}/events")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListDatasetEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets/{id}/events")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListDatasets")]
-    public Task<IActionResult> ListDatasets([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListDatasets([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListDocuments")]
-    public Task<IActionResult> ListDocuments([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets/{id}/documents")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListDocuments([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/datasets/{id}/documents")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListExecutions")]
-    public Task<IActionResult> ListExecutions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListExecutions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListLibraryAgents")]
-    public Task<IActionResult> ListLibraryAgents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/agents")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListLibraryAgents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/agents")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListModelUsage")]
-    public Task<IActionResult> ListModelUsage([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/analytics/usage")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListModelUsage([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/analytics/usage")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListModels")]
-    public Task<IActionResult> ListModels([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/models")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListModels([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/models")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListOllamaModels")]
-    public Task<IActionResult> ListOllamaModels([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/ollama/models")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListOllamaModels([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/ollama/models")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListPendingReviews")]
-    public Task<IActionResult> ListPendingReviews([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions/review/pending")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListPendingReviews([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions/review/pending")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListPresets")]
-    public Task<IActionResult> ListPresets([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/presets")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListPresets([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/presets")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListProcessExecutions")]
-    public Task<IActionResult> ListProcessExecutions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/processes/{id}/executions")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListProcessExecutions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/processes/{id}/executions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListProcesses")]
-    public Task<IActionResult> ListProcesses([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/processes")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListProcesses([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/processes")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListProviders")]
-    public Task<IActionResult> ListProviders([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/providers")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListProviders([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/providers")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListScopes")]
-    public Task<IActionResult> ListScopes([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/auth/scopes")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListScopes([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/auth/scopes")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListTasks")]
-    public Task<IActionResult> ListTasks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/tasks")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListTasks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/tasks")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListWebhookDeliveries")]
-    public Task<IActionResult> ListWebhookDeliveries([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks/{id}/deliveries")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListWebhookDeliveries([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks/{id}/deliveries")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListWebhooks")]
-    public Task<IActionResult> ListWebhooks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListWebhooks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/webhooks")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListWorkflowTriggers")]
-    public Task<IActionResult> ListWorkflowTriggers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}/triggers")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListWorkflowTriggers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}/triggers")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListWorkflowVersions")]
-    public Task<IActionResult> ListWorkflowVersions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}/versions")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListWorkflowVersions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows/{id}/versions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListWorkflows")]
-    public Task<IActionResult> ListWorkflows([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListWorkflows([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workflows")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListWorkspaceMembers")]
-    public Task<IActionResult> ListWorkspaceMembers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workspaces/{id}/members")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListWorkspaceMembers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workspaces/{id}/members")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ListWorkspaces")]
-    public Task<IActionResult> ListWorkspaces([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workspaces")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ListWorkspaces([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/workspaces")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("Login")]
-    public Task<IActionResult> Login([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/login")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> Login([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/login")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("Logout")]
-    public Task<IActionResult> Logout([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/logout")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> Logout([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/logout")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("PullOllamaModel")]
-    public Task<IActionResult> PullOllamaModel([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/ollama/pull")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> PullOllamaModel([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/ollama/pull")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("RagDeleteDocument")]
-    public Task<IActionResult> RagDeleteDocument([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/rag/documents/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> RagDeleteDocument([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/rag/documents/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("RagIndex")]
-    public Task<IActionResult> RagIndex([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/rag/index")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> RagIndex([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/rag/index")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("RagQuery")]
-    public Task<IActionResult> RagQuery([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/rag/query")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> RagQuery([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/rag/query")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ReceiveWorkflowHook")]
-    public Task<IActionResult> ReceiveWorkflowHook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/hooks/{token}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ReceiveWorkflowHook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/hooks/{token}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("RedeliverWebhookDelivery")]
-    public Task<IActionResult> RedeliverWebhookDelivery([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> RedeliverWebhookDelivery([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("RefreshSession")]
-    public Task<IActionResult> RefreshSession([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/refresh")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> RefreshSession([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/refresh")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("Register")]
-    public Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/register")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/register")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("RemoveWorkspaceMember")]
-    public Task<IActionResult> RemoveWorkspaceMember([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/workspaces/{id}/members/{userId}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> RemoveWorkspaceMember([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/workspaces/{id}/members/{userId}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("ResetPassword")]
-    public Task<IActionResult> ResetPassword([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/reset-password")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> ResetPassword([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/reset-password")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("RetryExecution")]
-    public Task<IActionResult> RetryExecution([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/executions/{id}/retry")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> RetryExecution([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/executions/{id}/retry")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("RunWorkflow")]
-    public Task<IActionResult> RunWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows/{id}/run")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> RunWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workflows/{id}/run")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("SearchDataset")]
-    public Task<IActionResult> SearchDataset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/datasets/{id}/search")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> SearchDataset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/datasets/{id}/search")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("SearchDatasets")]
-    public Task<IActionResult> SearchDatasets([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/datasets/search")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> SearchDatasets([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/datasets/search")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("SendChatCompletion")]
-    public Task<IActionResult> SendChatCompletion([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/chat/completions")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> SendChatCompletion([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/chat/completions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("SendSessionMessage")]
-    public Task<IActionResult> SendSessionMessage([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/chat/messages")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> SendSessionMessage([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/chat/messages")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("StopExecution")]
-    public Task<IActionResult> StopExecution([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/executions/{id}/stop")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> StopExecution([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/executions/{id}/stop")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("StreamExecutionEvents")]
-    public Task<IActionResult> StreamExecutionEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions/{id}/events")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> StreamExecutionEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions/{id}/events")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("SubmitChatFeedback")]
-    public Task<IActionResult> SubmitChatFeedback([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/chat/feedback")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> SubmitChatFeedback([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/chat/feedback")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("SubmitReview")]
-    public Task<IActionResult> SubmitReview([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/executions/{id}/review")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> SubmitReview([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/executions/{id}/review")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("TestWebhook")]
-    public Task<IActionResult> TestWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{id}/test")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> TestWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{id}/test")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UpdateApp")]
-    public Task<IActionResult> UpdateApp([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/apps/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UpdateApp([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/apps/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UpdateDataset")]
-    public Task<IActionResult> UpdateDataset([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/datasets/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UpdateDataset([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/datasets/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UpdateLibraryAgent")]
-    public Task<IActionResult> UpdateLibraryAgent([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/library/agents/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UpdateLibraryAgent([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/library/agents/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UpdatePreset")]
-    public Task<IActionResult> UpdatePreset([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/library/presets/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UpdatePreset([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/library/presets/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UpdateProcess")]
-    public Task<IActionResult> UpdateProcess([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/processes/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UpdateProcess([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/processes/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UpdateProfile")]
-    public Task<IActionResult> UpdateProfile([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/user/profile")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UpdateProfile([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/user/profile")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UpdateProvider")]
-    public Task<IActionResult> UpdateProvider([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/providers/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UpdateProvider([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/providers/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UpdateSettings")]
-    public Task<IActionResult> UpdateSettings([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/user/settings")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UpdateSettings([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/user/settings")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UpdateTask")]
-    public Task<IActionResult> UpdateTask([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/tasks/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UpdateTask([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/tasks/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UpdateWebhook")]
-    public Task<IActionResult> UpdateWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/webhooks/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UpdateWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/webhooks/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UpdateWorkflow")]
-    public Task<IActionResult> UpdateWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/workflows/{id}")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UpdateWorkflow([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/workflows/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("UploadDocuments")]
-    public Task<IActionResult> UploadDocuments([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/datasets/{id}/upload")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> UploadDocuments([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/datasets/{id}/upload")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 
     [Function("VerifyEmail")]
-    public Task<IActionResult> VerifyEmail([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/verify-email")] HttpRequest request) =>
-        RunAsync(request);
+    public Task<IActionResult> VerifyEmail([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/verify-email")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
 }

@@ -55,7 +55,8 @@ internal static class HttpFunctionsGenerator
             .Append("// when it drifts from the table. Do not edit: change the endpoint and run the command again.\n")
             .Append("// </auto-generated>\n")
             .Append("using Microsoft.AspNetCore.Mvc;\n")
-            .Append("using Microsoft.Azure.Functions.Worker;\n\n")
+            .Append("using Microsoft.Azure.Functions.Worker;\n")
+            .Append("using Microsoft.DurableTask.Client;\n\n")
             .Append("namespace Serverless.Functions.Hosting;\n\n")
             .Append("public sealed partial class HttpFunctions\n{\n");
         var first = true;
@@ -69,8 +70,9 @@ internal static class HttpFunctionsGenerator
             first = false;
             code.Append("    [Function(\"").Append(name).Append("\")]\n")
                 .Append("    public Task<IActionResult> ").Append(name).Append("([HttpTrigger(AuthorizationLevel.Anonymous, ")
-                .Append(string.Join(", ", methods.Select(Literal))).Append(", Route = ").Append(Literal(route)).Append(")] HttpRequest request) =>\n")
-                .Append("        RunAsync(request);\n");
+                .Append(string.Join(", ", methods.Select(Literal))).Append(", Route = ").Append(Literal(route)).Append(")] HttpRequest request,\n")
+                .Append("        [DurableClient] DurableTaskClient durable) =>\n")
+                .Append("        RunAsync(request, durable);\n");
         }
 
         return code.Append("}\n").ToString();

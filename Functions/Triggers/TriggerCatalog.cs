@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Serverless.Functions.Triggers;
 
@@ -45,6 +46,8 @@ internal sealed class TriggerCatalog(IEnumerable<TriggerFunctionClass> classes)
             var t when t == typeof(CancellationToken) => cancellationToken,
             var t when t == typeof(TimerInfo) => new TimerInfo { IsPastDue = false, ScheduleStatus = new ScheduleStatus { LastUpdated = time.GetUtcNow().UtcDateTime } },
             var t when t == typeof(string) => message ?? throw new ArgumentNullException(nameof(message), $"{function.Name} is a queue function; it needs a message."),
+            // The Functions host binds its Durable client; standalone, the runs port needs none.
+            var t when t == typeof(DurableTaskClient) => null!,
             _ => (object)dequeueCount,
         }).ToArray();
 
@@ -85,10 +88,11 @@ internal sealed class TriggerCatalog(IEnumerable<TriggerFunctionClass> classes)
                 || parameters.Any(p => !(p.ParameterType == typeof(CancellationToken)
                     || (timer is not null && p.ParameterType == typeof(TimerInfo))
                     || (queue is not null && p.ParameterType == typeof(string))
-                    || (queue is not null && p.ParameterType == typeof(long) && p.Name == "dequeueCount"))))
+                    || (queue is not null && p.ParameterType == typeof(long) && p.Name == "dequeueCount")
+                    || p.ParameterType == typeof(DurableTaskClient) && p.GetCustomAttribute<DurableClientAttribute>() is not null)))
             {
                 throw new InvalidOperationException(
-                    $"Function {name} must return Task and take one timer (TimerInfo) or queue (string, optional long dequeueCount) trigger and a CancellationToken.");
+                    $"Function {name} must return Task and take one timer (TimerInfo) or queue (string, optional long dequeueCount) trigger, optionally a [DurableClient], and a CancellationToken.");
             }
 
             functions.Add(new TriggerDefinition(name, timer?.Schedule, timer?.RunOnStartup ?? false, queue?.QueueName, method));

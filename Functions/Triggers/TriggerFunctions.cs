@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Serverless.Functions.Platform.Durable;
 using Serverless.Functions.Platform.Email;
 using Serverless.Functions.Platform.Events;
 using Serverless.Orchestrations.Runtime;
@@ -18,35 +20,25 @@ public sealed class TriggerFunctions(IServiceProvider services)
     /// <summary>The storage connection of every queue trigger (the host's own storage account).</summary>
     public const string Connection = "AzureWebJobsStorage";
     public const string CleanupSchedule = "0 */5 * * * *";
-    public const string WorkflowWatchdogSchedule = "*/10 * * * * *";
+    public const string WorkflowSweepSchedule = "*/30 * * * * *";
 
     [Function(nameof(CleanupExpiredRecords))]
     public async Task CleanupExpiredRecords([TimerTrigger(CleanupSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
         TriggersLog.CleanedUp(Logger, await Get<CleanupExpiredRecords>().RunAsync(cancellationToken));
 
-    /// <summary>Re-drives runs that stopped making progress (a crash, a lost message) and ends runs past their timeout.</summary>
-    [Function(nameof(WorkflowWatchdog))]
-    public async Task WorkflowWatchdog([TimerTrigger(WorkflowWatchdogSchedule, RunOnStartup = true)] TimerInfo timer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Repairs what a crash can leave between the run store and the orchestrations: accepted runs whose orchestration
+    /// was never scheduled are started, slots of runs that ended without freeing them are freed.
+    /// </summary>
+    [Function(nameof(SweepWorkflowRuns))]
+    public async Task SweepWorkflowRuns([TimerTrigger(WorkflowSweepSchedule, RunOnStartup = true)] TimerInfo timer, [DurableClient] DurableTaskClient? durable, CancellationToken cancellationToken)
     {
-        var report = await Get<WorkflowEngine>().RedriveAsync(cancellationToken);
-        if (report.Redriven > 0 || report.TimedOut > 0)
+        using var scope = DurableClientScope.Enter(durable);
+        var report = await Get<WorkflowRuns>().SweepAsync(cancellationToken);
+        if (report.Started > 0 || report.Released > 0)
         {
-            TriggersLog.Redriven(Logger, report.Checked, report.Redriven, report.TimedOut);
+            TriggersLog.Swept(Logger, report.Checked, report.Started, report.Released);
         }
-    }
-
-    /// <summary>One step of the workflow engine: start a run, run a node attempt, resume a waiting node.</summary>
-    [Function(nameof(RunWorkflowStep))]
-    public async Task RunWorkflowStep([QueueTrigger(EngineOptions.DefaultQueueName, Connection = Connection)] string message, CancellationToken cancellationToken)
-    {
-        if (WorkItem.Parse(message) is not { } item)
-        {
-            // A message that is not a work item never becomes one; retrying it only delays its removal.
-            TriggersLog.Ignored(Logger, EngineOptions.DefaultQueueName);
-            return;
-        }
-
-        await Get<WorkflowEngine>().HandleAsync(item, cancellationToken);
     }
 
     /// <summary>Delivers one mail from the outbox (SMTP, or the log outbox). A message that is not a mail fails, so it ends in poison.</summary>
@@ -60,8 +52,10 @@ public sealed class TriggerFunctions(IServiceProvider services)
 
     /// <summary>Hands one recorded platform event to every <see cref="IPlatformEventHandler"/> (they dedupe on the event id).</summary>
     [Function(nameof(DispatchPlatformEvent))]
-    public async Task DispatchPlatformEvent([QueueTrigger(PlatformEventMessage.QueueName, Connection = Connection)] string message, CancellationToken cancellationToken)
+    public async Task DispatchPlatformEvent(
+        [QueueTrigger(PlatformEventMessage.QueueName, Connection = Connection)] string message, [DurableClient] DurableTaskClient? durable, CancellationToken cancellationToken)
     {
+        using var scope = DurableClientScope.Enter(durable);
         if (PlatformEventMessage.Parse(message) is not { } target)
         {
             TriggersLog.Ignored(Logger, PlatformEventMessage.QueueName);

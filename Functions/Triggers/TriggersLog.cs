@@ -24,8 +24,8 @@ internal static partial class TriggersLog
     [LoggerMessage(EventId = 415, Level = LogLevel.Information, Message = "Deleted {Count} expired records")]
     public static partial void CleanedUp(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 416, Level = LogLevel.Warning, Message = "Workflow watchdog checked {Checked} runs, re-drove {Redriven} steps, timed out {TimedOut}")]
-    public static partial void Redriven(ILogger logger, int @checked, int redriven, int timedOut);
+    [LoggerMessage(EventId = 416, Level = LogLevel.Warning, Message = "Workflow sweep checked {Checked} runs, started {Started} orphaned runs, freed {Released} slots")]
+    public static partial void Swept(ILogger logger, int @checked, int started, int released);
 
     [LoggerMessage(EventId = 417, Level = LogLevel.Warning, Message = "Ignored a message on {Queue}: not something its function handles, or about nothing that exists")]
     public static partial void Ignored(ILogger logger, string queue);

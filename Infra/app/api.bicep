@@ -103,6 +103,8 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     // DefaultAzureCredential in the app picks the user-assigned identity by this client id.
     AZURE_CLIENT_ID: identityClientId
+    // Durable Functions (host.json durableTask) keeps workflow runs in this task hub of the AzureWebJobsStorage account.
+    Durable__TaskHub: 'workflows'
     Storage__Provider: 'AzureStorage'
     Storage__AccountName: storageAccountName
     Storage__BlobServiceUri: storageBlobEndpoint

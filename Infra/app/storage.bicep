@@ -67,8 +67,6 @@ var queueNames = [
   'platform-events-poison'
   'webhook-deliveries'
   'webhook-deliveries-poison'
-  'workflow-steps'
-  'workflow-steps-poison'
 ]
 var containerNames = [
   deploymentContainerName

@@ -8,7 +8,7 @@ namespace Serverless.Orchestrations.Definitions;
 /// <param name="Edges">The edges; an edge from a branching node names the branch in <see cref="EdgeDefinition.SourceHandle"/>.</param>
 public sealed record WorkflowDefinition(IReadOnlyList<NodeDefinition> Nodes, IReadOnlyList<EdgeDefinition> Edges)
 {
-    /// <summary>Optional run timeout in seconds; a run still going after it is marked <c>timed_out</c> by the watchdog.</summary>
+    /// <summary>Optional run timeout in seconds; a run still going after it is ended <c>timed_out</c> by its orchestration (a durable timer).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? TimeoutSeconds { get; init; }
 }

@@ -4,8 +4,8 @@ using Serverless.Orchestrations.Definitions;
 namespace Serverless.Orchestrations.Nodes;
 
 /// <summary>
-/// A kind of node. Instant types are pure functions of the run's state: the engine runs them inside the
-/// checkpoint that made them ready. Other types may have effects or wait; each of their attempts is a work item.
+/// A kind of node. Instant types are pure functions of the run's state: the orchestration runs them in the step that
+/// made them ready. Other types may have effects or wait; each attempt of a type with effects is an activity.
 /// Later features add their own types (LLM, retrieval, plugins) through this interface.
 /// </summary>
 public interface INodeType
@@ -22,6 +22,14 @@ public interface INodeType
     /// <summary>Continues a node that waited (its timer fired, its children finished, a decision arrived).</summary>
     ValueTask<NodeResult> ResumeAsync(NodeContext context, CancellationToken cancellationToken) =>
         ValueTask.FromResult(NodeResult.Fail("NOT_RESUMABLE", $"Node type {Descriptor.Type} does not wait.", retryable: false));
+
+    /// <summary>
+    /// Whether the orchestration runs this type's attempts and resumes itself, with no activity round trip. True for
+    /// instant types and for types that only decide what to wait for (a delay, a review, child runs): their code must
+    /// then be deterministic (time only from <see cref="NodeContext.Clock"/>; no I/O, ids or randomness), because an
+    /// orchestration replays it. Types with effects keep the default and run as activities, at least once.
+    /// </summary>
+    bool RunsInOrchestration => Descriptor.IsInstant;
 
     /// <summary>Type-specific checks of a node's config, beyond the schema's required fields.</summary>
     IEnumerable<string> Validate(NodeDefinition node) => [];

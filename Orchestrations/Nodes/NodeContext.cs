@@ -46,13 +46,22 @@ public sealed class NodeContext
     /// <summary>Who started the run, when the host said so: nodes acting for the starter apply its limits.</summary>
     public RunPrincipal? Principal { get; init; }
 
-    /// <summary>Set by the engine for queued attempts; instant nodes and resumes have no live attempt to report on.</summary>
+    /// <summary>
+    /// Identifies this attempt across deliveries: activities run at least once, so a node with effects passes this on
+    /// where the other side accepts an idempotency key (run, node, generation and attempt).
+    /// </summary>
+    public string IdempotencyKey => $"{ExecutionId}:{Node.Id}:{Generation}:{Attempt}";
+
+    /// <summary>The run's retry generation (0 until the run is retried).</summary>
+    public int Generation { get; init; }
+
+    /// <summary>Set for attempts that run as activities; the orchestration's own nodes have no live attempt to report on.</summary>
     internal Func<string, JsonObject?, CancellationToken, Task<bool>>? Emitter { get; init; }
 
     /// <summary>
     /// Appends a progress event <c>node.&lt;type&gt;</c> (e.g. <c>node.token</c>) for this node to the run's event log,
-    /// in log order with the engine's own events. Each call is one commit, so batch small pieces. Delivery is at least
-    /// once: an attempt that is retried or taken over reports its progress again. False when nothing was written (the
+    /// in log order with the run's own events. Each call is one commit, so batch small pieces. Delivery is at least
+    /// once: an attempt that runs again after a crash reports its progress again. False when nothing was written (the
     /// attempt is no longer the node's live one, or the node runs where progress is not reported).
     /// </summary>
     /// <param name="type">Lowercase letters and '_'; not one of the engine's own node event names.</param>

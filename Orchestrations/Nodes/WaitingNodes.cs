@@ -16,6 +16,9 @@ public sealed class DelayNode : INodeType
         Schemas.Parse("""{"type":"object","properties":{"waitedSeconds":{"type":"number"}}}"""), [], IsInstant: false);
 
     /// <inheritdoc />
+    public bool RunsInOrchestration => true;
+
+    /// <inheritdoc />
     public ValueTask<NodeResult> ExecuteAsync(NodeContext context, CancellationToken cancellationToken)
     {
         if (JsonValues.AsNumber(context.Config["seconds"]) is not { } seconds || seconds < 0 || seconds > MaxSeconds)
@@ -58,6 +61,9 @@ public sealed class HumanReviewNode : INodeType
         ["approved", "rejected"], IsInstant: false);
 
     /// <inheritdoc />
+    public bool RunsInOrchestration => true;
+
+    /// <inheritdoc />
     public ValueTask<NodeResult> ExecuteAsync(NodeContext context, CancellationToken cancellationToken) =>
         ValueTask.FromResult(NodeResult.WaitFor(new WaitRequest
         {
@@ -87,6 +93,9 @@ public sealed class SubWorkflowNode : INodeType
     public NodeTypeDescriptor Descriptor { get; } = new("sub_workflow", "Sub-workflow", "Runs config.workflowId (optionally config.version) with config.inputs as a child run; outputs its outputs.", "flow",
         Schemas.Parse("""{"type":"object","required":["workflowId"],"properties":{"workflowId":{"type":"string"},"version":{"type":"integer"},"inputs":{"type":"object"}}}"""),
         Schemas.AnyObject, [], IsInstant: false);
+
+    /// <inheritdoc />
+    public bool RunsInOrchestration => true;
 
     /// <inheritdoc />
     public ValueTask<NodeResult> ExecuteAsync(NodeContext context, CancellationToken cancellationToken)
@@ -135,6 +144,9 @@ public sealed class LoopNode : INodeType
               "concurrency":{"type":"integer","minimum":1,"maximum":100,"default":5},"inputs":{"type":"object"}}}
             """),
         Schemas.Parse("""{"type":"object","properties":{"results":{"type":"array"},"count":{"type":"integer"}}}"""), [], IsInstant: false);
+
+    /// <inheritdoc />
+    public bool RunsInOrchestration => true;
 
     /// <inheritdoc />
     public ValueTask<NodeResult> ExecuteAsync(NodeContext context, CancellationToken cancellationToken)

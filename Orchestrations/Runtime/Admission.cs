@@ -5,7 +5,7 @@ namespace Serverless.Orchestrations.Runtime;
 
 /// <summary>
 /// The per-workspace cap on running top-level runs. One small document per workspace lists the runs holding a
-/// slot and those waiting for one; it doubles as the watchdog's list of active runs.
+/// slot and those waiting for one; it doubles as the sweep's list of active runs.
 /// </summary>
 internal sealed class Admission(IEntityStore store, EngineOptions options)
 {
@@ -18,35 +18,38 @@ internal sealed class Admission(IEntityStore store, EngineOptions options)
 
     /// <summary>
     /// Takes a slot for a new run when one is free, else puts it in line, unless the line is full (the hard
-    /// admission cap). From here on the run is on the watchdog's list, even if its first message is lost.
+    /// admission cap). From here on the run is on the sweep's list, even if its orchestration was never started.
     /// </summary>
-    public async Task<bool> TryEnqueueAsync(string workspaceId, string executionId, CancellationToken cancellationToken)
+    /// <returns>True: it holds a slot; false: it waits in line; null: refused.</returns>
+    public async Task<bool?> TryEnqueueAsync(string workspaceId, string executionId, CancellationToken cancellationToken)
     {
-        var accepted = false;
+        bool? outcome = null;
         await UpdateAsync(workspaceId, slots =>
         {
             if (slots.Running.Contains(executionId) || slots.Waiting.Contains(executionId))
             {
-                accepted = true;
+                outcome = slots.Running.Contains(executionId);
                 return false;
             }
 
             if (slots.Running.Count < options.MaxRunningPerWorkspace && slots.Waiting.Count == 0)
             {
                 slots.Running.Add(executionId);
-                accepted = true;
+                outcome = true;
                 return true;
             }
 
-            accepted = slots.Waiting.Count < options.MaxQueuedPerWorkspace;
-            if (accepted)
+            if (slots.Waiting.Count >= options.MaxQueuedPerWorkspace)
             {
-                slots.Waiting.Add(executionId);
+                outcome = null;
+                return false;
             }
 
-            return accepted;
+            slots.Waiting.Add(executionId);
+            outcome = false;
+            return true;
         }, cancellationToken);
-        return accepted;
+        return outcome;
     }
 
     /// <summary>Takes a slot for the run, or puts it in line; true when it may start now. <paramref name="force"/> takes one even over the cap (an explicit retry).</summary>
@@ -110,7 +113,7 @@ internal sealed class Admission(IEntityStore store, EngineOptions options)
         return [.. slots.Running, .. slots.Waiting];
     }
 
-    /// <summary>Every workspace's slots, for the watchdog.</summary>
+    /// <summary>Every workspace's slots, for the sweep.</summary>
     public async Task<List<(string WorkspaceId, Slots Slots)>> ListAllAsync(CancellationToken cancellationToken)
     {
         var all = new List<(string, Slots)>();

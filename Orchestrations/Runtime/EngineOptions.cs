@@ -3,23 +3,14 @@ namespace Serverless.Orchestrations.Runtime;
 /// <summary>Engine limits and timings.</summary>
 public sealed class EngineOptions
 {
-    /// <summary>The queue the engine's steps travel on unless configured otherwise (the queue function listens on it).</summary>
-    public const string DefaultQueueName = "workflow-steps";
-
-    /// <summary>The work queue the engine's steps travel on.</summary>
-    public string QueueName { get; init; } = DefaultQueueName;
-
     /// <summary>Top-level runs a workspace may have running at once; more wait as <c>queued</c>.</summary>
     public int MaxRunningPerWorkspace { get; init; } = 50;
 
     /// <summary>Runs a workspace may have waiting for a slot; beyond it new runs are refused.</summary>
     public int MaxQueuedPerWorkspace { get; init; } = 1000;
 
-    /// <summary>How long an attempt holds a node beyond its own timeout before another worker may take it over.</summary>
-    public TimeSpan NodeLease { get; init; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>A run with no progress for this long is re-driven by the watchdog.</summary>
-    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>A run accepted this long ago whose orchestration does not exist (the process died in between) is started by the sweep.</summary>
+    public TimeSpan OrphanAfter { get; init; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Creates ids; replaceable so tests and replays can be deterministic.</summary>
@@ -44,11 +35,11 @@ public interface IExecutionObserver
 }
 
 /// <summary>
-/// Told when a top-level run reached a terminal status, after the engine's own follow-up (index, slot). Called at least
-/// once per end (again when the watchdog finishes an end a crash cut short), so an implementation is idempotent.
+/// Told when a top-level run reached a terminal status, after the run's own follow-up (index, slot). Called at least
+/// once per end (the activity that ends a run may run again after a crash), so an implementation is idempotent.
 /// </summary>
 public interface IRunCompletionListener
 {
-    /// <summary>Reacts to the end of <paramref name="run"/>; an exception fails the step that ended it, which is retried.</summary>
+    /// <summary>Reacts to the end of <paramref name="run"/>; an exception fails the activity that ended it, which is retried.</summary>
     Task OnRunEndedAsync(ExecutionDocument run, CancellationToken cancellationToken);
 }

@@ -89,7 +89,7 @@ public sealed class ExecutionDocument
     public DateTimeOffset? StartedAt { get; set; }
     /// <summary>When it became terminal.</summary>
     public DateTimeOffset? CompletedAt { get; set; }
-    /// <summary>When anything last changed (the watchdog's measure of progress).</summary>
+    /// <summary>When the stored document last changed.</summary>
     public DateTimeOffset UpdatedAt { get; set; }
     /// <summary>The run that started this one (sub-workflow or loop), if any.</summary>
     public string? ParentExecutionId { get; init; }
@@ -101,6 +101,12 @@ public sealed class ExecutionDocument
     public Dictionary<string, NodeState> Nodes { get; init; } = new(StringComparer.Ordinal);
     /// <summary>Sequence number of the last event appended.</summary>
     public long EventSeq { get; set; }
+    /// <summary>The orchestration's own number of the last of its events in the log (its events are numbered apart from progress events).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long OrchestratorSeq { get; set; }
+    /// <summary>The version of the last orchestration checkpoint applied to the run's fields.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public long Checkpoint { get; set; }
     /// <summary>Events committed with this document that may not be in the event log yet.</summary>
     public List<ExecutionEvent> PendingEvents { get; set; } = [];
     /// <summary>How many times the run was retried from failure.</summary>
@@ -134,11 +140,6 @@ public sealed class NodeState
     public DateTimeOffset? StartedAt { get; set; }
     /// <summary>When it became terminal.</summary>
     public DateTimeOffset? CompletedAt { get; set; }
-    /// <summary>While running: the attempt's lease; past it, another worker may take the attempt over.</summary>
-    public DateTimeOffset? LeaseUntil { get; set; }
-    /// <summary>How many times an attempt of this node was taken over after its worker stopped answering.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
-    public int Takeovers { get; set; }
     /// <summary>While waiting: what for.</summary>
     public WaitState? Wait { get; set; }
 }

@@ -5,9 +5,8 @@ using Serverless.Orchestrations.Nodes;
 namespace Serverless.Orchestrations.Runtime;
 
 /// <summary>
-/// One change to a run, made on a freshly read document and committed with its ETag. It collects what must
-/// happen before the commit (child runs created) and after it (work items queued, parents told, children stopped).
-/// If the commit loses a race, all of it is thrown away and the change is made again on the newer document.
+/// One step of a run inside its orchestration: the state machine changes the document and collects what the
+/// orchestration must do next (node attempts and resumes, child runs to create, children to stop).
 /// </summary>
 internal sealed class Transaction(ExecutionDocument document, DateTimeOffset now)
 {
@@ -27,7 +26,7 @@ internal sealed class Transaction(ExecutionDocument document, DateTimeOffset now
 }
 
 /// <summary>The engine's state machine: applying node results and advancing the graph. Pure over the document.</summary>
-internal sealed class StateMachine(NodeRegistry registry, EngineOptions options, TimeProvider clock)
+internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
 {
     /// <summary>Records a node's result and everything that follows from it.</summary>
     public async ValueTask ApplyAsync(Transaction tx, string nodeId, NodeResult result, bool instant)
@@ -60,6 +59,7 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
         tx.Emit(EventTypes.ExecutionStarted, null, new JsonObject { ["workflowId"] = doc.WorkflowId, ["version"] = doc.Version });
         var start = doc.Definition.Nodes.First(n => n.Type == "start");
         var state = doc.Nodes[start.Id];
+        state.Revision++;
         state.Attempts = 1;
         state.StartedAt = tx.Now;
         Complete(tx, start.Id, state, doc.Inputs.DeepClone(), null, instant: true);
@@ -81,7 +81,6 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
 
                 state.Status = NodeStatus.Cancelled;
                 state.CompletedAt = tx.Now;
-                state.LeaseUntil = null;
                 state.Revision++;
             }
         }
@@ -95,6 +94,28 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
             ["status"] = status,
             ["error"] = new JsonObject { ["code"] = error.Code, ["message"] = error.Message, ["nodeId"] = error.NodeId },
         });
+    }
+
+    /// <summary>Puts the nodes a retry runs again (failed or cancelled ones and what lies after them) back to pending.</summary>
+    public static void ResetUnfinished(ExecutionDocument doc)
+    {
+        var reset = new HashSet<string>(doc.Nodes.Where(n => n.Value.Status is NodeStatus.Failed or NodeStatus.Cancelled).Select(n => n.Key), StringComparer.Ordinal);
+        var frontier = new Queue<string>(reset);
+        while (frontier.TryDequeue(out var id))
+        {
+            foreach (var edge in doc.Definition.Edges.Where(e => e.Source == id))
+            {
+                if (doc.Nodes[edge.Target].Status is NodeStatus.Skipped or NodeStatus.Cancelled or NodeStatus.Pending && reset.Add(edge.Target))
+                {
+                    frontier.Enqueue(edge.Target);
+                }
+            }
+        }
+
+        foreach (var id in reset)
+        {
+            doc.Nodes[id] = new NodeState { Revision = doc.Nodes[id].Revision + 1 };
+        }
     }
 
     /// <summary>Resolves a node's config against the run's current state.</summary>
@@ -131,6 +152,7 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
             EventPayload = state.Wait?.EventPayload,
             Emitter = emitter,
             Principal = doc.Principal,
+            Generation = doc.Retries,
         };
     }
 
@@ -140,7 +162,6 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
         state.Output = output;
         state.Branch = branch;
         state.CompletedAt = tx.Now;
-        state.LeaseUntil = null;
         state.Wait = null;
         if (!instant)
         {
@@ -154,7 +175,6 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
     {
         var entering = state.Status != NodeStatus.Waiting;
         state.Status = NodeStatus.Waiting;
-        state.LeaseUntil = null;
         var wait = state.Wait ??= new WaitState { Since = tx.Now };
         if (request.State is not null)
         {
@@ -177,7 +197,7 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
         {
             if (!wait.Children.ContainsKey(child.Key))
             {
-                var childId = ChildId(tx.Doc.Id, nodeId, child.Key);
+                var childId = ChildId(tx.Doc.Id, tx.Doc.Retries, nodeId, child.Key);
                 wait.Children[child.Key] = childId;
                 tx.ChildrenToCreate.Add((childId, nodeId, child));
             }
@@ -199,7 +219,6 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
         var node = tx.Doc.NodeDefinition(nodeId);
         var settings = NodeSettings.From(node.Config);
         state.Error = error;
-        state.LeaseUntil = null;
         state.Wait = null;
         if (!instant && error.Retryable && state.Attempts < settings.MaxAttempts)
         {
@@ -380,11 +399,12 @@ internal sealed class StateMachine(NodeRegistry registry, EngineOptions options,
     private static bool IsSettled(NodeState source) =>
         source.Status is NodeStatus.Succeeded or NodeStatus.Skipped or NodeStatus.Failed or NodeStatus.Cancelled;
 
-    /// <summary>The deterministic id of a node's child run, so creating it twice creates it once.</summary>
-    public static string ChildId(string parentId, string nodeId, string key) => $"{parentId}.{nodeId}.{key}";
-
-    public TimeSpan LeaseFor(NodeDefinition node) =>
-        (NodeSettings.From(node.Config).TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : TimeSpan.Zero) + options.NodeLease;
+    /// <summary>
+    /// The deterministic id of a node's child run, so creating it twice creates it once. A retried parent's children
+    /// are new runs: the generation keeps them apart from the first try's.
+    /// </summary>
+    public static string ChildId(string parentId, int generation, string nodeId, string key) =>
+        generation == 0 ? $"{parentId}.{nodeId}.{key}" : $"{parentId}.r{generation}.{nodeId}.{key}";
 
     private static JsonObject ErrorJson(NodeError error) =>
         new() { ["code"] = error.Code, ["message"] = error.Message, ["details"] = error.Details?.DeepClone() };

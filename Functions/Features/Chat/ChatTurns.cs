@@ -26,7 +26,7 @@ internal sealed record ChatTurn(
 /// answer) only when the answer is complete: a failed call or a client that left stores nothing.
 /// </summary>
 internal sealed class ChatTurns(
-    ChatStore chats, ModelGateway gateway, DefaultChatModel defaultModel, WorkflowRunner runner, WorkflowEngine engine, ExecutionNotifier notifier,
+    ChatStore chats, ModelGateway gateway, DefaultChatModel defaultModel, WorkflowRunner runner, WorkflowRuns engine, ExecutionNotifier notifier,
     IServiceProvider services, IOptions<ChatOptions> options, IOptions<WorkflowsOptions> workflowOptions, TimeProvider time, ILogger<ChatTurns> logger)
 {
     public const string Source = "chat";

@@ -14,7 +14,7 @@ internal static class ExecuteProcess
     /// answered <c>running</c> and goes on. A run that could not start is a <c>failed</c> execution with the reason.
     /// </summary>
     public static async Task<IResult> HandleAsync(
-        string id, Caller caller, WorkspaceContext workspace, ProcessStore processes, ProcessExecutor executor, WorkflowEngine engine,
+        string id, Caller caller, WorkspaceContext workspace, ProcessStore processes, ProcessExecutor executor, WorkflowRuns engine,
         ExecutionNotifier notifier, IOptions<WorkflowsOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (await processes.GetAsync(workspace.WorkspaceId, id, cancellationToken) is not { } process)

@@ -1,4 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Serverless.Functions.Platform.Durable;
 
 namespace Serverless.Functions.Features.Processes;
 
@@ -9,6 +11,9 @@ public sealed class ProcessesFunctions(IServiceProvider services)
 
     /// <summary>Starts one run for each due slot of every time-based process (once across instances).</summary>
     [Function(nameof(FireDueProcesses))]
-    public async Task FireDueProcesses([TimerTrigger(FireSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
+    public async Task FireDueProcesses([TimerTrigger(FireSchedule)] TimerInfo timer, [DurableClient] DurableTaskClient? durable, CancellationToken cancellationToken)
+    {
+        using var scope = DurableClientScope.Enter(durable);
         await services.GetRequiredService<FireDueProcesses>().RunAsync(cancellationToken);
+    }
 }

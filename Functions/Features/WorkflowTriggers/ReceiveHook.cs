@@ -22,7 +22,7 @@ internal static class ReceiveHook
     /// </summary>
     public static async Task<IResult> HandleAsync(
         string token, HttpContext context, TriggerStore triggers, SecretProtector protector, RateLimiter limiter, IOptions<WorkflowTriggersOptions> options,
-        WorkflowRunner runner, WorkflowEngine engine, ExecutionNotifier notifier, IOptions<WorkflowsOptions> workflowOptions, TimeProvider time,
+        WorkflowRunner runner, WorkflowRuns engine, ExecutionNotifier notifier, IOptions<WorkflowsOptions> workflowOptions, TimeProvider time,
         ILogger<WorkflowTriggersFunctions> logger, CancellationToken cancellationToken)
     {
         if (await triggers.FindHookAsync(token, cancellationToken) is not { } trigger)

@@ -1,4 +1,6 @@
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Serverless.Functions.Platform.Durable;
 
 namespace Serverless.Functions.Features.WorkflowTriggers;
 
@@ -9,6 +11,9 @@ public sealed class WorkflowTriggersFunctions(IServiceProvider services)
 
     /// <summary>Starts one run for each due slot of every schedule trigger (once across instances).</summary>
     [Function(nameof(FireScheduledTriggers))]
-    public async Task FireScheduledTriggers([TimerTrigger(FireSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
+    public async Task FireScheduledTriggers([TimerTrigger(FireSchedule)] TimerInfo timer, [DurableClient] DurableTaskClient? durable, CancellationToken cancellationToken)
+    {
+        using var scope = DurableClientScope.Enter(durable);
         await services.GetRequiredService<FireScheduledTriggers>().RunAsync(cancellationToken);
+    }
 }

@@ -22,7 +22,7 @@ internal sealed class ExecutionEventStream(string executionId, long afterSeq, Ti
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
-        var engine = httpContext.RequestServices.GetRequiredService<WorkflowEngine>();
+        var engine = httpContext.RequestServices.GetRequiredService<WorkflowRuns>();
         var notifier = httpContext.RequestServices.GetRequiredService<ExecutionNotifier>();
         var time = httpContext.RequestServices.GetRequiredService<TimeProvider>();
         var response = httpContext.Response;
@@ -59,7 +59,7 @@ internal sealed class ExecutionEventStream(string executionId, long afterSeq, Ti
     /// <paramref name="idle"/> passing without an event, so a reader can keep its connection alive.
     /// </summary>
     public static async IAsyncEnumerable<ExecutionEvent?> FollowAsync(
-        WorkflowEngine engine, ExecutionNotifier notifier, TimeProvider time, string executionId, long afterSeq, TimeSpan idle,
+        WorkflowRuns engine, ExecutionNotifier notifier, TimeProvider time, string executionId, long afterSeq, TimeSpan idle,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var after = afterSeq;

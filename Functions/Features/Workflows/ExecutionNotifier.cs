@@ -29,7 +29,7 @@ internal sealed class ExecutionNotifier : IExecutionObserver
     }
 
     /// <summary>The run once it is terminal, or its latest state when <paramref name="timeout"/> passes first.</summary>
-    public async Task<ExecutionDocument?> WaitForEndAsync(WorkflowEngine engine, string executionId, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    public async Task<ExecutionDocument?> WaitForEndAsync(WorkflowRuns engine, string executionId, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + timeout;
         while (true)

@@ -21,7 +21,7 @@ internal static class ExecutionSocket
     internal sealed record Command(string? Action, string? ExecutionId, string? WorkflowId);
 
     public static async Task<IResult> HandleAsync(
-        HttpContext context, WorkspaceContext workspace, WorkflowEngine engine, WorkflowStore workflows, ExecutionNotifier notifier)
+        HttpContext context, WorkspaceContext workspace, WorkflowRuns engine, WorkflowStore workflows, ExecutionNotifier notifier)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -62,7 +62,7 @@ internal static class ExecutionSocket
     }
 
     private static async Task ReceiveAsync(
-        WebSocket socket, Session session, WorkflowEngine engine, WorkflowStore workflows, ChannelWriter<Outgoing> outbox, CancellationToken cancellationToken)
+        WebSocket socket, Session session, WorkflowRuns engine, WorkflowStore workflows, ChannelWriter<Outgoing> outbox, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxMessageBytes];
         while (socket.State == WebSocketState.Open)
@@ -98,7 +98,7 @@ internal static class ExecutionSocket
     }
 
     private static async Task<IReadOnlyList<Outgoing>> ApplyAsync(
-        Command? command, Session session, WorkflowEngine engine, WorkflowStore workflows, CancellationToken cancellationToken)
+        Command? command, Session session, WorkflowRuns engine, WorkflowStore workflows, CancellationToken cancellationToken)
     {
         var subscribe = command?.Action == "subscribe";
         if (command is null || !subscribe && command.Action != "unsubscribe" || (command.ExecutionId is null) == (command.WorkflowId is null))
@@ -134,7 +134,7 @@ internal static class ExecutionSocket
     }
 
     /// <summary>Sends control messages as they are, and for a woken run its log from where this connection left off.</summary>
-    private static async Task PumpAsync(WebSocket socket, Session session, WorkflowEngine engine, ChannelReader<Outgoing> outbox, CancellationToken cancellationToken)
+    private static async Task PumpAsync(WebSocket socket, Session session, WorkflowRuns engine, ChannelReader<Outgoing> outbox, CancellationToken cancellationToken)
     {
         try
         {

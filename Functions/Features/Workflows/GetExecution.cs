@@ -6,7 +6,7 @@ namespace Serverless.Functions.Features.Workflows;
 
 internal static class GetExecution
 {
-    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, WorkflowEngine engine, CancellationToken cancellationToken) =>
+    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, WorkflowRuns engine, CancellationToken cancellationToken) =>
         await Executions.FindAsync(engine, workspace, id, cancellationToken) is { } run
             ? Api.Ok(ExecutionViews.Detail(run))
             : Api.NotFound("The execution was not found.");

@@ -8,7 +8,7 @@ internal static class GetWorkflowStatus
 {
     internal sealed record Response(string WorkflowId, string WorkflowStatus, int Version, ExecutionSummaryDto? LatestExecution);
 
-    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, WorkflowStore workflows, WorkflowEngine engine, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(string id, WorkspaceContext workspace, WorkflowStore workflows, WorkflowRuns engine, CancellationToken cancellationToken)
     {
         if (await workflows.GetAsync(workspace.WorkspaceId, id, cancellationToken) is not { } workflow)
         {

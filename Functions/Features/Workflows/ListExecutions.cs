@@ -9,7 +9,7 @@ namespace Serverless.Functions.Features.Workflows;
 internal static class ListExecutions
 {
     public static async Task<IResult> HandleAsync(
-        WorkspaceContext workspace, ListQuery query, string? workflowId, string? from, string? to, WorkflowEngine engine, CancellationToken cancellationToken)
+        WorkspaceContext workspace, ListQuery query, string? workflowId, string? from, string? to, WorkflowRuns engine, CancellationToken cancellationToken)
     {
         var list = new IndexedList<ExecutionSummary>(engine.Index.Runs, "createdAt", DefaultDescending: true);
         var check = new Validator()
@@ -60,7 +60,7 @@ internal static class ListExecutions
     }
 
     // The index is written when a run starts, ends or is retried; in between, the run itself has the live status.
-    private static async ValueTask<ExecutionSummary?> CurrentAsync(ExecutionSummary entry, WorkflowEngine engine, CancellationToken cancellationToken) =>
+    private static async ValueTask<ExecutionSummary?> CurrentAsync(ExecutionSummary entry, WorkflowRuns engine, CancellationToken cancellationToken) =>
         ExecutionStatus.IsTerminal(entry.Status) || (await engine.Store.LoadAsync(entry.Id, cancellationToken))?.Document is not { } run
             ? entry
             : new ExecutionSummary(run.Id, run.WorkflowId, run.Version, run.Status, run.CreatedAt, run.CompletedAt);

@@ -18,7 +18,7 @@ internal static class ListPendingReviews
 
     // Pending reviews are found in the runs that hold a slot or wait for one, which the concurrency cap bounds
     // (Workflows:MaxRunningPerWorkspace plus Workflows:MaxQueuedPerWorkspace), so this list pages in memory.
-    public static async Task<IResult> HandleAsync(WorkspaceContext workspace, ListQuery query, WorkflowEngine engine, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(WorkspaceContext workspace, ListQuery query, WorkflowRuns engine, CancellationToken cancellationToken)
     {
         if (query.Check(Shape.SortFields) is { } invalid)
         {
@@ -34,7 +34,7 @@ internal static class ListPendingReviews
         return Api.Page(Paging.Paginate(pending, query, Shape));
     }
 
-    private static async Task CollectAsync(string executionId, WorkflowEngine engine, List<PendingReviewDto> pending, int depth, CancellationToken cancellationToken)
+    private static async Task CollectAsync(string executionId, WorkflowRuns engine, List<PendingReviewDto> pending, int depth, CancellationToken cancellationToken)
     {
         if ((await engine.Store.LoadAsync(executionId, cancellationToken))?.Document is not { } run || ExecutionStatus.IsTerminal(run.Status))
         {

@@ -6,7 +6,7 @@ namespace Serverless.Functions.Features.Workflows;
 
 internal static class RetryExecution
 {
-    public static async Task<IResult> HandleAsync(string id, Caller caller, WorkspaceContext workspace, WorkflowEngine engine, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(string id, Caller caller, WorkspaceContext workspace, WorkflowRuns engine, CancellationToken cancellationToken)
     {
         if (await Executions.FindAsync(engine, workspace, id, cancellationToken) is null)
         {

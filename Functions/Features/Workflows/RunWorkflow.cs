@@ -16,7 +16,7 @@ internal static class RunWorkflow
 
     /// <summary>Starts a run and waits for it up to <c>options.timeout</c> ms; a run still going then is answered with 202 and continues.</summary>
     public static async Task<IResult> HandleAsync(
-        string id, Request? request, Caller caller, WorkspaceContext workspace, WorkflowRunner runner, WorkflowEngine engine, ExecutionNotifier notifier,
+        string id, Request? request, Caller caller, WorkspaceContext workspace, WorkflowRunner runner, WorkflowRuns engine, ExecutionNotifier notifier,
         IOptions<WorkflowsOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var settings = options.Value;

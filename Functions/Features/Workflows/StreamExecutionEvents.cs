@@ -8,7 +8,7 @@ namespace Serverless.Functions.Features.Workflows;
 internal static class StreamExecutionEvents
 {
     public static async Task<IResult> HandleAsync(
-        string id, HttpRequest request, WorkspaceContext workspace, WorkflowEngine engine, IOptions<WorkflowsOptions> options, CancellationToken cancellationToken) =>
+        string id, HttpRequest request, WorkspaceContext workspace, WorkflowRuns engine, IOptions<WorkflowsOptions> options, CancellationToken cancellationToken) =>
         await Executions.FindAsync(engine, workspace, id, cancellationToken) is null
             ? Api.NotFound("The execution was not found.")
             : new ExecutionEventStream(id, ExecutionEventStream.ResumeFrom(request), TimeSpan.FromSeconds(options.Value.HeartbeatSeconds));

@@ -13,7 +13,7 @@ internal static class SubmitReview
     internal sealed record Response(string ExecutionId, string NodeId, string Decision);
 
     public static async Task<IResult> HandleAsync(
-        string id, Request request, Caller caller, WorkspaceContext workspace, WorkflowEngine engine, TimeProvider time, CancellationToken cancellationToken)
+        string id, Request request, Caller caller, WorkspaceContext workspace, WorkflowRuns engine, TimeProvider time, CancellationToken cancellationToken)
     {
         var check = new Validator()
             .Require("nodeId", request.NodeId, 64)

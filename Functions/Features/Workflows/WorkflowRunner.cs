@@ -8,7 +8,7 @@ using Serverless.Orchestrations.Runtime;
 namespace Serverless.Functions.Features.Workflows;
 
 /// <summary>Starts runs of a workspace's workflows; the one place that decides whether a workflow may run.</summary>
-internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowEngine engine, DefinitionValidator validator)
+internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowRuns engine, DefinitionValidator validator)
 {
     /// <summary>The started run, or the error result explaining why it was not started.</summary>
     public async Task<(ExecutionDocument? Run, IResult? Error)> StartAsync(

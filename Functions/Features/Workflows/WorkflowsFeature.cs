@@ -20,8 +20,6 @@ internal static class WorkflowsFeature
             {
                 MaxRunningPerWorkspace = o.MaxRunningPerWorkspace,
                 MaxQueuedPerWorkspace = o.MaxQueuedPerWorkspace,
-                StaleAfter = TimeSpan.FromSeconds(o.StaleAfterSeconds),
-                NodeLease = TimeSpan.FromSeconds(o.NodeLeaseSeconds),
             };
         });
         services.AddSingleton(sp => new OutboundHttpPolicy
@@ -47,7 +45,7 @@ internal static class WorkflowsFeature
         services.AddSingleton<ExecutionNotifier>();
         services.AddSingleton<IExecutionObserver>(sp => sp.GetRequiredService<ExecutionNotifier>());
         services.AddSingleton<IRunCompletionListener, RunEndEvents>();
-        services.AddSingleton<WorkflowEngine>();
+        services.AddSingleton<WorkflowRuns>();
         services.AddSingleton<WorkflowRunner>();
         return services;
     }

@@ -14,14 +14,6 @@ internal sealed class WorkflowsOptions
     [Range(1, 1_000_000)]
     public int MaxQueuedPerWorkspace { get; set; } = 1000;
 
-    /// <summary>A run with no progress for this long is re-driven (or failed) by the watchdog.</summary>
-    [Range(1, 86_400)]
-    public int StaleAfterSeconds { get; set; } = 120;
-
-    /// <summary>How long a node attempt holds its node beyond its own timeout.</summary>
-    [Range(1, 86_400)]
-    public int NodeLeaseSeconds { get; set; } = 120;
-
     /// <summary>How long POST /run waits by default before answering 202 (ms).</summary>
     [Range(0, 220_000)]
     public int RunWaitDefaultMs { get; set; } = 30_000;

@@ -20,8 +20,6 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         ["Auth__PasswordHashIterations"] = "1000",
         ["RateLimits__AuthPerMinutePerIp"] = "100000",
         ["RateLimits__ExecutePerMinute"] = "100000",
-        ["Workflows__StaleAfterSeconds"] = "1",
-        ["Workflows__NodeLeaseSeconds"] = "2",
     };
 
     public async Task InitializeAsync() => _upstream = await FakeUpstream.StartAsync();

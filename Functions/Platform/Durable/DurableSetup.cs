@@ -1,0 +1,27 @@
+using Serverless.Orchestrations.Ports;
+
+namespace Serverless.Functions.Platform.Durable;
+
+internal static class DurableSetup
+{
+    /// <summary>
+    /// The Durable Task host of workflow runs: standalone, the Durable Task Framework in this process; in worker mode,
+    /// Durable Functions (the orchestrator and activity functions in <c>WorkflowRunFunctions</c>).
+    /// </summary>
+    public static IServiceCollection AddDurableRuns(this IServiceCollection services, IConfiguration configuration, bool standalone)
+    {
+        services.AddOptions<DurableOptions>().Bind(configuration.GetSection(DurableOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        if (standalone)
+        {
+            services.AddSingleton<StandaloneDurableHost>();
+            services.AddSingleton<IRunOrchestrations>(sp => sp.GetRequiredService<StandaloneDurableHost>());
+            services.AddHostedService(sp => sp.GetRequiredService<StandaloneDurableHost>());
+        }
+        else
+        {
+            services.AddSingleton<IRunOrchestrations, FunctionsRunOrchestrations>();
+        }
+
+        return services;
+    }
+}
