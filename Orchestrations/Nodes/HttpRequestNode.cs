@@ -101,6 +101,12 @@ public sealed class HttpRequestNode : INodeType
             }
         }
 
+        // The attempt may run twice (activities are at least once): a server that honours idempotency keys sees one call.
+        if (!request.Headers.Contains("Idempotency-Key"))
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", context.IdempotencyKey);
+        }
+
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(TimeSpan.FromSeconds(timeout));
         try

@@ -26,6 +26,7 @@ internal sealed class StandaloneDurableHost : IHostedService, IRunOrchestrations
     private readonly TaskHubClient _client;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _started;
+    private Task? _stopping;
 
     public StandaloneDurableHost(IServiceProvider services, IOptions<DurableOptions> options, IOptions<StorageOptions> storage, ILoggerFactory loggerFactory)
     {
@@ -81,12 +82,12 @@ internal sealed class StandaloneDurableHost : IHostedService, IRunOrchestrations
         _ready.TrySetResult();
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    // The host stops it and the container disposes it, sometimes at the same time: both wait for the one stop.
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_started)
+        lock (_worker)
         {
-            _started = false;
-            await _worker.StopAsync(isForced: true);
+            return _stopping ??= _started ? _worker.StopAsync(isForced: true) : Task.CompletedTask;
         }
     }
 

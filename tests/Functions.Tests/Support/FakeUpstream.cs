@@ -42,6 +42,7 @@ public sealed class FakeUpstream : IAsyncDisposable
                 var n = upstream._calls.GetValueOrDefault("/flaky/" + key);
                 return n <= failures && !upstream.Healed.ContainsKey(key) ? Results.StatusCode(500) : Results.Json(new { ok = true, call = n });
             });
+            app.MapGet("/idempotency", (HttpRequest request) => Results.Json(new { key = request.Headers["Idempotency-Key"].ToString() }));
             app.MapGet("/slow", async (int ms, CancellationToken cancellationToken) =>
             {
                 await Task.Delay(ms, cancellationToken);

@@ -50,7 +50,8 @@ public sealed class ProcessEventTests : IDisposable
         var data = new JsonObject { ["datasetId"] = "ds_1", ["meta"] = new JsonObject { ["ok"] = true, ["n"] = 2 } };
         var eventId = "dataset.completed:ds_1:" + Guid.NewGuid().ToString("N");
         await log.AppendOnceAsync(user.PersonalWorkspaceId, eventId, "dataset.completed", data, CancellationToken.None);
-        Assert.Equal(1, await DrainAsync());
+        // The event, and the workflow.completed events of runs it started that already ended.
+        Assert.InRange(await DrainAsync(), 1, 3);
 
         Assert.Equal(1, await client.CountRunsAsync(user, matching));
         Assert.Equal(1, await client.CountRunsAsync(user, unfiltered));
@@ -69,7 +70,7 @@ public sealed class ProcessEventTests : IDisposable
         await log.AppendOnceAsync(user.PersonalWorkspaceId, eventId, "dataset.completed", data, CancellationToken.None);
         await TriggerInvoker.InvokeAsync(_factory.Services, "DispatchPlatformEvent",
             $$"""{"workspaceId":"{{user.PersonalWorkspaceId}}","eventId":"{{eventId}}"}""");
-        Assert.Equal(1, await DrainAsync());
+        Assert.InRange(await DrainAsync(), 1, 3);
 
         Assert.Equal(1, await client.CountRunsAsync(user, matching));
         Assert.Equal(1, await client.CountRunsAsync(user, unfiltered));

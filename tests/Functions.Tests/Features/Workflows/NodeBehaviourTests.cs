@@ -10,6 +10,18 @@ public sealed class NodeBehaviourTests(WorkflowFactory factory) : WorkflowTestBa
         await Client.RunAsync(User, await Client.CreateWorkflowAsync(User, definition), inputs);
 
     [Fact]
+    public async Task HttpRequest_SendsTheAttemptsIdempotencyKey_UnlessTheNodeSetsOne()
+    {
+        var run = await RunAsync(Line(new { mine = "{{own.body.key}}", given = "{{call.body.key}}" },
+            Node("call", "http_request", new { url = $"{Upstream.BaseUrl}/idempotency" }),
+            Node("own", "http_request", new { url = $"{Upstream.BaseUrl}/idempotency", headers = new Dictionary<string, string> { ["Idempotency-Key"] = "k-1" } })));
+
+        var id = run["executionId"]!.GetValue<string>();
+        Assert.Equal($"{id}:call:0:1", run["outputs"]!["given"]!.GetValue<string>());
+        Assert.Equal("k-1", run["outputs"]!["mine"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task StartTemplateSetEnd_ResolveReferencesKeepingTypes()
     {
         var run = await RunAsync(
