@@ -40,3 +40,76 @@ public sealed class ConcurrencyCapTests(ConcurrencyCapTests.Factory factory) : I
         Assert.True(DateTimeOffset.Parse(secondDone["startedAt"]!.GetValue<string>()) >= DateTimeOffset.Parse((await _client.GetExecutionAsync(user, first))["completedAt"]!.GetValue<string>()));
     }
 }
+
+/// <summary>
+/// The process dies between accepting a run (document, slot) and scheduling its orchestration: the runs port here
+/// drops the first start, as a crash at that instant would. The sweep finds the run once it is older than a minute
+/// and starts it; the slot it held is the one it runs in.
+/// </summary>
+public sealed class RunSweepTests : IDisposable
+{
+    private readonly PlatformFactory _factory = PlatformFactory.With(new Dictionary<string, string?>
+    {
+        ["Triggers:Enabled"] = "false",
+        ["Workflows:MaxRunningPerWorkspace"] = "1",
+        ["RateLimits:ExecutePerMinute"] = "100000",
+    });
+
+    private readonly LosingStarts _starts = new();
+
+    public RunSweepTests() => _factory.TestServices = services =>
+    {
+        var real = services.Single(d => d.ServiceType == typeof(IRunOrchestrations));
+        services.Remove(real);
+        services.AddSingleton<IRunOrchestrations>(sp => _starts.Wrap((IRunOrchestrations)real.ImplementationFactory!(sp)));
+    };
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public async Task AcceptedRunWhoseStartWasLost_IsStartedByTheSweep_AfterAMinute()
+    {
+        var client = _factory.CreateClient();
+        var user = await client.RegisterAsync();
+        var workflow = await client.CreateWorkflowAsync(user, Line(new { v = "{{inputs.v}}" }));
+        _starts.LoseNext = true;
+        var lost = await client.ExecuteAsync(user, workflow, new { v = 7 });
+
+        var early = await _factory.Services.GetRequiredService<WorkflowRuns>().SweepAsync(CancellationToken.None);
+        _factory.Clock.Advance(TimeSpan.FromMinutes(2));
+        await TriggerInvoker.InvokeAsync(_factory.Services, "SweepWorkflowRuns");
+        var run = await client.WaitForAsync(user, lost);
+
+        Assert.Equal(0, early.Started);
+        Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+        Assert.Equal(7, run["outputs"]!["v"]!.GetValue<int>());
+        // The slot was freed at the end: the next run starts at once.
+        Assert.Equal("succeeded", (await client.RunAsync(user, workflow, new { v = 8 }))["status"]!.GetValue<string>());
+    }
+
+    private sealed class LosingStarts
+    {
+        public bool LoseNext { get; set; }
+
+        public IRunOrchestrations Wrap(IRunOrchestrations inner) => new Port(this, inner);
+
+        private sealed class Port(LosingStarts owner, IRunOrchestrations inner) : IRunOrchestrations
+        {
+            public Task StartAsync(string instanceId, RunInput input, CancellationToken cancellationToken)
+            {
+                if (owner.LoseNext)
+                {
+                    owner.LoseNext = false;
+                    return Task.CompletedTask;
+                }
+
+                return inner.StartAsync(instanceId, input, cancellationToken);
+            }
+
+            public Task RaiseEventAsync(string instanceId, string eventName, object? payload, CancellationToken cancellationToken) =>
+                inner.RaiseEventAsync(instanceId, eventName, payload, cancellationToken);
+
+            public Task<bool> ExistsAsync(string instanceId, CancellationToken cancellationToken) => inner.ExistsAsync(instanceId, cancellationToken);
+        }
+    }
+}
