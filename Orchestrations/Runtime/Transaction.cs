@@ -118,6 +118,18 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
         }
     }
 
+    /// <summary>
+    /// Puts nodes that were mid-way when their orchestration was lost (scheduled, running or waiting in a run the
+    /// sweep restarts, e.g. one left by the engine before Durable Task) back to pending, so they run again.
+    /// </summary>
+    public static void ResetInterrupted(ExecutionDocument doc)
+    {
+        foreach (var id in doc.Nodes.Where(n => n.Value.Status is NodeStatus.Scheduled or NodeStatus.Running or NodeStatus.Waiting).Select(n => n.Key).ToList())
+        {
+            doc.Nodes[id] = new NodeState { Revision = doc.Nodes[id].Revision + 1 };
+        }
+    }
+
     /// <summary>Resolves a node's config against the run's current state.</summary>
     public static JsonObject ResolveConfig(ExecutionDocument doc, NodeDefinition node) =>
         Templates.Resolve(node.Config ?? [], new RunScope(doc)) as JsonObject ?? [];

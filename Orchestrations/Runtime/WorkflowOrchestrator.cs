@@ -63,7 +63,16 @@ internal sealed class OrchestratedRun
             return await EndAsync();
         }
 
-        await StepAsync(tx => _input.Resume ? _machine.CascadeAsync(tx) : _machine.StartAsync(tx));
+        await StepAsync(tx =>
+        {
+            if (!_input.Resume)
+            {
+                return _machine.StartAsync(tx);
+            }
+
+            StateMachine.ResetInterrupted(tx.Doc);
+            return _machine.CascadeAsync(tx);
+        });
         Task? deadline = _doc.Definition.TimeoutSeconds is { } limit
             ? _context.CreateTimer((_doc.StartedAt ?? Now).UtcDateTime.AddSeconds(limit), _timers.Token)
             : null;

@@ -266,7 +266,7 @@ public sealed class WorkflowRuns
                 else if (!ExecutionStatus.IsTerminal(run.Status) && now - run.CreatedAt >= _options.OrphanAfter
                          && !await _orchestrations.ExistsAsync(RunTasks.InstanceId(run), cancellationToken))
                 {
-                    await _orchestrations.StartAsync(RunTasks.InstanceId(run), new RunInput(run, slots.Running.Contains(id), Resume: run.Retries > 0), cancellationToken);
+                    await _orchestrations.StartAsync(RunTasks.InstanceId(run), new RunInput(run, slots.Running.Contains(id), Resume: run.StartedAt is not null), cancellationToken);
                     started++;
                 }
             }
