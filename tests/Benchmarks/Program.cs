@@ -58,10 +58,7 @@ try
     var appDir = options.AppDir ?? await Publisher.PublishAsync(Path.Combine(workDir.FullName, "app"), ct);
     if (options.Suite == BenchmarkOptions.WorkflowsSuite)
     {
-        server = ServerProcess.Start(appDir, Path.Combine(workDir.FullName, "data-workflows"), WorkflowSuite.Environment);
-        await server.WaitUntilHealthyAsync(ct);
-        var owner = await ApiSetup.CreateCredentialsAsync(server.BaseAddress, ct);
-        var report = await WorkflowSuite.RunAsync(server.BaseAddress, owner.AccessToken, options, Log, ct);
+        var report = await WorkflowSuite.RunBothBackendsAsync(appDir, workDir.FullName, options, Log, ct);
         Console.Write(report);
         if (options.OutFile is { } file)
         {

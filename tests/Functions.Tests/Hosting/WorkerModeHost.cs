@@ -7,10 +7,12 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Template;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Serverless.Functions.Hosting;
+using Serverless.Functions.Platform.Durable;
 using Serverless.Functions.Platform.Email;
 using Serverless.Functions.Tests.Support;
 
@@ -21,7 +23,9 @@ namespace Serverless.Functions.Tests.Hosting;
 /// (<see cref="WorkerHost.CreateBuilder"/>, the same call the process makes), the platform's own hosted services started,
 /// and an <see cref="HttpClient"/> that plays the host's part for HTTP functions: it routes each request by the
 /// <c>[HttpTrigger]</c> routes and methods (what functions.metadata carries), invokes that function's method with a real
-/// <see cref="HttpContext"/>, and returns what the function wrote.
+/// <see cref="HttpContext"/>, and returns what the function wrote. It stands in for the host's Durable extension too: the
+/// standalone Durable Task host runs the workflow orchestrations on the worker's services, and every function's
+/// <c>[DurableClient]</c> gets a <see cref="HostedDurableClient"/> over it.
 /// </summary>
 public sealed class WorkerModeHost : IAsyncLifetime
 {
@@ -53,15 +57,25 @@ public sealed class WorkerModeHost : IAsyncLifetime
         ]);
         builder.Services.RemoveAll<IEmailSender>();
         builder.Services.AddSingleton<IEmailSender>(Mail);
+        // The Durable extension's part: the orchestrator and activities on the standalone host (an embedded SQLite
+        // backend in the data directory), started with the platform's hosted services below.
+        builder.Services.AddSingleton<StandaloneDurableHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StandaloneDurableHost>());
         _host = builder.Build();
+        var durable = new HostedDurableClient(_host.Services.GetRequiredService<StandaloneDurableHost>());
         // The worker's own hosted services talk to a Functions host over gRPC; only the platform's are started.
         _started = [.. _host.Services.GetServices<IHostedService>().Where(s => s.GetType().Assembly == typeof(FunctionRequests).Assembly)];
-        foreach (var service in _started)
+        // Activities that signal other runs (EndRun) bind [DurableClient] under the host; here the client is current for
+        // everything the hosted services start, the Durable Task worker's dispatchers included.
+        using (DurableClientScope.Enter(durable))
         {
-            await service.StartAsync(CancellationToken.None);
+            foreach (var service in _started)
+            {
+                await service.StartAsync(CancellationToken.None);
+            }
         }
 
-        Client = new HttpClient(new FunctionsHostHandler(_host.Services)) { BaseAddress = new Uri("http://localhost:7071") };
+        Client = new HttpClient(new FunctionsHostHandler(_host.Services, durable)) { BaseAddress = new Uri("http://localhost:7071") };
     }
 
     public async Task DisposeAsync()
@@ -72,7 +86,12 @@ public sealed class WorkerModeHost : IAsyncLifetime
             await service.StopAsync(CancellationToken.None);
         }
 
-        _host?.Dispose();
+        // The Durable Task host is IAsyncDisposable only, so the container must be disposed asynchronously.
+        if (_host is IAsyncDisposable host)
+        {
+            await host.DisposeAsync();
+        }
+
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);
@@ -85,7 +104,7 @@ public sealed class WorkerModeHost : IAsyncLifetime
     /// <summary>Request option: the client address the function sees (the host forwards the caller's); default: a new one per request.</summary>
     public static readonly HttpRequestOptionsKey<IPAddress> RemoteAddress = new("remote-address");
 
-    private sealed class FunctionsHostHandler(IServiceProvider services) : HttpMessageHandler
+    private sealed class FunctionsHostHandler(IServiceProvider services, DurableTaskClient durable) : HttpMessageHandler
     {
         private readonly List<(string Name, HashSet<string> Methods, TemplateMatcher Matcher, MethodInfo Method)> _functions = Read();
 
@@ -144,7 +163,7 @@ public sealed class WorkerModeHost : IAsyncLifetime
             context.RequestAborted = cancellationToken;
 
             var instance = ActivatorUtilities.CreateInstance<HttpFunctions>(scope.ServiceProvider);
-            var result = await (Task<IActionResult>)function.Method.Invoke(instance, [context.Request])!;
+            var result = await (Task<IActionResult>)function.Method.Invoke(instance, [.. function.Method.GetParameters().Select(p => p.ParameterType == typeof(DurableTaskClient) ? durable : (object)context.Request)])!;
             Assert.IsType<EmptyResult>(result);
 
             var response = new HttpResponseMessage((HttpStatusCode)context.Response.StatusCode)

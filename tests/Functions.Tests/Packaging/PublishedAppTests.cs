@@ -6,8 +6,10 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Hosting;
+using Serverless.Functions.Platform.Durable;
 using Serverless.Functions.Tests.Support;
 using Serverless.Functions.Triggers;
+using Serverless.Orchestrations.Runtime;
 using Serverless.Testing;
 
 namespace Serverless.Functions.Tests.Packaging;
@@ -50,10 +52,13 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package, Platfor
     }
 
     [Fact]
-    public void FunctionsMetadata_HasOneHttpFunctionPerEndpoint_AndEveryTimerAndQueueFunction()
+    public void FunctionsMetadata_HasOneHttpFunctionPerEndpoint_EveryTimerAndQueueFunction_AndTheWorkflowRunFunctions()
     {
-        var metadata = JsonNode.Parse(File.ReadAllText(Path.Combine(package.Directory, "functions.metadata")))!.AsArray()
+        var functions = JsonNode.Parse(File.ReadAllText(Path.Combine(package.Directory, "functions.metadata")))!.AsArray();
+        var metadata = functions
             .ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!["bindings"]!.AsArray().First(b => b!["type"]!.GetValue<string>().EndsWith("Trigger", StringComparison.Ordinal))!);
+        var bindingTypes = functions
+            .ToDictionary(f => f!["name"]!.GetValue<string>(), f => f!["bindings"]!.AsArray().Select(b => b!["type"]!.GetValue<string>()).ToList());
         var endpoints = HttpFunctionsGenerator.Functions(factory.Services.GetRequiredService<EndpointDataSource>().Endpoints);
         var http = metadata.Where(f => f.Value["type"]!.GetValue<string>() == "httpTrigger").ToDictionary();
 
@@ -64,6 +69,8 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package, Platfor
             Assert.Equal(endpoint.Value.Route, binding["route"]!.GetValue<string>());
             Assert.Equal(endpoint.Value.Methods.Order(), binding["methods"]!.AsArray().Select(m => m!.GetValue<string>()).Order());
             Assert.Equal("Anonymous", binding["authLevel"]!.GetValue<string>());
+            // Runs are started and signalled through the invocation's Durable Functions client.
+            Assert.Contains("durableClient", bindingTypes[endpoint.Key]);
         });
         var triggers = factory.Services.GetRequiredService<TriggerCatalog>().All;
         Assert.All(triggers, function =>
@@ -82,7 +89,14 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package, Platfor
                 Assert.Equal(function.RunOnStartup, binding["runOnStartup"]?.GetValue<bool>() ?? false);
             }
         });
-        Assert.Equal(endpoints.Count + triggers.Count, metadata.Count);
+        // Workflow runs on Durable Functions: the orchestrator and its activities (EndRun signals parent runs, so it binds the client).
+        Assert.Equal("orchestrationTrigger", metadata[RunTasks.Orchestrator]["type"]!.GetValue<string>());
+        Assert.All(RunActivityTypes.All, activity => Assert.Equal("activityTrigger", metadata[activity.Name]["type"]!.GetValue<string>()));
+        Assert.Equal(
+            [RunTasks.AdmitRun, RunTasks.CreateChildRuns, RunTasks.EndRun, RunTasks.RunNode, RunTasks.SaveRun],
+            RunActivityTypes.All.Select(a => a.Name).Order(StringComparer.Ordinal));
+        Assert.Contains("durableClient", bindingTypes[RunTasks.EndRun]);
+        Assert.Equal(endpoints.Count + triggers.Count + 1 + RunActivityTypes.All.Count, metadata.Count);
     }
 
     [Fact]
