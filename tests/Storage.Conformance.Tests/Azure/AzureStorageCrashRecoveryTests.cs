@@ -14,7 +14,7 @@ public sealed class AzureStorageCrashRecoveryTests(ITestOutputHelper output) : C
 
     protected override string Backend => "Azure Storage (Azurite)";
 
-    protected override int RecoverySeconds => 90;
+    protected override int RecoverySeconds => 400;
 
     protected override IDictionary<string, string> Settings => new Dictionary<string, string>(base.Settings)
     {

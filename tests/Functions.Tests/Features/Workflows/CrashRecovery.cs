@@ -32,6 +32,8 @@ public abstract class CrashRecovery(ITestOutputHelper output) : IAsyncLifetime
         ["Http__AllowedPrivateHosts"] = "127.0.0.1",
         ["Auth__PasswordHashIterations"] = "1000",
         ["RateLimits__AuthPerMinutePerIp"] = "100000",
+        // The waits poll every 50 ms for as long as recovery takes.
+        ["RateLimits__GeneralPerMinute"] = "100000",
         ["RateLimits__ExecutePerMinute"] = "100000",
     };
 
