@@ -36,16 +36,7 @@ public sealed class AzureStorageWorkflowTests(AzureStorageWorkflowTests.Backend 
 
         public override async Task DisposeAsync()
         {
-            try
-            {
-                await base.DisposeAsync();
-            }
-            catch (ObjectDisposedException)
-            {
-                // Product bug, reported: stopping the app on this backend, TaskHubWorker.StopAsync (from
-                // StandaloneDurableHost.StopAsync) releases a SemaphoreSlim the worker's Dispose already disposed.
-                // Tolerated here so the scenarios' results are not hidden behind a teardown failure.
-            }
+            await base.DisposeAsync();
 
             if (_azurite is not null)
             {
