@@ -175,14 +175,14 @@ internal sealed class OrchestratedRun
 
                 break;
             case PendingKind.RetryTimer:
-                if (state.Status == NodeStatus.Scheduled && state.Attempts == pending.Attempt - 1)
+                if (state.Status == NodeStatus.Scheduled && state.Attempts == pending.Attempt - 1 && !RearmedEarly(pending))
                 {
                     await StartAttemptAsync(pending.NodeId, pending.Attempt);
                 }
 
                 break;
             case PendingKind.WaitTimer:
-                if (state is { Status: NodeStatus.Waiting, Wait.Until: not null })
+                if (state is { Status: NodeStatus.Waiting, Wait.Until: not null } && !RearmedEarly(pending))
                 {
                     await StepAsync(tx => ResumeAsync(tx, pending.NodeId));
                 }
@@ -218,6 +218,21 @@ internal sealed class OrchestratedRun
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// A timer message may arrive before its time (Azure Storage queues delay messages in whole seconds): the node
+    /// waits on a new timer for the rest instead of going on early.
+    /// </summary>
+    private bool RearmedEarly(Pending pending)
+    {
+        if (pending.Due is not { } due || due <= _context.CurrentUtcDateTime)
+        {
+            return false;
+        }
+
+        _inflight[_context.CreateTimer(due, _timers.Token)] = pending;
+        return true;
     }
 
     private async Task StartAttemptAsync(string nodeId, int attempt)
@@ -331,8 +346,9 @@ internal sealed class OrchestratedRun
         {
             if (delay is { } wait && wait > TimeSpan.Zero)
             {
-                var timer = _context.CreateTimer(_context.CurrentUtcDateTime + wait, _timers.Token);
-                _inflight[timer] = new Pending(item.Kind == WorkItem.Node ? PendingKind.RetryTimer : PendingKind.WaitTimer, item.NodeId, item.Attempt);
+                var due = _context.CurrentUtcDateTime + wait;
+                var timer = _context.CreateTimer(due, _timers.Token);
+                _inflight[timer] = new Pending(item.Kind == WorkItem.Node ? PendingKind.RetryTimer : PendingKind.WaitTimer, item.NodeId, item.Attempt, Due: due);
             }
             else if (item.Kind == WorkItem.Node)
             {
@@ -448,7 +464,7 @@ internal sealed class OrchestratedRun
         Save,
     }
 
-    private sealed record Pending(PendingKind Kind, string NodeId, int Attempt, string? Key = null);
+    private sealed record Pending(PendingKind Kind, string NodeId, int Attempt, string? Key = null, DateTime? Due = null);
 
     /// <summary>The orchestration's replay-safe time, for node code that reads a clock.</summary>
     private sealed class OrchestrationClock(TaskOrchestrationContext context) : TimeProvider

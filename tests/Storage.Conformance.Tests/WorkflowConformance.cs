@@ -50,16 +50,7 @@ public abstract class WorkflowBackend : IAsyncLifetime
         Client?.Dispose();
         if (_factory is not null)
         {
-            try
-            {
-                await _factory.DisposeAsync();
-            }
-            catch (ObjectDisposedException)
-            {
-                // Product bug, reported (both backends, intermittent): on app stop, TaskHubWorker.StopAsync (from
-                // StandaloneDurableHost.StopAsync) releases a SemaphoreSlim that the worker's Dispose has already
-                // disposed. Tolerated here so the scenarios' results are not hidden behind a teardown failure.
-            }
+            await _factory.DisposeAsync();
         }
 
         await Upstream.DisposeAsync();

@@ -29,4 +29,11 @@ internal sealed class DurableOptions
     /// </summary>
     [Range(5, 300)]
     public int LeaseSeconds { get; set; } = 15;
+
+    /// <summary>
+    /// Azure Storage backend: how long a queue message a worker took stays invisible to others (Durable Task's default is
+    /// 5 min). A crashed worker's messages come back after this; live workers renew theirs while they work.
+    /// </summary>
+    [Range(10, 600)]
+    public int MessageVisibilitySeconds { get; set; } = 30;
 }

@@ -56,6 +56,10 @@ internal sealed class StandaloneDurableHost : IHostedService, IRunOrchestrations
                 LeaseRenewInterval = TimeSpan.FromSeconds(Math.Max(1, durable.LeaseSeconds / 3)),
                 LeaseAcquireInterval = TimeSpan.FromSeconds(Math.Max(1, durable.LeaseSeconds / 3)),
                 MaxQueuePollingInterval = TimeSpan.FromSeconds(1),
+                // A message a killed worker had taken stays hidden this long (5 min by default): after a crash, runs
+                // go on once both this and the partition lease have passed. Live workers renew what they hold.
+                ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(durable.MessageVisibilitySeconds),
+                WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(durable.MessageVisibilitySeconds),
                 LoggerFactory = loggerFactory,
             });
             _service = azure;

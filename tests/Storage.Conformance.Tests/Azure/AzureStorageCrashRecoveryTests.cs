@@ -6,7 +6,8 @@ namespace Serverless.Storage.Conformance.Tests.Azure;
 
 /// <summary>
 /// The crash scenario on the Durable Task Azure Storage backend: both app processes on one Azurite, with a short
-/// partition lease so the restarted worker may take over the killed one's partitions soon.
+/// partition lease and message visibility so the restarted worker takes over the killed one's partitions and
+/// messages soon.
 /// </summary>
 public sealed class AzureStorageCrashRecoveryTests(ITestOutputHelper output) : CrashRecovery(output)
 {
@@ -14,13 +15,14 @@ public sealed class AzureStorageCrashRecoveryTests(ITestOutputHelper output) : C
 
     protected override string Backend => "Azure Storage (Azurite)";
 
-    protected override int RecoverySeconds => 400;
+    protected override int RecoverySeconds => 90;
 
     protected override IDictionary<string, string> Settings => new Dictionary<string, string>(base.Settings)
     {
         ["Storage__Provider"] = "AzureStorage",
         ["Storage__ConnectionString"] = _azurite!.ConnectionString,
         ["Durable__LeaseSeconds"] = "5",
+        ["Durable__MessageVisibilitySeconds"] = "10",
     };
 
     public override async Task InitializeAsync()
