@@ -87,17 +87,30 @@ internal sealed class StandaloneDurableHost : IHostedService, IRunOrchestrations
     }
 
     // The host stops it and the container disposes it, sometimes at the same time: both wait for the one stop.
+    // The host's shutdown timeout bounds the wait: a backend that cannot be reached must not keep the process alive.
     public Task StopAsync(CancellationToken cancellationToken)
     {
         lock (_worker)
         {
-            return _stopping ??= _started ? _worker.StopAsync(isForced: true) : Task.CompletedTask;
+            _stopping ??= _started ? _worker.StopAsync(isForced: true) : Task.CompletedTask;
         }
+
+        return _stopping.WaitAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync(CancellationToken.None);
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await StopAsync(bound.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The worker did not stop in time (its backend is gone); the process is ending, so leave it be.
+            return;
+        }
+
         _worker.Dispose();
         (_service as IDisposable)?.Dispose();
     }
