@@ -1,0 +1,808 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using DurableTask.Core;
+using DurableTask.Core.History;
+using Microsoft.Data.Sqlite;
+using Newtonsoft.Json;
+
+namespace Serverless.Functions.Platform.Durable;
+
+/// <summary>The part of an instance row that decides whether a message is delivered: which execution, in which state.</summary>
+internal sealed record InstanceHead(string ExecutionId, OrchestrationStatus Status);
+
+/// <summary>A stored message or activity as loaded at start-up.</summary>
+internal sealed record StoredMessage(long Id, string InstanceId, EventType EventType, long VisibleAt, string Json);
+
+/// <summary>
+/// The SQLite file behind <see cref="SqliteOrchestrationService"/>. Every write runs on one writer thread that groups
+/// whatever is queued into one transaction (group commit): a commit costs about the same for one change as for fifty,
+/// so under load the file sees few large transactions instead of many small ones. A caller's task completes only after
+/// its transaction committed and its in-memory effect was applied, in commit order. Reads run on a small pool of
+/// reader connections, which WAL lets proceed while the writer commits.
+/// </summary>
+internal sealed class DurableStore : IDisposable
+{
+    private const int MaxBatch = 256;
+    private const int MaxIdleReaders = 8;
+
+    // WITHOUT ROWID is not used: history rows and instance rows carry orchestration payloads of any size, which
+    // SQLite stores better in a rowid table. AUTOINCREMENT keeps message and activity ids unique forever, so an id
+    // a work item consumed can never name a newer message after a purge.
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS instances (
+            instance_id        TEXT    PRIMARY KEY,
+            execution_id       TEXT    NOT NULL,
+            name               TEXT    NOT NULL,
+            version            TEXT,
+            status             INTEGER NOT NULL,
+            created_at         INTEGER NOT NULL,
+            last_updated_at    INTEGER NOT NULL,
+            completed_at       INTEGER,
+            scheduled_start_at INTEGER,
+            input              TEXT,
+            output             TEXT,
+            custom_status      TEXT,
+            failure_details    TEXT,
+            tags               TEXT,
+            parent             TEXT
+        );
+        CREATE INDEX IF NOT EXISTS ix_instances_completed ON instances (completed_at) WHERE completed_at IS NOT NULL;
+
+        CREATE TABLE IF NOT EXISTS history (
+            instance_id  TEXT    NOT NULL,
+            seq          INTEGER NOT NULL,
+            execution_id TEXT    NOT NULL,
+            json         TEXT    NOT NULL,
+            PRIMARY KEY (instance_id, seq)
+        );
+
+        CREATE TABLE IF NOT EXISTS messages (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            instance_id  TEXT    NOT NULL,
+            execution_id TEXT,
+            event_type   INTEGER NOT NULL,
+            visible_at   INTEGER NOT NULL,
+            json         TEXT    NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_messages_instance ON messages (instance_id);
+
+        CREATE TABLE IF NOT EXISTS activities (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            instance_id TEXT    NOT NULL,
+            visible_at  INTEGER NOT NULL,
+            json        TEXT    NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_activities_instance ON activities (instance_id);
+        """;
+
+    private readonly string _connectionString;
+    private readonly ILogger _logger;
+    private readonly ConcurrentBag<DurableConnection> _idleReaders = [];
+    private readonly object _writeLock = new();
+    private readonly Queue<IPendingWrite> _writes = new();
+    private readonly ManualResetEventSlim _writeSignal = new(false);
+    private DurableConnection? _writeConnection;
+    private Thread? _writer;
+    private bool _writerAwake;
+    private bool _stopping;
+    private volatile bool _disposed;
+
+    public DurableStore(string databasePath, ILogger logger)
+    {
+        var fullPath = Path.GetFullPath(databasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        // Pooling off: this class keeps its own connections, and a disposed store must leave no handle on the file,
+        // so the next store (or a test cleaning up) can open or delete it.
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString();
+        _logger = logger;
+    }
+
+    /// <summary>Creates the schema and hands back the writer connection for loading; call <see cref="StartWriter"/> after.</summary>
+    public DurableConnection Open()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = DurableConnection.Open(_connectionString);
+        // journal_mode is stored in the file; WAL lets the readers run while the writer commits, and with
+        // synchronous=NORMAL a commit is a write to the WAL without fsync: it survives the process being killed
+        // (the OS has the pages), only a power loss can take the last commits.
+        connection.Execute("PRAGMA journal_mode = WAL;" + Schema);
+        _writeConnection = connection;
+        return connection;
+    }
+
+    public void StartWriter()
+    {
+        _writer = new Thread(WriterLoop) { IsBackground = true, Name = "durable-sqlite-writer" };
+        _writer.Start();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="execute"/> inside the next group transaction; after the commit <paramref name="apply"/> runs
+    /// on the writer thread, before any later transaction's, and then the task completes with the result. If
+    /// <paramref name="execute"/> throws, its changes are rolled back (the others in the group are not) and the task
+    /// fails with that exception. <paramref name="execute"/> may run more than once, so it must only touch the database.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<DurableConnection, T> execute, Action<T>? apply = null)
+    {
+        var write = new PendingWrite<T>(execute, apply);
+        lock (_writeLock)
+        {
+            if (_stopping)
+            {
+                throw new ObjectDisposedException(nameof(DurableStore));
+            }
+
+            _writes.Enqueue(write);
+            if (!_writerAwake)
+            {
+                _writerAwake = true;
+                _writeSignal.Set();
+            }
+        }
+
+        return write.Completion.Task;
+    }
+
+    /// <summary>Runs a read on a pooled reader connection (synchronously: SQLite has no asynchronous I/O to wait on).</summary>
+    public T Read<T>(Func<DurableConnection, T> read)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_idleReaders.TryTake(out var connection))
+        {
+            connection = DurableConnection.Open(_connectionString);
+        }
+
+        try
+        {
+            return read(connection);
+        }
+        finally
+        {
+            if (_disposed || _idleReaders.Count >= MaxIdleReaders)
+            {
+                connection.Dispose();
+            }
+            else
+            {
+                _idleReaders.Add(connection);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        lock (_writeLock)
+        {
+            _stopping = true;
+            _writeSignal.Set();
+        }
+
+        if (_writer is not null && _writer != Thread.CurrentThread)
+        {
+            _writer.Join();
+        }
+
+        _disposed = true;
+        // Writes queued after the writer left (none, since _stopping refuses them) or never started.
+        lock (_writeLock)
+        {
+            while (_writes.TryDequeue(out var write))
+            {
+                write.Fail(new ObjectDisposedException(nameof(DurableStore)));
+            }
+        }
+
+        _writeConnection?.Dispose();
+        while (_idleReaders.TryTake(out var reader))
+        {
+            reader.Dispose();
+        }
+
+        _writeSignal.Dispose();
+    }
+
+    private void WriterLoop()
+    {
+        var batch = new List<IPendingWrite>(MaxBatch);
+        while (true)
+        {
+            _writeSignal.Wait();
+            bool stop;
+            lock (_writeLock)
+            {
+                while (batch.Count < MaxBatch && _writes.TryDequeue(out var write))
+                {
+                    batch.Add(write);
+                }
+
+                if (_writes.Count == 0)
+                {
+                    _writerAwake = false;
+                    if (!_stopping)
+                    {
+                        _writeSignal.Reset();
+                    }
+                }
+
+                stop = _stopping && batch.Count == 0;
+            }
+
+            if (stop)
+            {
+                return;
+            }
+
+            RunBatch(batch);
+            batch.Clear();
+        }
+    }
+
+    // Optimistic grouping: run every write in one transaction; when one throws, roll the transaction back, fail that
+    // write alone and run the others again. Failures are rare (a refused duplicate start), savepoints on every write
+    // would cost each of them two more statements.
+    private void RunBatch(List<IPendingWrite> batch)
+    {
+        var connection = _writeConnection!;
+        while (batch.Count > 0)
+        {
+            var failed = -1;
+            try
+            {
+                connection.Begin();
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    try
+                    {
+                        batch[i].Execute(connection);
+                    }
+                    catch (Exception exception)
+                    {
+                        failed = i;
+                        batch[i].Fail(exception);
+                        break;
+                    }
+                }
+
+                if (failed >= 0)
+                {
+                    connection.Rollback();
+                    batch.RemoveAt(failed);
+                    continue;
+                }
+
+                connection.Commit();
+            }
+            catch (Exception exception)
+            {
+                DurableLog.WriteFailed(_logger, exception, batch.Count);
+                connection.RollbackQuietly();
+                foreach (var write in batch)
+                {
+                    write.Fail(exception);
+                }
+
+                return;
+            }
+
+            foreach (var write in batch)
+            {
+                try
+                {
+                    write.Apply();
+                }
+                catch (Exception exception)
+                {
+                    DurableLog.ApplyFailed(_logger, exception);
+                }
+
+                write.Complete();
+            }
+
+            return;
+        }
+    }
+
+    private interface IPendingWrite
+    {
+        void Execute(DurableConnection connection);
+
+        void Apply();
+
+        void Complete();
+
+        void Fail(Exception exception);
+    }
+
+    private sealed class PendingWrite<T>(Func<DurableConnection, T> execute, Action<T>? apply) : IPendingWrite
+    {
+        private T _result = default!;
+
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Execute(DurableConnection connection) => _result = execute(connection);
+
+        public void Apply() => apply?.Invoke(_result);
+
+        public void Complete() => Completion.TrySetResult(_result);
+
+        public void Fail(Exception exception) => Completion.TrySetException(exception);
+    }
+}
+
+/// <summary>
+/// One SQLite connection with its prepared commands kept (a statement is compiled once per connection, not once per
+/// call) and the queries of the orchestration store.
+/// </summary>
+internal sealed class DurableConnection : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private SqliteTransaction? _transaction;
+
+    private DurableConnection(SqliteConnection connection) => _connection = connection;
+
+    public static DurableConnection Open(string connectionString)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
+            command.ExecuteNonQuery();
+            return new DurableConnection(connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public void Begin() => _transaction = _connection.BeginTransaction(deferred: false);
+
+    public void Commit()
+    {
+        _transaction!.Commit();
+        _transaction.Dispose();
+        _transaction = null;
+    }
+
+    public void Rollback()
+    {
+        _transaction!.Rollback();
+        _transaction.Dispose();
+        _transaction = null;
+    }
+
+    public void RollbackQuietly()
+    {
+        try
+        {
+            _transaction?.Rollback();
+        }
+        catch (SqliteException)
+        {
+            // The transaction is already gone (a failed COMMIT rolls back by itself).
+        }
+
+        _transaction?.Dispose();
+        _transaction = null;
+    }
+
+    public void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public InstanceHead? ReadHead(string instanceId)
+    {
+        var command = Command("SELECT execution_id, status FROM instances WHERE instance_id = $id");
+        command.Parameters.AddWithValue("$id", instanceId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new InstanceHead(reader.GetString(0), (OrchestrationStatus)reader.GetInt32(1)) : null;
+    }
+
+    public List<(long Seq, string Json)> ReadHistory(string instanceId)
+    {
+        var command = Command("SELECT seq, json FROM history WHERE instance_id = $id ORDER BY seq");
+        command.Parameters.AddWithValue("$id", instanceId);
+        using var reader = command.ExecuteReader();
+        var rows = new List<(long, string)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetInt64(0), reader.GetString(1)));
+        }
+
+        return rows;
+    }
+
+    public OrchestrationState? ReadState(string instanceId)
+    {
+        var command = Command("""
+            SELECT execution_id, name, version, status, created_at, last_updated_at, completed_at, scheduled_start_at,
+                   input, output, custom_status, failure_details, tags, parent
+            FROM instances WHERE instance_id = $id
+            """);
+        command.Parameters.AddWithValue("$id", instanceId);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        return new OrchestrationState
+        {
+            OrchestrationInstance = new OrchestrationInstance { InstanceId = instanceId, ExecutionId = reader.GetString(0) },
+            Name = reader.GetString(1),
+            Version = NullableString(reader, 2),
+            OrchestrationStatus = (OrchestrationStatus)reader.GetInt32(3),
+            CreatedTime = Utc(reader.GetInt64(4)),
+            LastUpdatedTime = Utc(reader.GetInt64(5)),
+            CompletedTime = reader.IsDBNull(6) ? DateTime.MaxValue : Utc(reader.GetInt64(6)),
+            ScheduledStartTime = reader.IsDBNull(7) ? null : Utc(reader.GetInt64(7)),
+            Input = NullableString(reader, 8),
+            Output = NullableString(reader, 9),
+            Status = NullableString(reader, 10),
+            FailureDetails = DurableJson.FromPlain<FailureDetails>(NullableString(reader, 11)),
+            Tags = DurableJson.FromPlain<Dictionary<string, string>>(NullableString(reader, 12)),
+            ParentInstance = DurableJson.FromPlain<ParentInstance>(NullableString(reader, 13)),
+        };
+    }
+
+    public void InsertInstance(ExecutionStartedEvent started, long now)
+    {
+        var command = Command("""
+            INSERT INTO instances (instance_id, execution_id, name, version, status, created_at, last_updated_at,
+                                   scheduled_start_at, input, tags, parent)
+            VALUES ($id, $execution, $name, $version, $status, $now, $now, $scheduled, $input, $tags, $parent)
+            """);
+        Bind(command, "$id", started.OrchestrationInstance.InstanceId);
+        Bind(command, "$execution", started.OrchestrationInstance.ExecutionId);
+        Bind(command, "$name", started.Name ?? string.Empty);
+        Bind(command, "$version", started.Version);
+        Bind(command, "$status", (int)OrchestrationStatus.Pending);
+        Bind(command, "$now", now);
+        Bind(command, "$scheduled", started.ScheduledStartTime is { } at ? DurableJson.Ticks(at) : null);
+        Bind(command, "$input", started.Input);
+        Bind(command, "$tags", DurableJson.ToPlain(started.Tags));
+        Bind(command, "$parent", DurableJson.ToPlain(started.ParentInstance));
+        command.ExecuteNonQuery();
+    }
+
+    public void UpdateInstance(OrchestrationState state, bool terminal)
+    {
+        var command = Command("""
+            UPDATE instances SET execution_id = $execution, name = $name, version = $version, status = $status,
+                created_at = $created, last_updated_at = $updated, completed_at = $completed, input = $input,
+                output = $output, custom_status = $custom, failure_details = $failure, tags = $tags, parent = $parent
+            WHERE instance_id = $id
+            """);
+        Bind(command, "$id", state.OrchestrationInstance.InstanceId);
+        Bind(command, "$execution", state.OrchestrationInstance.ExecutionId);
+        Bind(command, "$name", state.Name ?? string.Empty);
+        Bind(command, "$version", state.Version);
+        Bind(command, "$status", (int)state.OrchestrationStatus);
+        Bind(command, "$created", DurableJson.Ticks(state.CreatedTime));
+        Bind(command, "$updated", DurableJson.Ticks(state.LastUpdatedTime));
+        Bind(command, "$completed", terminal ? DurableJson.Ticks(state.CompletedTime) : null);
+        Bind(command, "$input", state.Input);
+        Bind(command, "$output", state.Output);
+        Bind(command, "$custom", state.Status);
+        Bind(command, "$failure", DurableJson.ToPlain(state.FailureDetails));
+        Bind(command, "$tags", DurableJson.ToPlain(state.Tags));
+        Bind(command, "$parent", DurableJson.ToPlain(state.ParentInstance));
+        command.ExecuteNonQuery();
+    }
+
+    public void InsertHistory(string instanceId, string executionId, long seq, string json)
+    {
+        var command = Command("INSERT INTO history (instance_id, seq, execution_id, json) VALUES ($id, $seq, $execution, $json)");
+        Bind(command, "$id", instanceId);
+        Bind(command, "$seq", seq);
+        Bind(command, "$execution", executionId);
+        Bind(command, "$json", json);
+        command.ExecuteNonQuery();
+    }
+
+    public void DeleteHistory(string instanceId)
+    {
+        var command = Command("DELETE FROM history WHERE instance_id = $id");
+        Bind(command, "$id", instanceId);
+        command.ExecuteNonQuery();
+    }
+
+    public long InsertMessage(string instanceId, string? executionId, EventType eventType, long visibleAt, string json)
+    {
+        var command = Command("""
+            INSERT INTO messages (instance_id, execution_id, event_type, visible_at, json)
+            VALUES ($id, $execution, $type, $visible, $json) RETURNING id
+            """);
+        Bind(command, "$id", instanceId);
+        Bind(command, "$execution", executionId);
+        Bind(command, "$type", (int)eventType);
+        Bind(command, "$visible", visibleAt);
+        Bind(command, "$json", json);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public void DeleteMessage(long id)
+    {
+        var command = Command("DELETE FROM messages WHERE id = $id");
+        Bind(command, "$id", id);
+        command.ExecuteNonQuery();
+    }
+
+    public long InsertActivity(string instanceId, long visibleAt, string json)
+    {
+        var command = Command("INSERT INTO activities (instance_id, visible_at, json) VALUES ($id, $visible, $json) RETURNING id");
+        Bind(command, "$id", instanceId);
+        Bind(command, "$visible", visibleAt);
+        Bind(command, "$json", json);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public void DeleteActivity(long id)
+    {
+        var command = Command("DELETE FROM activities WHERE id = $id");
+        Bind(command, "$id", id);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Removes an instance with its history, its messages and its queued activities.</summary>
+    public void DeleteInstance(string instanceId)
+    {
+        foreach (var sql in (ReadOnlySpan<string>)[
+            "DELETE FROM history WHERE instance_id = $id",
+            "DELETE FROM messages WHERE instance_id = $id",
+            "DELETE FROM activities WHERE instance_id = $id",
+            "DELETE FROM instances WHERE instance_id = $id"])
+        {
+            var command = Command(sql);
+            Bind(command, "$id", instanceId);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Ids of the instances in a terminal state whose chosen time lies before <paramref name="threshold"/>.</summary>
+    public List<string> SelectPurgeable(OrchestrationStateTimeRangeFilterType filter, long threshold)
+    {
+        var column = filter switch
+        {
+            OrchestrationStateTimeRangeFilterType.OrchestrationCreatedTimeFilter => "created_at",
+            OrchestrationStateTimeRangeFilterType.OrchestrationLastUpdatedTimeFilter => "last_updated_at",
+            _ => "completed_at",
+        };
+        // completed_at is set exactly for the terminal states (Completed, Failed, Terminated, Canceled).
+        var command = Command($"SELECT instance_id FROM instances WHERE completed_at IS NOT NULL AND {column} < $threshold");
+        Bind(command, "$threshold", threshold);
+        using var reader = command.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    public List<StoredMessage> LoadMessages()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT id, instance_id, event_type, visible_at, json FROM messages ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var rows = new List<StoredMessage>();
+        while (reader.Read())
+        {
+            rows.Add(new StoredMessage(reader.GetInt64(0), reader.GetString(1), (EventType)reader.GetInt32(2), reader.GetInt64(3), reader.GetString(4)));
+        }
+
+        return rows;
+    }
+
+    public List<StoredMessage> LoadActivities()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT id, instance_id, json FROM activities ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var rows = new List<StoredMessage>();
+        while (reader.Read())
+        {
+            rows.Add(new StoredMessage(reader.GetInt64(0), reader.GetString(1), EventType.TaskScheduled, 0, reader.GetString(2)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Empties the queues and, with <paramref name="instances"/>, the instance store too.</summary>
+    public void DeleteAll(bool instances)
+    {
+        Command("DELETE FROM messages").ExecuteNonQuery();
+        Command("DELETE FROM activities").ExecuteNonQuery();
+        if (instances)
+        {
+            Command("DELETE FROM history").ExecuteNonQuery();
+            Command("DELETE FROM instances").ExecuteNonQuery();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
+
+        _transaction?.Dispose();
+        _connection.Dispose();
+    }
+
+    private SqliteCommand Command(string sql)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            _commands[sql] = command;
+        }
+
+        command.Transaction = _transaction;
+        command.Parameters.Clear();
+        return command;
+    }
+
+    private static void Bind(SqliteCommand command, string name, object? value) =>
+        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+
+    private static string? NullableString(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static DateTime Utc(long ticks) => new(ticks, DateTimeKind.Utc);
+}
+
+/// <summary>
+/// The JSON the store writes: Newtonsoft.Json, as DTFx's types are made for it, but without type names. A history event
+/// is written as <c>{"t": eventType, "e": {...}}</c> and read back as the DurableTask.Core class registered for that
+/// event type, so nothing in the file can name a .NET type to instantiate; <c>$type</c> and other metadata properties
+/// are ignored.
+/// </summary>
+internal static class DurableJson
+{
+    private static readonly JsonSerializerSettings PlainSettings = new()
+    {
+        TypeNameHandling = TypeNameHandling.None,
+        MetadataPropertyHandling = MetadataPropertyHandling.Ignore,
+        DateTimeZoneHandling = DateTimeZoneHandling.Utc,
+        DateParseHandling = DateParseHandling.None,
+        NullValueHandling = NullValueHandling.Ignore,
+    };
+
+    private static readonly JsonSerializer Plain = JsonSerializer.Create(PlainSettings);
+
+    private static readonly JsonSerializer Typed = CreateTyped();
+
+    public static string SerializeEvent(HistoryEvent historyEvent) => Write(Typed, historyEvent, typeof(HistoryEvent));
+
+    public static HistoryEvent DeserializeEvent(string json) => Read<HistoryEvent>(Typed, json)
+        ?? throw new JsonSerializationException("A stored history event is null.");
+
+    public static string SerializeMessage(TaskMessage message) => Write(Typed, message, typeof(TaskMessage));
+
+    public static TaskMessage DeserializeMessage(string json) => Read<TaskMessage>(Typed, json) is { Event: not null } message
+        ? message
+        : throw new JsonSerializationException("A stored task message has no event.");
+
+    /// <summary>Plain JSON for display (orchestration history as the client API returns it) and for instance columns.</summary>
+    public static string? ToPlain(object? value) => value is null ? null : Write(Plain, value, value.GetType());
+
+    public static T? FromPlain<T>(string? json) where T : class => json is null ? null : Read<T>(Plain, json);
+
+    /// <summary>UTC ticks of a DTFx timestamp; DTFx works in UTC and marks unknown kinds as UTC too.</summary>
+    public static long Ticks(DateTime value) => value.Kind == DateTimeKind.Local ? value.ToUniversalTime().Ticks : value.Ticks;
+
+    private static JsonSerializer CreateTyped()
+    {
+        var serializer = JsonSerializer.Create(PlainSettings);
+        serializer.Converters.Add(new HistoryEventConverter());
+        return serializer;
+    }
+
+    private static string Write(JsonSerializer serializer, object value, Type type)
+    {
+        using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        using (var writer = new JsonTextWriter(text))
+        {
+            serializer.Serialize(writer, value, type);
+        }
+
+        return text.ToString();
+    }
+
+    private static T? Read<T>(JsonSerializer serializer, string json)
+    {
+        using var reader = new JsonTextReader(new StringReader(json));
+        return serializer.Deserialize<T>(reader);
+    }
+
+    private sealed class HistoryEventConverter : JsonConverter
+    {
+        // Every concrete HistoryEvent reports a constant EventType, so an uninitialised instance is enough to learn it.
+        private static readonly Dictionary<EventType, Type> TypesByEventType = HistoryEvent.KnownTypes()
+            .ToDictionary(type => ((HistoryEvent)RuntimeHelpers.GetUninitializedObject(type)).EventType);
+
+        public override bool CanConvert(Type objectType) => typeof(HistoryEvent).IsAssignableFrom(objectType);
+
+        public override void WriteJson(JsonWriter writer, object? value, JsonSerializer serializer)
+        {
+            if (value is not HistoryEvent historyEvent)
+            {
+                writer.WriteNull();
+                return;
+            }
+
+            writer.WriteStartObject();
+            writer.WritePropertyName("t");
+            writer.WriteValue((int)historyEvent.EventType);
+            writer.WritePropertyName("e");
+            Plain.Serialize(writer, historyEvent, historyEvent.GetType());
+            writer.WriteEndObject();
+        }
+
+        public override object? ReadJson(JsonReader reader, Type objectType, object? existingValue, JsonSerializer serializer)
+        {
+            if (reader.TokenType == JsonToken.Null)
+            {
+                return null;
+            }
+
+            Expect(reader, JsonToken.StartObject);
+            Next(reader, JsonToken.PropertyName, "t");
+            Next(reader, JsonToken.Integer, null);
+            var eventType = (EventType)Convert.ToInt32(reader.Value, System.Globalization.CultureInfo.InvariantCulture);
+            if (!TypesByEventType.TryGetValue(eventType, out var type) || !objectType.IsAssignableFrom(type))
+            {
+                throw new JsonSerializationException($"Unknown history event type {(int)eventType}.");
+            }
+
+            Next(reader, JsonToken.PropertyName, "e");
+            Next(reader, JsonToken.StartObject, null);
+            var value = Plain.Deserialize(reader, type);
+            Next(reader, JsonToken.EndObject, null);
+            return value;
+        }
+
+        private static void Next(JsonReader reader, JsonToken token, string? propertyName)
+        {
+            if (!reader.Read())
+            {
+                throw new JsonSerializationException("Unexpected end of a stored history event.");
+            }
+
+            Expect(reader, token);
+            if (propertyName is not null && !string.Equals((string?)reader.Value, propertyName, StringComparison.Ordinal))
+            {
+                throw new JsonSerializationException("A stored history event has an unexpected shape.");
+            }
+        }
+
+        private static void Expect(JsonReader reader, JsonToken token)
+        {
+            if (reader.TokenType != token)
+            {
+                throw new JsonSerializationException("A stored history event has an unexpected shape.");
+            }
+        }
+    }
+}
