@@ -693,6 +693,8 @@ internal static class DurableJson
 
     private static readonly JsonSerializer Typed = CreateTyped();
 
+    private static readonly JsonSerializer Display = CreateDisplay();
+
     public static string SerializeEvent(HistoryEvent historyEvent) => Write(Typed, historyEvent, typeof(HistoryEvent));
 
     public static HistoryEvent DeserializeEvent(string json) => Read<HistoryEvent>(Typed, json)
@@ -704,7 +706,10 @@ internal static class DurableJson
         ? message
         : throw new JsonSerializationException("A stored task message has no event.");
 
-    /// <summary>Plain JSON for display (orchestration history as the client API returns it) and for instance columns.</summary>
+    /// <summary>History as the client API shows it: plain JSON, enums by name (<c>"EventType": "TaskScheduled"</c>).</summary>
+    public static string ToDisplay(object value) => Write(Display, value, value.GetType());
+
+    /// <summary>Plain JSON for the instance columns (failure details, tags, parent).</summary>
     public static string? ToPlain(object? value) => value is null ? null : Write(Plain, value, value.GetType());
 
     public static T? FromPlain<T>(string? json) where T : class => json is null ? null : Read<T>(Plain, json);
@@ -716,6 +721,13 @@ internal static class DurableJson
     {
         var serializer = JsonSerializer.Create(PlainSettings);
         serializer.Converters.Add(new HistoryEventConverter());
+        return serializer;
+    }
+
+    private static JsonSerializer CreateDisplay()
+    {
+        var serializer = JsonSerializer.Create(PlainSettings);
+        serializer.Converters.Add(new Newtonsoft.Json.Converters.StringEnumConverter());
         return serializer;
     }
 

@@ -636,7 +636,7 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
         }
 
         var events = rows.Select(row => DurableJson.DeserializeEvent(row.Json)).ToList();
-        return Task.FromResult(DurableJson.ToPlain(events) ?? "[]");
+        return Task.FromResult(DurableJson.ToDisplay(events));
     }
 
     /// <summary>Deletes the instances in a terminal state whose chosen time lies before the threshold, with their history and messages.</summary>
