@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using DurableTask.Core;
 using DurableTask.Core.Exceptions;
+using DurableTask.Core.History;
 using Microsoft.DurableTask;
 using Serverless.Functions.Platform.Durable;
 using CoreOrchestrationStatus = DurableTask.Core.OrchestrationStatus;
@@ -262,6 +263,76 @@ public sealed class SqliteOrchestrationServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ContinueAsNew_StartsTheNextExecution_AndKeepsOnlyItsHistory()
+    {
+        var host = await StartAsync(Catalog());
+
+        var state = await RunAsync(host, nameof(Countdown), 3, instanceId: "countdown");
+
+        Assert.Equal(CoreOrchestrationStatus.Completed, state.OrchestrationStatus);
+        Assert.Equal("lift-off", Output<string>(state));
+        Assert.Equal(Json(0), state.Input);
+        var history = await host.Service.GetOrchestrationHistoryAsync("countdown", null);
+        Assert.Single(JsonDocument.Parse(history).RootElement.EnumerateArray(), e => e.GetProperty("EventType").GetString() == "ExecutionStarted");
+    }
+
+    [Fact]
+    public async Task LockedInstance_GetsNoSecondWorkItem_AndWhatArrivesMeanwhileComesWithTheNext()
+    {
+        using var service = OpenService();
+        var client = new TaskHubClient(service);
+        var instance = await client.CreateOrchestrationInstanceAsync(nameof(Approval), string.Empty, "locked", "locked");
+        var first = await service.LockNextTaskOrchestrationWorkItemAsync(Patience, CancellationToken.None);
+        Assert.NotNull(first);
+
+        await client.RaiseEventAsync(instance, "approve", "alice");
+        var whileLocked = await service.LockNextTaskOrchestrationWorkItemAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        await service.ReleaseTaskOrchestrationWorkItemAsync(first);
+        var second = await service.LockNextTaskOrchestrationWorkItemAsync(Patience, CancellationToken.None);
+
+        Assert.Null(whileLocked);
+        Assert.NotNull(second);
+        Assert.Equal("locked", first.InstanceId);
+        Assert.Equal([EventType.ExecutionStarted], first.NewMessages.Select(message => message.Event.EventType));
+        Assert.Equal("locked", second.InstanceId);
+        Assert.Equal([EventType.ExecutionStarted, EventType.EventRaised], second.NewMessages.Select(message => message.Event.EventType));
+    }
+
+    [Fact]
+    public async Task ExpiredLock_OffersTheMessagesAgain_AndTheOldHolderCannotRenew()
+    {
+        using var service = OpenService(lockTimeout: TimeSpan.FromMilliseconds(300));
+        await new TaskHubClient(service).CreateOrchestrationInstanceAsync(nameof(Approval), string.Empty, "expiring", "expiring");
+        var first = await service.LockNextTaskOrchestrationWorkItemAsync(Patience, CancellationToken.None);
+        Assert.NotNull(first);
+        var stopwatch = Stopwatch.StartNew();
+
+        var second = await service.LockNextTaskOrchestrationWorkItemAsync(Patience, CancellationToken.None);
+
+        Assert.NotNull(second);
+        Assert.Equal("expiring", second.InstanceId);
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(200), Patience);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => service.RenewTaskOrchestrationWorkItemLockAsync(first));
+    }
+
+    [Fact]
+    public async Task AbandonedWorkItem_IsOfferedAgainAfterABackoff()
+    {
+        using var service = OpenService();
+        await new TaskHubClient(service).CreateOrchestrationInstanceAsync(nameof(Approval), string.Empty, "abandoned", "abandoned");
+        var first = await service.LockNextTaskOrchestrationWorkItemAsync(Patience, CancellationToken.None);
+        Assert.NotNull(first);
+        var stopwatch = Stopwatch.StartNew();
+
+        await service.AbandonTaskOrchestrationWorkItemAsync(first);
+        var again = await service.LockNextTaskOrchestrationWorkItemAsync(Patience, CancellationToken.None);
+
+        Assert.NotNull(again);
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(900), Patience);
+        Assert.Equal([EventType.ExecutionStarted], again.NewMessages.Select(message => message.Event.EventType));
+    }
+
+    [Fact]
     public async Task WaitForOrchestration_ThatDoesNotEndInTime_ReturnsNull()
     {
         var host = await StartAsync(Catalog());
@@ -274,9 +345,15 @@ public sealed class SqliteOrchestrationServiceTests : IAsyncLifetime
 
     // ---- Plumbing ----
 
+    private SqliteOrchestrationService OpenService(TimeSpan? lockTimeout = null) => new(new SqliteOrchestrationServiceOptions
+    {
+        DatabasePath = DatabasePath,
+        LockTimeout = lockTimeout ?? TimeSpan.FromMinutes(5),
+    });
+
     private async Task<Host> StartAsync(ShimCatalog catalog)
     {
-        var service = new SqliteOrchestrationService(new SqliteOrchestrationServiceOptions { DatabasePath = DatabasePath });
+        var service = OpenService();
         await service.CreateIfNotExistsAsync();
         var worker = new TaskHubWorker(service);
         catalog.Register(worker);
@@ -322,6 +399,7 @@ public sealed class SqliteOrchestrationServiceTests : IAsyncLifetime
         .AddOrchestrator<Parent>()
         .AddOrchestrator<Retrying>()
         .AddOrchestrator<Journey>()
+        .AddOrchestrator<Countdown>()
         .AddActivity<Exclaim>()
         .AddActivity<Square>()
         .AddActivity(nameof(Flaky), () => new Flaky(attempts ?? new ConcurrentDictionary<string, int>()))
@@ -428,6 +506,21 @@ public sealed class SqliteOrchestrationServiceTests : IAsyncLifetime
             context.SetCustomStatus("waiting");
             var go = await context.WaitForExternalEvent<string>("go");
             return $"{worked}|{go}";
+        }
+    }
+
+    private sealed class Countdown : TaskOrchestrator<int, string>
+    {
+        public override async Task<string> RunAsync(TaskOrchestrationContext context, int input)
+        {
+            if (input == 0)
+            {
+                return "lift-off";
+            }
+
+            await context.CallActivityAsync<int>(nameof(Square), input);
+            context.ContinueAsNew(input - 1);
+            return string.Empty;
         }
     }
 
