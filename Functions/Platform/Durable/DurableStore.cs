@@ -585,9 +585,10 @@ internal sealed class DurableConnection : IDisposable
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Removes an instance with its history, its messages and its queued activities.</summary>
-    public void DeleteInstance(string instanceId)
+    /// <summary>Removes an instance with its history, its messages and its queued activities; returns how many activities went.</summary>
+    public int DeleteInstance(string instanceId)
     {
+        var activities = 0;
         foreach (var sql in (ReadOnlySpan<string>)[
             "DELETE FROM history WHERE instance_id = $id",
             "DELETE FROM messages WHERE instance_id = $id",
@@ -596,8 +597,14 @@ internal sealed class DurableConnection : IDisposable
         {
             var command = Command(sql);
             Bind(command, "$id", instanceId);
-            command.ExecuteNonQuery();
+            var deleted = command.ExecuteNonQuery();
+            if (sql.Contains("activities", StringComparison.Ordinal))
+            {
+                activities = deleted;
+            }
         }
+
+        return activities;
     }
 
     /// <summary>Ids of the instances in a terminal state whose chosen time lies before <paramref name="threshold"/>.</summary>

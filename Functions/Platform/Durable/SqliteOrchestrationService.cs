@@ -85,8 +85,9 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
     // ---- Dispatcher tuning ----
 
-    // Two fetchers for orchestrations: a fetch reads the instance's history, so a second one keeps the dispatcher fed
-    // while the first deserializes. An activity fetch is a dequeue from memory; one fetcher keeps up.
+    // Two fetchers for orchestrations: a fetch that misses the history cache reads and deserializes the instance's
+    // history, and the second keeps the dispatcher fed meanwhile. An activity fetch is a dequeue from memory; one
+    // fetcher keeps up.
     public int TaskOrchestrationDispatcherCount => 2;
 
     public int MaxConcurrentTaskOrchestrationWorkItems => _options.MaxConcurrentOrchestrations;
@@ -182,7 +183,11 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
     public async Task<TaskOrchestrationWorkItem?> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
-        EnsureReady();
+        if (!_disposed)
+        {
+            EnsureReady();
+        }
+
         var started = _time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -372,7 +377,11 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
     public async Task<TaskActivityWorkItem?> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
-        EnsureReady();
+        if (!_disposed)
+        {
+            EnsureReady();
+        }
+
         var started = _time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -736,8 +745,8 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
     private static void DeleteInstance(DurableConnection connection, Effects effects, string instanceId)
     {
-        connection.DeleteInstance(instanceId);
-        effects.Deleted.Add(instanceId);
+        var activitiesDeleted = connection.DeleteInstance(instanceId);
+        effects.Deleted.Add((instanceId, activitiesDeleted > 0));
     }
 
     // ---- In memory (all under _gate) ----
@@ -786,9 +795,9 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
     {
         lock (_gate)
         {
-            foreach (var instanceId in effects.Deleted)
+            foreach (var (instanceId, hadActivities) in effects.Deleted)
             {
-                ForgetInstance(instanceId);
+                ForgetInstance(instanceId, hadActivities);
             }
 
             foreach (var created in effects.Created)
@@ -871,7 +880,7 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
         MakeReady(entry);
     }
 
-    private void ForgetInstance(string instanceId)
+    private void ForgetInstance(string instanceId, bool hadActivities)
     {
         ForgetHistory(instanceId);
         if (_instances.TryGetValue(instanceId, out var queue))
@@ -882,6 +891,16 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
                 queue.Detached = true;
                 _instances.Remove(instanceId);
             }
+        }
+
+        if (_finishWaiters.Remove(instanceId, out var waiter))
+        {
+            waiter.TrySetResult(null);
+        }
+
+        if (!hadActivities)
+        {
+            return;
         }
 
         // Locked activities stay: they finish, and their answer is dropped because the instance is gone.
@@ -899,11 +918,6 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
             entry.Removed = true;
             _activities.Remove(entry.Id);
         }
-
-        if (_finishWaiters.Remove(instanceId, out var waiter))
-        {
-            waiter.TrySetResult(null);
-        }
     }
 
     private void ClearQueues()
@@ -912,7 +926,7 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
         {
             foreach (var instanceId in _instances.Keys.ToList())
             {
-                ForgetInstance(instanceId);
+                ForgetInstance(instanceId, hadActivities: false);
             }
 
             _readyInstances.Clear();
@@ -1353,7 +1367,8 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
         public List<StoredMessage> Activities { get; } = [];
 
-        public List<string> Deleted { get; } = [];
+        /// <summary>Deleted instances, and whether activities of theirs were deleted with them.</summary>
+        public List<(string InstanceId, bool HadActivities)> Deleted { get; } = [];
 
         public List<OrchestrationState> Finished { get; } = [];
 
