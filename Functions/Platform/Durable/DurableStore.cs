@@ -112,6 +112,8 @@ internal sealed class DurableStore : IDisposable
     public DurableConnection Open()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        // A start-up that failed half-way (an unreadable row) is tried again by the next call.
+        _writeConnection?.Dispose();
         var connection = DurableConnection.Open(_connectionString);
         // journal_mode is stored in the file; WAL lets the readers run while the writer commits, and with
         // synchronous=NORMAL a commit is a write to the WAL without fsync: it survives the process being killed
