@@ -10,6 +10,9 @@ namespace Serverless.Functions.Platform.Durable;
 /// <summary>The part of an instance row that decides whether a message is delivered: which execution, in which state.</summary>
 internal sealed record InstanceHead(string ExecutionId, OrchestrationStatus Status);
 
+/// <summary>The instance columns that hold JSON, serialized before the write.</summary>
+internal sealed record InstanceColumns(string? TagsJson, string? ParentJson);
+
 /// <summary>A stored message or activity as loaded at start-up.</summary>
 internal sealed record StoredMessage(long Id, string InstanceId, EventType EventType, long VisibleAt, string Json);
 
@@ -48,6 +51,8 @@ internal sealed class DurableStore : IDisposable
         );
         CREATE INDEX IF NOT EXISTS ix_instances_completed ON instances (completed_at) WHERE completed_at IS NOT NULL;
 
+        -- One row per checkpoint (an episode's new events as a JSON array): an episode inserts one row, and
+        -- rebuilding an instance reads as many rows as it had episodes.
         CREATE TABLE IF NOT EXISTS history (
             instance_id  TEXT    NOT NULL,
             seq          INTEGER NOT NULL,
@@ -80,7 +85,8 @@ internal sealed class DurableStore : IDisposable
     private readonly ConcurrentBag<DurableConnection> _idleReaders = [];
     private readonly object _writeLock = new();
     private readonly Queue<IPendingWrite> _writes = new();
-    private readonly ManualResetEventSlim _writeSignal = new(false);
+    // Little spinning: on two cores a spinning writer takes the CPU from the threads that would give it work.
+    private readonly ManualResetEventSlim _writeSignal = new(false, spinCount: 1);
     private DurableConnection? _writeConnection;
     private Thread? _writer;
     private bool _writerAwake;
@@ -106,6 +112,8 @@ internal sealed class DurableStore : IDisposable
     public DurableConnection Open()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        // A start-up that failed half-way (an unreadable row) is tried again by the next call.
+        _writeConnection?.Dispose();
         var connection = DurableConnection.Open(_connectionString);
         // journal_mode is stored in the file; WAL lets the readers run while the writer commits, and with
         // synchronous=NORMAL a commit is a write to the WAL without fsync: it survives the process being killed
@@ -410,7 +418,7 @@ internal sealed class DurableConnection : IDisposable
     public InstanceHead? ReadHead(string instanceId)
     {
         var command = Command("SELECT execution_id, status FROM instances WHERE instance_id = $id");
-        command.Parameters.AddWithValue("$id", instanceId);
+        Bind(command, "$id", instanceId);
         using var reader = command.ExecuteReader();
         return reader.Read() ? new InstanceHead(reader.GetString(0), (OrchestrationStatus)reader.GetInt32(1)) : null;
     }
@@ -418,7 +426,7 @@ internal sealed class DurableConnection : IDisposable
     public List<(long Seq, string Json)> ReadHistory(string instanceId)
     {
         var command = Command("SELECT seq, json FROM history WHERE instance_id = $id ORDER BY seq");
-        command.Parameters.AddWithValue("$id", instanceId);
+        Bind(command, "$id", instanceId);
         using var reader = command.ExecuteReader();
         var rows = new List<(long, string)>();
         while (reader.Read())
@@ -436,7 +444,7 @@ internal sealed class DurableConnection : IDisposable
                    input, output, custom_status, failure_details, tags, parent
             FROM instances WHERE instance_id = $id
             """);
-        command.Parameters.AddWithValue("$id", instanceId);
+        Bind(command, "$id", instanceId);
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
@@ -482,28 +490,46 @@ internal sealed class DurableConnection : IDisposable
         command.ExecuteNonQuery();
     }
 
-    public void UpdateInstance(OrchestrationState state, bool terminal)
+    /// <summary>
+    /// Writes an episode's outcome. <paramref name="columns"/> (input, tags, parent, as written by
+    /// <see cref="InstanceColumns"/>) are only given when the execution changed (continue-as-new); otherwise what the
+    /// start wrote stays.
+    /// </summary>
+    public void UpdateInstance(OrchestrationState state, bool terminal, string? failureJson, InstanceColumns? columns)
     {
-        var command = Command("""
-            UPDATE instances SET execution_id = $execution, name = $name, version = $version, status = $status,
-                created_at = $created, last_updated_at = $updated, completed_at = $completed, input = $input,
-                output = $output, custom_status = $custom, failure_details = $failure, tags = $tags, parent = $parent
-            WHERE instance_id = $id
-            """);
+        SqliteCommand command;
+        if (columns is null)
+        {
+            command = Command("""
+                UPDATE instances SET status = $status, last_updated_at = $updated, completed_at = $completed,
+                    output = $output, custom_status = $custom, failure_details = $failure
+                WHERE instance_id = $id
+                """);
+        }
+        else
+        {
+            command = Command("""
+                UPDATE instances SET execution_id = $execution, name = $name, version = $version, status = $status,
+                    created_at = $created, last_updated_at = $updated, completed_at = $completed, input = $input,
+                    output = $output, custom_status = $custom, failure_details = $failure, tags = $tags, parent = $parent
+                WHERE instance_id = $id
+                """);
+            Bind(command, "$execution", state.OrchestrationInstance.ExecutionId);
+            Bind(command, "$name", state.Name ?? string.Empty);
+            Bind(command, "$version", state.Version);
+            Bind(command, "$created", DurableJson.Ticks(state.CreatedTime));
+            Bind(command, "$input", state.Input);
+            Bind(command, "$tags", columns.TagsJson);
+            Bind(command, "$parent", columns.ParentJson);
+        }
+
         Bind(command, "$id", state.OrchestrationInstance.InstanceId);
-        Bind(command, "$execution", state.OrchestrationInstance.ExecutionId);
-        Bind(command, "$name", state.Name ?? string.Empty);
-        Bind(command, "$version", state.Version);
         Bind(command, "$status", (int)state.OrchestrationStatus);
-        Bind(command, "$created", DurableJson.Ticks(state.CreatedTime));
         Bind(command, "$updated", DurableJson.Ticks(state.LastUpdatedTime));
         Bind(command, "$completed", terminal ? DurableJson.Ticks(state.CompletedTime) : null);
-        Bind(command, "$input", state.Input);
         Bind(command, "$output", state.Output);
         Bind(command, "$custom", state.Status);
-        Bind(command, "$failure", DurableJson.ToPlain(state.FailureDetails));
-        Bind(command, "$tags", DurableJson.ToPlain(state.Tags));
-        Bind(command, "$parent", DurableJson.ToPlain(state.ParentInstance));
+        Bind(command, "$failure", failureJson);
         command.ExecuteNonQuery();
     }
 
@@ -561,9 +587,10 @@ internal sealed class DurableConnection : IDisposable
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Removes an instance with its history, its messages and its queued activities.</summary>
-    public void DeleteInstance(string instanceId)
+    /// <summary>Removes an instance with its history, its messages and its queued activities; returns how many activities went.</summary>
+    public int DeleteInstance(string instanceId)
     {
+        var activities = 0;
         foreach (var sql in (ReadOnlySpan<string>)[
             "DELETE FROM history WHERE instance_id = $id",
             "DELETE FROM messages WHERE instance_id = $id",
@@ -572,8 +599,14 @@ internal sealed class DurableConnection : IDisposable
         {
             var command = Command(sql);
             Bind(command, "$id", instanceId);
-            command.ExecuteNonQuery();
+            var deleted = command.ExecuteNonQuery();
+            if (sql.Contains("activities", StringComparison.Ordinal))
+            {
+                activities = deleted;
+            }
         }
+
+        return activities;
     }
 
     /// <summary>Ids of the instances in a terminal state whose chosen time lies before <paramref name="threshold"/>.</summary>
@@ -659,12 +692,23 @@ internal sealed class DurableConnection : IDisposable
         }
 
         command.Transaction = _transaction;
-        command.Parameters.Clear();
         return command;
     }
 
-    private static void Bind(SqliteCommand command, string name, object? value) =>
-        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+    // A cached command keeps its parameters; each call sets every one of them again.
+    private static void Bind(SqliteCommand command, string name, object? value)
+    {
+        var parameters = command.Parameters;
+        var index = parameters.IndexOf(name);
+        if (index < 0)
+        {
+            parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        else
+        {
+            parameters[index].Value = value ?? DBNull.Value;
+        }
+    }
 
     private static string? NullableString(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
@@ -693,10 +737,18 @@ internal static class DurableJson
 
     private static readonly JsonSerializer Typed = CreateTyped();
 
-    public static string SerializeEvent(HistoryEvent historyEvent) => Write(Typed, historyEvent, typeof(HistoryEvent));
+    private static readonly JsonSerializer Display = CreateDisplay();
 
-    public static HistoryEvent DeserializeEvent(string json) => Read<HistoryEvent>(Typed, json)
-        ?? throw new JsonSerializationException("A stored history event is null.");
+    public static string SerializeEvents(IEnumerable<HistoryEvent> events) => Write(Typed, events, typeof(IEnumerable<HistoryEvent>));
+
+    /// <summary>Appends the events of one stored history row to <paramref name="events"/>.</summary>
+    public static void DeserializeEvents(string json, List<HistoryEvent> events)
+    {
+        foreach (var historyEvent in Read<List<HistoryEvent>>(Typed, json) ?? [])
+        {
+            events.Add(historyEvent ?? throw new JsonSerializationException("A stored history event is null."));
+        }
+    }
 
     public static string SerializeMessage(TaskMessage message) => Write(Typed, message, typeof(TaskMessage));
 
@@ -704,7 +756,10 @@ internal static class DurableJson
         ? message
         : throw new JsonSerializationException("A stored task message has no event.");
 
-    /// <summary>Plain JSON for display (orchestration history as the client API returns it) and for instance columns.</summary>
+    /// <summary>History as the client API shows it: plain JSON, enums by name (<c>"EventType": "TaskScheduled"</c>).</summary>
+    public static string ToDisplay(object value) => Write(Display, value, value.GetType());
+
+    /// <summary>Plain JSON for the instance columns (failure details, tags, parent).</summary>
     public static string? ToPlain(object? value) => value is null ? null : Write(Plain, value, value.GetType());
 
     public static T? FromPlain<T>(string? json) where T : class => json is null ? null : Read<T>(Plain, json);
@@ -716,6 +771,13 @@ internal static class DurableJson
     {
         var serializer = JsonSerializer.Create(PlainSettings);
         serializer.Converters.Add(new HistoryEventConverter());
+        return serializer;
+    }
+
+    private static JsonSerializer CreateDisplay()
+    {
+        var serializer = JsonSerializer.Create(PlainSettings);
+        serializer.Converters.Add(new Newtonsoft.Json.Converters.StringEnumConverter());
         return serializer;
     }
 
@@ -778,7 +840,11 @@ internal static class DurableJson
 
             Next(reader, JsonToken.PropertyName, "e");
             Next(reader, JsonToken.StartObject, null);
-            var value = Plain.Deserialize(reader, type);
+            // Filled in place rather than built through a constructor: most events only have constructors with
+            // parameters, which sends Json.NET down its slow path (buffer every property, then match them to
+            // parameters). Their constructors only copy their arguments into the same properties.
+            var value = RuntimeHelpers.GetUninitializedObject(type);
+            Plain.Populate(reader, value);
             Next(reader, JsonToken.EndObject, null);
             return value;
         }

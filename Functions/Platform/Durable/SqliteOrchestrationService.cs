@@ -36,6 +36,10 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 {
     private static readonly TimeSpan MaxAbandonBackoff = TimeSpan.FromSeconds(30);
 
+    // Instances whose history is kept in memory; enough for every instance that is between two episodes under a
+    // heavy load, few enough (a few hundred kB of events) not to matter.
+    private const int HistoryCacheSize = 1024;
+
     private readonly SqliteOrchestrationServiceOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -53,7 +57,10 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
     private readonly Dictionary<long, ActivityEntry> _activities = [];
     private readonly Queue<ActivityEntry> _readyActivities = new();
     private readonly PriorityQueue<ActivityEntry, long> _delayedActivities = new();
-    private readonly Dictionary<string, TaskCompletionSource> _finishWaiters = new(StringComparer.Ordinal);
+    // Waiters for an instance's end; the result is the final state, or null when only "look again" is meant.
+    private readonly Dictionary<string, TaskCompletionSource<OrchestrationState?>> _finishWaiters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LinkedListNode<HistorySnapshot>> _histories = new(StringComparer.Ordinal);
+    private readonly LinkedList<HistorySnapshot> _historyOrder = new();
     private TaskCompletionSource _orchestrationsReady = NewSignal();
     private TaskCompletionSource _activitiesReady = NewSignal();
     private ITimer? _wakeTimer;
@@ -78,8 +85,9 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
     // ---- Dispatcher tuning ----
 
-    // Two fetchers for orchestrations: a fetch reads the instance's history, so a second one keeps the dispatcher fed
-    // while the first deserializes. An activity fetch is a dequeue from memory; one fetcher keeps up.
+    // Two fetchers for orchestrations: a fetch that misses the history cache reads and deserializes the instance's
+    // history, and the second keeps the dispatcher fed meanwhile. An activity fetch is a dequeue from memory; one
+    // fetcher keeps up.
     public int TaskOrchestrationDispatcherCount => 2;
 
     public int MaxConcurrentTaskOrchestrationWorkItems => _options.MaxConcurrentOrchestrations;
@@ -160,7 +168,7 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
             Pulse(ref _activitiesReady);
             foreach (var waiter in _finishWaiters.Values)
             {
-                waiter.TrySetResult();
+                waiter.TrySetResult(null);
             }
 
             _finishWaiters.Clear();
@@ -175,7 +183,11 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
     public async Task<TaskOrchestrationWorkItem?> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
-        EnsureReady();
+        if (!_disposed)
+        {
+            EnsureReady();
+        }
+
         var started = _time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -247,17 +259,17 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
         // all new: the stored history is replaced, not appended to.
         var replaceHistory = checkpoint && !string.Equals(executionId, item.ExpectedExecutionId, StringComparison.Ordinal);
         var historyEvents = checkpoint ? (replaceHistory ? newOrchestrationRuntimeState.Events : newOrchestrationRuntimeState.NewEvents) : [];
-        var historyJson = new string[historyEvents.Count];
-        for (var i = 0; i < historyJson.Length; i++)
-        {
-            historyJson[i] = DurableJson.SerializeEvent(historyEvents[i]);
-        }
+        var historyJson = historyEvents.Count > 0 ? DurableJson.SerializeEvents(historyEvents) : null;
 
         var activities = Prepare(outboundMessages);
         var toOrchestrations = Prepare(orchestratorMessages);
         var timers = Prepare(timerMessages);
         var continuation = continuedAsNewMessage is null ? null : DurableJson.SerializeMessage(continuedAsNewMessage);
         var terminal = checkpoint && IsTerminal(orchestrationState!.OrchestrationStatus);
+        var failureJson = checkpoint ? DurableJson.ToPlain(orchestrationState!.FailureDetails) : null;
+        var columns = replaceHistory
+            ? new InstanceColumns(DurableJson.ToPlain(orchestrationState!.Tags), DurableJson.ToPlain(orchestrationState.ParentInstance))
+            : null;
         var now = Now();
 
         await _store.WriteAsync(
@@ -285,15 +297,19 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
                         seq = 0;
                     }
 
-                    foreach (var json in historyJson)
+                    if (historyJson is not null)
                     {
-                        connection.InsertHistory(instanceId, executionId, seq++, json);
+                        connection.InsertHistory(instanceId, executionId, seq++, historyJson);
                     }
 
-                    connection.UpdateInstance(orchestrationState!, terminal);
+                    connection.UpdateInstance(orchestrationState!, terminal, failureJson, columns);
                     if (terminal)
                     {
-                        effects.Finished.Add(instanceId);
+                        effects.Finished.Add(orchestrationState!);
+                    }
+                    else
+                    {
+                        effects.History = new HistorySnapshot(instanceId, executionId, seq, newOrchestrationRuntimeState.Events);
                     }
                 }
 
@@ -361,7 +377,11 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
     public async Task<TaskActivityWorkItem?> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
-        EnsureReady();
+        if (!_disposed)
+        {
+            EnsureReady();
+        }
+
         var started = _time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -513,6 +533,7 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
                 }
 
                 connection.InsertInstance(started, now);
+                effects.Created.Add(instance);
                 AddMessage(connection, effects, instance.InstanceId, instance.ExecutionId, EventType.ExecutionStarted, visibleAt, json);
                 return effects;
             },
@@ -569,12 +590,12 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Task finished;
+            Task<OrchestrationState?> finished;
             lock (_gate)
             {
                 if (!_finishWaiters.TryGetValue(instanceId, out var waiter))
                 {
-                    waiter = NewSignal();
+                    waiter = new TaskCompletionSource<OrchestrationState?>(TaskCreationOptions.RunContinuationsAsynchronously);
                     _finishWaiters[instanceId] = waiter;
                 }
 
@@ -587,25 +608,22 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
                 return state;
             }
 
-            if (forever)
-            {
-                await finished.WaitAsync(cancellationToken);
-                continue;
-            }
-
-            var remaining = timeout - _time.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero)
-            {
-                return null;
-            }
-
             try
             {
-                await finished.WaitAsync(remaining, _time, cancellationToken);
+                // The episode that ended the instance hands its state over; anything else only says "look again".
+                var final = forever
+                    ? await finished.WaitAsync(cancellationToken)
+                    : await finished.WaitAsync(Max(timeout - _time.GetElapsedTime(started), TimeSpan.Zero), _time, cancellationToken);
+                if (final is not null)
+                {
+                    return final;
+                }
             }
             catch (TimeoutException)
             {
-                // Checked once more above: the state may have changed just as the time ran out.
+                // Looked at once more: the state may have changed just as the time ran out.
+                state = _store.Read(connection => connection.ReadState(instanceId));
+                return state is not null && IsTerminal(state.OrchestrationStatus) ? state : null;
             }
         }
     }
@@ -635,8 +653,13 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
             return Task.FromResult("[]");
         }
 
-        var events = rows.Select(row => DurableJson.DeserializeEvent(row.Json)).ToList();
-        return Task.FromResult(DurableJson.ToPlain(events) ?? "[]");
+        var events = new List<HistoryEvent>();
+        foreach (var row in rows)
+        {
+            DurableJson.DeserializeEvents(row.Json, events);
+        }
+
+        return Task.FromResult(DurableJson.ToDisplay(events));
     }
 
     /// <summary>Deletes the instances in a terminal state whose chosen time lies before the threshold, with their history and messages.</summary>
@@ -699,6 +722,7 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
             started.OrchestrationInstance ??= instance;
             connection.InsertInstance(started, now);
+            effects.Created.Add(started.OrchestrationInstance);
             var visibleAt = started.ScheduledStartTime is { } at ? Math.Max(now, DurableJson.Ticks(at)) : now;
             AddMessage(connection, effects, instance.InstanceId, started.OrchestrationInstance.ExecutionId, EventType.ExecutionStarted, visibleAt, json);
             return;
@@ -721,8 +745,8 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
     private static void DeleteInstance(DurableConnection connection, Effects effects, string instanceId)
     {
-        connection.DeleteInstance(instanceId);
-        effects.Deleted.Add(instanceId);
+        var activitiesDeleted = connection.DeleteInstance(instanceId);
+        effects.Deleted.Add((instanceId, activitiesDeleted > 0));
     }
 
     // ---- In memory (all under _gate) ----
@@ -771,9 +795,19 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
     {
         lock (_gate)
         {
-            foreach (var instanceId in effects.Deleted)
+            foreach (var (instanceId, hadActivities) in effects.Deleted)
             {
-                ForgetInstance(instanceId);
+                ForgetInstance(instanceId, hadActivities);
+            }
+
+            foreach (var created in effects.Created)
+            {
+                RememberHistory(new HistorySnapshot(created.InstanceId, created.ExecutionId, 0, []));
+            }
+
+            if (effects.History is { } history)
+            {
+                RememberHistory(history);
             }
 
             if (effects.Completed is { } completed)
@@ -808,11 +842,13 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
                 ReleaseLease(item);
             }
 
-            foreach (var instanceId in effects.Finished)
+            foreach (var state in effects.Finished)
             {
+                var instanceId = state.OrchestrationInstance.InstanceId;
+                ForgetHistory(instanceId);
                 if (_finishWaiters.Remove(instanceId, out var waiter))
                 {
-                    waiter.TrySetResult();
+                    waiter.TrySetResult(state);
                 }
             }
         }
@@ -844,8 +880,9 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
         MakeReady(entry);
     }
 
-    private void ForgetInstance(string instanceId)
+    private void ForgetInstance(string instanceId, bool hadActivities)
     {
+        ForgetHistory(instanceId);
         if (_instances.TryGetValue(instanceId, out var queue))
         {
             queue.Messages.Clear();
@@ -854,6 +891,16 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
                 queue.Detached = true;
                 _instances.Remove(instanceId);
             }
+        }
+
+        if (_finishWaiters.Remove(instanceId, out var waiter))
+        {
+            waiter.TrySetResult(null);
+        }
+
+        if (!hadActivities)
+        {
+            return;
         }
 
         // Locked activities stay: they finish, and their answer is dropped because the instance is gone.
@@ -871,11 +918,6 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
             entry.Removed = true;
             _activities.Remove(entry.Id);
         }
-
-        if (_finishWaiters.Remove(instanceId, out var waiter))
-        {
-            waiter.TrySetResult();
-        }
     }
 
     private void ClearQueues()
@@ -884,7 +926,7 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
         {
             foreach (var instanceId in _instances.Keys.ToList())
             {
-                ForgetInstance(instanceId);
+                ForgetInstance(instanceId, hadActivities: false);
             }
 
             _readyInstances.Clear();
@@ -897,6 +939,34 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
             _readyActivities.Clear();
             _delayedActivities.Clear();
+            _histories.Clear();
+            _historyOrder.Clear();
+        }
+    }
+
+    // The history cache: the events of recently checkpointed instances, exactly as committed, so the next episode of
+    // an instance starts without reading and deserializing its history. DTFx keeps runtime states across episodes
+    // the same way in its extended sessions. Least recently checkpointed instances fall out first.
+    private void RememberHistory(HistorySnapshot snapshot)
+    {
+        if (_histories.Remove(snapshot.InstanceId, out var node))
+        {
+            _historyOrder.Remove(node);
+        }
+
+        _histories[snapshot.InstanceId] = _historyOrder.AddLast(snapshot);
+        if (_histories.Count > HistoryCacheSize)
+        {
+            _histories.Remove(_historyOrder.First!.Value.InstanceId);
+            _historyOrder.RemoveFirst();
+        }
+    }
+
+    private void ForgetHistory(string instanceId)
+    {
+        if (_histories.Remove(instanceId, out var node))
+        {
+            _historyOrder.Remove(node);
         }
     }
 
@@ -1125,27 +1195,52 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
     /// <summary>Builds the work item of a claimed instance: its history from the file and its messages.</summary>
     private async Task<SqliteOrchestrationWorkItem?> PrepareAsync(SqliteOrchestrationWorkItem item)
     {
-        InstanceHead? head;
-        List<(long Seq, string Json)> rows;
-        try
+        HistorySnapshot? snapshot;
+        lock (_gate)
         {
-            (head, rows) = _store.Read(connection => (connection.ReadHead(item.InstanceId), connection.ReadHistory(item.InstanceId)));
-        }
-        catch
-        {
-            await AbandonTaskOrchestrationWorkItemAsync(item);
-            throw;
+            snapshot = _histories.TryGetValue(item.InstanceId, out var node) ? node.Value : null;
         }
 
-        if (head is null || IsTerminal(head.Status))
+        if (snapshot is null)
         {
-            foreach (var message in item.Consumed)
+            InstanceHead? head;
+            List<(long Seq, string Json)> rows;
+            try
             {
-                DurableLog.MessageDropped(_logger, message.EventType.ToString(), item.InstanceId, head is null ? "does not exist" : "has ended");
+                (head, rows) = _store.Read(connection => (connection.ReadHead(item.InstanceId), connection.ReadHistory(item.InstanceId)));
+            }
+            catch
+            {
+                await AbandonTaskOrchestrationWorkItemAsync(item);
+                throw;
             }
 
-            await DropMessagesAsync(item);
-            return null;
+            if (head is null || IsTerminal(head.Status))
+            {
+                foreach (var message in item.Consumed)
+                {
+                    DurableLog.MessageDropped(_logger, message.EventType.ToString(), item.InstanceId, head is null ? "does not exist" : "has ended");
+                }
+
+                await DropMessagesAsync(item);
+                return null;
+            }
+
+            var events = new List<HistoryEvent>();
+            try
+            {
+                foreach (var row in rows)
+                {
+                    DurableJson.DeserializeEvents(row.Json, events);
+                }
+            }
+            catch
+            {
+                await AbandonTaskOrchestrationWorkItemAsync(item);
+                throw;
+            }
+
+            snapshot = new HistorySnapshot(item.InstanceId, head.ExecutionId, rows.Count == 0 ? 0 : rows[^1].Seq + 1, events);
         }
 
         var messages = new List<TaskMessage>(item.Consumed.Length);
@@ -1168,20 +1263,9 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
             return null;
         }
 
-        List<HistoryEvent> events;
-        try
-        {
-            events = rows.ConvertAll(row => DurableJson.DeserializeEvent(row.Json));
-        }
-        catch
-        {
-            await AbandonTaskOrchestrationWorkItemAsync(item);
-            throw;
-        }
-
-        item.ExpectedExecutionId = head.ExecutionId;
-        item.NextSeq = rows.Count == 0 ? 0 : rows[^1].Seq + 1;
-        item.OrchestrationRuntimeState = new OrchestrationRuntimeState(events);
+        item.ExpectedExecutionId = snapshot.ExecutionId;
+        item.NextSeq = snapshot.NextSeq;
+        item.OrchestrationRuntimeState = new OrchestrationRuntimeState(snapshot.Events);
         item.NewMessages = messages;
         return item;
     }
@@ -1263,6 +1347,8 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
     private static TimeSpan Backoff(int abandons) =>
         TimeSpan.FromTicks(Math.Min(MaxAbandonBackoff.Ticks, TimeSpan.TicksPerSecond << Math.Min(abandons - 1, 10)));
 
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static void Pulse(ref TaskCompletionSource signal)
@@ -1281,9 +1367,14 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
 
         public List<StoredMessage> Activities { get; } = [];
 
-        public List<string> Deleted { get; } = [];
+        /// <summary>Deleted instances, and whether activities of theirs were deleted with them.</summary>
+        public List<(string InstanceId, bool HadActivities)> Deleted { get; } = [];
 
-        public List<string> Finished { get; } = [];
+        public List<OrchestrationState> Finished { get; } = [];
+
+        public List<OrchestrationInstance> Created { get; } = [];
+
+        public HistorySnapshot? History { get; set; }
 
         public SqliteOrchestrationWorkItem? Completed { get; init; }
 
@@ -1309,6 +1400,9 @@ internal sealed class SqliteOrchestrationService : IOrchestrationService, IOrche
     }
 
     private sealed record PendingMessage(long Id, EventType EventType, long VisibleAt, string Json);
+
+    /// <summary>An instance's committed history: its execution, the next history row and the events.</summary>
+    private sealed record HistorySnapshot(string InstanceId, string ExecutionId, long NextSeq, IList<HistoryEvent> Events);
 
     private sealed class ActivityEntry(long id, string instanceId, string json)
     {
