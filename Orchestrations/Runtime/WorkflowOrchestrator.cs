@@ -165,7 +165,12 @@ internal sealed class OrchestratedRun
                         new NodeError("NODE_ERROR", failed.FailureDetails.ErrorMessage, Retryable: true), 0);
                 }
 
-                if (!result.Abandoned && state.Status == NodeStatus.Running && state.Attempts == pending.Attempt)
+                if (result.Abandoned)
+                {
+                    // The run ended outside the orchestration (a stop whose signal may never come): end here as well.
+                    await StepAsync(tx => End(tx, new StopSignal(ExecutionStatus.Cancelled, "CANCELLED", "The run ended outside its orchestration.")));
+                }
+                else if (state.Status == NodeStatus.Running && state.Attempts == pending.Attempt)
                 {
                     var outcome = result.Outcome == NodeOutcome.Waiting
                         ? NodeResult.Fail("NODE_ERROR", $"Node type {_doc.NodeDefinition(pending.NodeId).Type} runs as an activity and cannot wait.", retryable: false)

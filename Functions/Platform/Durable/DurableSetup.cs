@@ -10,6 +10,9 @@ internal static class DurableSetup
     /// </summary>
     public static IServiceCollection AddDurableRuns(this IServiceCollection services, IConfiguration configuration, bool standalone)
     {
+        // The Durable Task Framework and SDK log every episode and activity at Information: several lines a run, which
+        // cost more than the run itself. Their warnings and errors still show; configuration can lower the bar again.
+        services.AddLogging(logging => logging.AddFilter("DurableTask", LogLevel.Warning).AddFilter("Microsoft.DurableTask", LogLevel.Warning));
         services.AddOptions<DurableOptions>().Bind(configuration.GetSection(DurableOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         if (standalone)
         {
