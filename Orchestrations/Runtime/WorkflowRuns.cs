@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Nodes;
 using Serverless.Orchestrations.Definitions;
 using Serverless.Orchestrations.Nodes;
@@ -138,14 +139,9 @@ public sealed class WorkflowRuns
             _machine.EndUnsuccessfully(new Transaction(doc, now), ExecutionStatus.Cancelled, new RunError("CANCELLED", reason, null));
             return true;
         }, cancellationToken);
-        if (run is null)
+        if (Refused(run, committed, out var refusal))
         {
-            return RunActionOutcome.NotFound;
-        }
-
-        if (!committed)
-        {
-            return RunActionOutcome.Conflict;
+            return refusal;
         }
 
         await _orchestrations.RaiseEventAsync(RunTasks.InstanceId(run), RunTasks.StopEvent,
@@ -193,14 +189,9 @@ public sealed class WorkflowRuns
             new Transaction(doc, now).Emit(EventTypes.ExecutionResumed, null, new JsonObject { ["retry"] = doc.Retries });
             return true;
         }, CancellationToken.None);
-        if (run is null)
+        if (Refused(run, committed, out var refusal))
         {
-            return RunActionOutcome.NotFound;
-        }
-
-        if (!committed)
-        {
-            return RunActionOutcome.Conflict;
+            return refusal;
         }
 
         if (run.ParentExecutionId is null)
@@ -229,14 +220,9 @@ public sealed class WorkflowRuns
             wait.EventPayload = payload;
             return true;
         }, cancellationToken);
-        if (run is null)
+        if (Refused(run, committed, out var refusal))
         {
-            return RunActionOutcome.NotFound;
-        }
-
-        if (!committed)
-        {
-            return RunActionOutcome.Conflict;
+            return refusal;
         }
 
         await _orchestrations.RaiseEventAsync(RunTasks.InstanceId(run), RunTasks.NodeEvent(eventName, nodeId), payload, CancellationToken.None);
@@ -284,6 +270,13 @@ public sealed class WorkflowRuns
                 await _orchestrations.RaiseEventAsync(RunTasks.InstanceId(run), RunTasks.AdmittedEvent, null, cancellationToken);
             }
         }
+    }
+
+    /// <summary>Why a change to a run was not made: no such run, or it was not in a state that allows it.</summary>
+    private static bool Refused([NotNullWhen(false)] ExecutionDocument? run, bool committed, out RunActionOutcome refusal)
+    {
+        refusal = run is null ? RunActionOutcome.NotFound : RunActionOutcome.Conflict;
+        return run is null || !committed;
     }
 
     private static bool Retryable(ExecutionDocument doc) =>
