@@ -26,7 +26,7 @@ internal sealed record ChatTurn(
 /// answer) only when the answer is complete: a failed call or a client that left stores nothing.
 /// </summary>
 internal sealed class ChatTurns(
-    ChatStore chats, ModelGateway gateway, DefaultChatModel defaultModel, WorkflowRunner runner, WorkflowRuns engine, ExecutionNotifier notifier,
+    ChatStore chats, ModelGateway gateway, DefaultChatModel defaultModel, WorkflowRunner runner, WorkflowRuns runs, ExecutionNotifier notifier,
     IServiceProvider services, IOptions<ChatOptions> options, IOptions<WorkflowsOptions> workflowOptions, TimeProvider time, ILogger<ChatTurns> logger)
 {
     public const string Source = "chat";
@@ -197,7 +197,7 @@ internal sealed class ChatTurns(
             ExecutionDocument ended;
             try
             {
-                ended = await notifier.WaitForEndAsync(engine, run!.Id, TimeSpan.FromSeconds(_options.WorkflowWaitSeconds), time, cancellationToken) ?? run!;
+                ended = await notifier.WaitForEndAsync(runs, run!.Id, TimeSpan.FromSeconds(_options.WorkflowWaitSeconds), time, cancellationToken) ?? run!;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && isNew)
             {
@@ -230,7 +230,7 @@ internal sealed class ChatTurns(
         return new ChatEventStream(isNew ? chat : null, chats, async (sse, token) =>
         {
             await sse.WriteAsync("start", new { chatId = chat.Id, runId = run!.Id }, token);
-            await foreach (var e in ExecutionEventStream.FollowAsync(engine, notifier, time, run.Id, 0, idle, token))
+            await foreach (var e in ExecutionEventStream.FollowAsync(runs, notifier, time, run.Id, 0, idle, token))
             {
                 if (e is null)
                 {
@@ -247,7 +247,7 @@ internal sealed class ChatTurns(
                 }
                 else if (EventTypes.IsTerminal(e.Type))
                 {
-                    var ended = (await engine.Store.LoadAsync(run.Id, CancellationToken.None))!.Document;
+                    var ended = (await runs.Store.LoadAsync(run.Id, CancellationToken.None))!.Document;
                     if (ended.Status == ExecutionStatus.Succeeded)
                     {
                         await EndAsync(sse, await SaveRunAsync(chat, turn, ended, CancellationToken.None), token);

@@ -11,7 +11,7 @@ namespace Serverless.Functions.Features.Models;
 /// </summary>
 internal static class ModelsFeature
 {
-    /// <summary>The workflow node types that call models (llm, question_classifier, parameter_extractor), found by the engine's registry.</summary>
+    /// <summary>The workflow node types that call models (llm, question_classifier, parameter_extractor), found by the node registry.</summary>
     public static IServiceCollection AddModels(this IServiceCollection services)
     {
         services.AddSingleton<ModelNodeCalls>();

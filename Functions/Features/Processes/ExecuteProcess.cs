@@ -14,7 +14,7 @@ internal static class ExecuteProcess
     /// answered <c>running</c> and goes on. A run that could not start is a <c>failed</c> execution with the reason.
     /// </summary>
     public static async Task<IResult> HandleAsync(
-        string id, Caller caller, WorkspaceContext workspace, ProcessStore processes, ProcessExecutor executor, WorkflowRuns engine,
+        string id, Caller caller, WorkspaceContext workspace, ProcessStore processes, ProcessExecutor executor, WorkflowRuns runs,
         ExecutionNotifier notifier, IOptions<WorkflowsOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (await processes.GetAsync(workspace.WorkspaceId, id, cancellationToken) is not { } process)
@@ -24,7 +24,7 @@ internal static class ExecuteProcess
 
         var execution = await executor.StartAsync(process, new ProcessStart(ProcessStart.Manual, RunPrincipals.Of(caller)), cancellationToken);
         if (execution is { Status: ProcessExecutionStatus.Running, RunId: { } runId }
-            && await notifier.WaitForEndAsync(engine, runId, TimeSpan.FromMilliseconds(options.Value.RunWaitDefaultMs), time, cancellationToken) is { } latest)
+            && await notifier.WaitForEndAsync(runs, runId, TimeSpan.FromMilliseconds(options.Value.RunWaitDefaultMs), time, cancellationToken) is { } latest)
         {
             execution = ProcessExecutor.Refresh(execution, latest);
             await processes.SaveExecutionAsync(execution, cancellationToken);

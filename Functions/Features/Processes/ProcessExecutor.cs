@@ -22,7 +22,7 @@ internal sealed record ProcessStart(string Source, RunPrincipal Principal, DateT
 }
 
 /// <summary>Starts a process's workflow and records the execution; what a run's status means in Behflow's terms.</summary>
-internal sealed class ProcessExecutor(ProcessStore processes, WorkflowRunner runner, WorkflowRuns engine, TimeProvider time, ILogger<ProcessExecutor> logger)
+internal sealed class ProcessExecutor(ProcessStore processes, WorkflowRunner runner, WorkflowRuns runs, TimeProvider time, ILogger<ProcessExecutor> logger)
 {
     /// <summary>Starts the run (or records why it could not start) and marks the process's last execution.</summary>
     public async Task<ProcessExecutionRecord> StartAsync(ProcessRecord process, ProcessStart start, CancellationToken cancellationToken)
@@ -55,7 +55,7 @@ internal sealed class ProcessExecutor(ProcessStore processes, WorkflowRunner run
 
     /// <summary>The execution with its run's state as it is now (for lists: runs still going are read again).</summary>
     public async ValueTask<ProcessExecutionRecord?> ResolveAsync(ProcessExecutionRecord execution, CancellationToken cancellationToken) =>
-        execution is { Status: ProcessExecutionStatus.Running, RunId: { } runId } && (await engine.Store.LoadAsync(runId, cancellationToken))?.Document is { } run
+        execution is { Status: ProcessExecutionStatus.Running, RunId: { } runId } && (await runs.Store.LoadAsync(runId, cancellationToken))?.Document is { } run
             ? Refresh(execution, run)
             : execution;
 

@@ -22,7 +22,7 @@ internal static class ReceiveHook
     /// </summary>
     public static async Task<IResult> HandleAsync(
         string token, HttpContext context, TriggerStore triggers, SecretProtector protector, RateLimiter limiter, IOptions<WorkflowTriggersOptions> options,
-        WorkflowRunner runner, WorkflowRuns engine, ExecutionNotifier notifier, IOptions<WorkflowsOptions> workflowOptions, TimeProvider time,
+        WorkflowRunner runner, WorkflowRuns runs, ExecutionNotifier notifier, IOptions<WorkflowsOptions> workflowOptions, TimeProvider time,
         ILogger<WorkflowTriggersFunctions> logger, CancellationToken cancellationToken)
     {
         if (await triggers.FindHookAsync(token, cancellationToken) is not { } trigger)
@@ -71,7 +71,7 @@ internal static class ReceiveHook
         }
 
         var wait = TimeSpan.FromMilliseconds(workflowOptions.Value.RunWaitDefaultMs);
-        var latest = await notifier.WaitForEndAsync(engine, run.Id, wait, time, cancellationToken) ?? run;
+        var latest = await notifier.WaitForEndAsync(runs, run.Id, wait, time, cancellationToken) ?? run;
         var response = new RunWorkflow.Response(latest.Id, latest.Id, latest.Status, latest.Outputs, latest.Error,
             ExecutionViews.Duration(latest.StartedAt ?? latest.CreatedAt, latest.CompletedAt), ExecutionViews.TokenUsage(latest));
         return ExecutionStatus.IsTerminal(latest.Status) ? Api.Ok(response) : Api.Accepted(response);

@@ -22,7 +22,7 @@ internal sealed class ExecutionEventStream(string executionId, long afterSeq, Ti
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
-        var engine = httpContext.RequestServices.GetRequiredService<WorkflowRuns>();
+        var runs = httpContext.RequestServices.GetRequiredService<WorkflowRuns>();
         var notifier = httpContext.RequestServices.GetRequiredService<ExecutionNotifier>();
         var time = httpContext.RequestServices.GetRequiredService<TimeProvider>();
         var response = httpContext.Response;
@@ -35,7 +35,7 @@ internal sealed class ExecutionEventStream(string executionId, long afterSeq, Ti
 
         try
         {
-            await foreach (var e in FollowAsync(engine, notifier, time, executionId, afterSeq, heartbeat, cancellationToken))
+            await foreach (var e in FollowAsync(runs, notifier, time, executionId, afterSeq, heartbeat, cancellationToken))
             {
                 if (e is null)
                 {
@@ -59,7 +59,7 @@ internal sealed class ExecutionEventStream(string executionId, long afterSeq, Ti
     /// <paramref name="idle"/> passing without an event, so a reader can keep its connection alive.
     /// </summary>
     public static async IAsyncEnumerable<ExecutionEvent?> FollowAsync(
-        WorkflowRuns engine, ExecutionNotifier notifier, TimeProvider time, string executionId, long afterSeq, TimeSpan idle,
+        WorkflowRuns runs, ExecutionNotifier notifier, TimeProvider time, string executionId, long afterSeq, TimeSpan idle,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var after = afterSeq;
@@ -67,11 +67,11 @@ internal sealed class ExecutionEventStream(string executionId, long afterSeq, Ti
         while (!cancellationToken.IsCancellationRequested)
         {
             var changed = notifier.NextChange(executionId);
-            var events = await engine.Store.ReadEventsAsync(executionId, after, 500, cancellationToken);
+            var events = await runs.Store.ReadEventsAsync(executionId, after, 500, cancellationToken);
             if (events.Count == 0)
             {
                 // Committed events reach the log just after the commit; the document already has them.
-                var run = (await engine.Store.LoadAsync(executionId, cancellationToken))?.Document;
+                var run = (await runs.Store.LoadAsync(executionId, cancellationToken))?.Document;
                 if (run is null)
                 {
                     yield break;

@@ -29,13 +29,13 @@ internal sealed class ExecutionNotifier : IExecutionObserver
     }
 
     /// <summary>The run once it is terminal, or its latest state when <paramref name="timeout"/> passes first.</summary>
-    public async Task<ExecutionDocument?> WaitForEndAsync(WorkflowRuns engine, string executionId, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    public async Task<ExecutionDocument?> WaitForEndAsync(WorkflowRuns runs, string executionId, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + timeout;
         while (true)
         {
             var changed = NextChange(executionId);
-            var run = (await engine.Store.LoadAsync(executionId, cancellationToken))?.Document;
+            var run = (await runs.Store.LoadAsync(executionId, cancellationToken))?.Document;
             var left = deadline - time.GetUtcNow();
             if (run is null || ExecutionStatus.IsTerminal(run.Status) || left <= TimeSpan.Zero)
             {

@@ -21,7 +21,7 @@ internal static class ExecutionSocket
     internal sealed record Command(string? Action, string? ExecutionId, string? WorkflowId);
 
     public static async Task<IResult> HandleAsync(
-        HttpContext context, WorkspaceContext workspace, WorkflowRuns engine, WorkflowStore workflows, ExecutionNotifier notifier)
+        HttpContext context, WorkspaceContext workspace, WorkflowRuns runs, WorkflowStore workflows, ExecutionNotifier notifier)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -42,10 +42,10 @@ internal static class ExecutionSocket
 
         notifier.Committed += OnCommitted;
         var cancellationToken = context.RequestAborted;
-        var sending = PumpAsync(socket, session, engine, outbox.Reader, cancellationToken);
+        var sending = PumpAsync(socket, session, runs, outbox.Reader, cancellationToken);
         try
         {
-            await ReceiveAsync(socket, session, engine, workflows, outbox.Writer, cancellationToken);
+            await ReceiveAsync(socket, session, runs, workflows, outbox.Writer, cancellationToken);
         }
         catch (Exception exception) when (exception is OperationCanceledException or WebSocketException)
         {
@@ -62,7 +62,7 @@ internal static class ExecutionSocket
     }
 
     private static async Task ReceiveAsync(
-        WebSocket socket, Session session, WorkflowRuns engine, WorkflowStore workflows, ChannelWriter<Outgoing> outbox, CancellationToken cancellationToken)
+        WebSocket socket, Session session, WorkflowRuns runs, WorkflowStore workflows, ChannelWriter<Outgoing> outbox, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxMessageBytes];
         while (socket.State == WebSocketState.Open)
@@ -90,7 +90,7 @@ internal static class ExecutionSocket
                 command = null;
             }
 
-            foreach (var message in await ApplyAsync(command, session, engine, workflows, cancellationToken))
+            foreach (var message in await ApplyAsync(command, session, runs, workflows, cancellationToken))
             {
                 outbox.TryWrite(message);
             }
@@ -98,7 +98,7 @@ internal static class ExecutionSocket
     }
 
     private static async Task<IReadOnlyList<Outgoing>> ApplyAsync(
-        Command? command, Session session, WorkflowRuns engine, WorkflowStore workflows, CancellationToken cancellationToken)
+        Command? command, Session session, WorkflowRuns runs, WorkflowStore workflows, CancellationToken cancellationToken)
     {
         var subscribe = command?.Action == "subscribe";
         if (command is null || !subscribe && command.Action != "unsubscribe" || (command.ExecutionId is null) == (command.WorkflowId is null))
@@ -123,7 +123,7 @@ internal static class ExecutionSocket
             return [Text(new { type = "subscribed", workflowId })];
         }
 
-        var run = (await engine.Store.LoadAsync(command.ExecutionId!, cancellationToken))?.Document;
+        var run = (await runs.Store.LoadAsync(command.ExecutionId!, cancellationToken))?.Document;
         if (run is null || run.WorkspaceId != session.WorkspaceId)
         {
             return [Text(new { type = "error", message = "The execution was not found.", executionId = command.ExecutionId })];
@@ -134,7 +134,7 @@ internal static class ExecutionSocket
     }
 
     /// <summary>Sends control messages as they are, and for a woken run its log from where this connection left off.</summary>
-    private static async Task PumpAsync(WebSocket socket, Session session, WorkflowRuns engine, ChannelReader<Outgoing> outbox, CancellationToken cancellationToken)
+    private static async Task PumpAsync(WebSocket socket, Session session, WorkflowRuns runs, ChannelReader<Outgoing> outbox, CancellationToken cancellationToken)
     {
         try
         {
@@ -154,7 +154,7 @@ internal static class ExecutionSocket
                 IReadOnlyList<ExecutionEvent> events;
                 do
                 {
-                    events = await engine.Store.ReadEventsAsync(item.ExecutionId!, session.SentThrough(item.ExecutionId!), 500, cancellationToken);
+                    events = await runs.Store.ReadEventsAsync(item.ExecutionId!, session.SentThrough(item.ExecutionId!), 500, cancellationToken);
                     foreach (var e in events)
                     {
                         await SendAsync(socket, Serialize(EventMessage.From(item.ExecutionId!, item.WorkflowId, e)), cancellationToken);

@@ -9,9 +9,9 @@ namespace Serverless.Functions.Features.Workflows;
 internal static class ListExecutions
 {
     public static async Task<IResult> HandleAsync(
-        WorkspaceContext workspace, ListQuery query, string? workflowId, string? from, string? to, WorkflowRuns engine, CancellationToken cancellationToken)
+        WorkspaceContext workspace, ListQuery query, string? workflowId, string? from, string? to, WorkflowRuns runs, CancellationToken cancellationToken)
     {
-        var list = new IndexedList<ExecutionSummary>(engine.Index.Runs, "createdAt", DefaultDescending: true);
+        var list = new IndexedList<ExecutionSummary>(runs.Index.Runs, "createdAt", DefaultDescending: true);
         var check = new Validator()
             .When(query.Status is { } s && !ExecutionStatus.All.Contains(s), "status", $"status must be one of {string.Join(", ", ExecutionStatus.All)}.")
             .When(from is not null && !DateTimeOffset.TryParse(from, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _), "from", "from must be an ISO 8601 timestamp.")
@@ -51,7 +51,7 @@ internal static class ListExecutions
             Filters = filters,
             // "to" includes its instant; the range's end is exclusive.
             Range = (since is { } f ? ExecutionIndex.SortKey(f) : null, until is { } t ? ExecutionIndex.SortKey(t.AddTicks(1)) : null),
-            Resolve = (entry, ct) => CurrentAsync(entry, engine, ct),
+            Resolve = (entry, ct) => CurrentAsync(entry, runs, ct),
             Where = e => (status is null || e.Status == status) && (since is null || e.CreatedAt >= since) && (until is null || e.CreatedAt <= until),
         };
         return await IndexedPaging.PageAsync(list, workspace.WorkspaceId, query with { Status = null }, request, cancellationToken) is { } page
@@ -60,8 +60,8 @@ internal static class ListExecutions
     }
 
     // The index is written when a run starts, ends or is retried; in between, the run itself has the live status.
-    private static async ValueTask<ExecutionSummary?> CurrentAsync(ExecutionSummary entry, WorkflowRuns engine, CancellationToken cancellationToken) =>
-        ExecutionStatus.IsTerminal(entry.Status) || (await engine.Store.LoadAsync(entry.Id, cancellationToken))?.Document is not { } run
+    private static async ValueTask<ExecutionSummary?> CurrentAsync(ExecutionSummary entry, WorkflowRuns runs, CancellationToken cancellationToken) =>
+        ExecutionStatus.IsTerminal(entry.Status) || (await runs.Store.LoadAsync(entry.Id, cancellationToken))?.Document is not { } run
             ? entry
             : new ExecutionSummary(run.Id, run.WorkflowId, run.Version, run.Status, run.CreatedAt, run.CompletedAt);
 }

@@ -18,7 +18,7 @@ internal static class ListPendingReviews
 
     // Pending reviews are found in the runs that hold a slot or wait for one, which the concurrency cap bounds
     // (Workflows:MaxRunningPerWorkspace plus Workflows:MaxQueuedPerWorkspace), so this list pages in memory.
-    public static async Task<IResult> HandleAsync(WorkspaceContext workspace, ListQuery query, WorkflowRuns engine, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(WorkspaceContext workspace, ListQuery query, WorkflowRuns runs, CancellationToken cancellationToken)
     {
         if (query.Check(Shape.SortFields) is { } invalid)
         {
@@ -26,17 +26,17 @@ internal static class ListPendingReviews
         }
 
         var pending = new List<PendingReviewDto>();
-        foreach (var id in await engine.ActiveRunsAsync(workspace.WorkspaceId, cancellationToken))
+        foreach (var id in await runs.ActiveRunsAsync(workspace.WorkspaceId, cancellationToken))
         {
-            await CollectAsync(id, engine, pending, depth: 0, cancellationToken);
+            await CollectAsync(id, runs, pending, depth: 0, cancellationToken);
         }
 
         return Api.Page(Paging.Paginate(pending, query, Shape));
     }
 
-    private static async Task CollectAsync(string executionId, WorkflowRuns engine, List<PendingReviewDto> pending, int depth, CancellationToken cancellationToken)
+    private static async Task CollectAsync(string executionId, WorkflowRuns runs, List<PendingReviewDto> pending, int depth, CancellationToken cancellationToken)
     {
-        if ((await engine.Store.LoadAsync(executionId, cancellationToken))?.Document is not { } run || ExecutionStatus.IsTerminal(run.Status))
+        if ((await runs.Store.LoadAsync(executionId, cancellationToken))?.Document is not { } run || ExecutionStatus.IsTerminal(run.Status))
         {
             return;
         }
@@ -55,7 +55,7 @@ internal static class ListPendingReviews
                 {
                     if (depth < 4)
                     {
-                        await CollectAsync(child, engine, pending, depth + 1, cancellationToken);
+                        await CollectAsync(child, runs, pending, depth + 1, cancellationToken);
                     }
                 }
             }

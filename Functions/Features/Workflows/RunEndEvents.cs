@@ -6,7 +6,7 @@ namespace Serverless.Functions.Features.Workflows;
 
 /// <summary>
 /// Records <c>workflow.completed</c> and <c>workflow.failed</c> (a timeout is a failure; a stop is neither) in the platform
-/// event log when a top-level run ends. The event id is derived from the run, so the engine telling us twice records once.
+/// event log when a top-level run ends. The event id is derived from the run, so an end reported twice (the ending activity runs at least once) records once.
 /// </summary>
 internal sealed class RunEndEvents(PlatformEventLog events) : IRunCompletionListener
 {

@@ -16,7 +16,7 @@ internal static class RunWorkflow
 
     /// <summary>Starts a run and waits for it up to <c>options.timeout</c> ms; a run still going then is answered with 202 and continues.</summary>
     public static async Task<IResult> HandleAsync(
-        string id, Request? request, Caller caller, WorkspaceContext workspace, WorkflowRunner runner, WorkflowRuns engine, ExecutionNotifier notifier,
+        string id, Request? request, Caller caller, WorkspaceContext workspace, WorkflowRunner runner, WorkflowRuns runs, ExecutionNotifier notifier,
         IOptions<WorkflowsOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -37,7 +37,7 @@ internal static class RunWorkflow
         }
 
         var wait = TimeSpan.FromMilliseconds(Math.Min(request?.Options?.Timeout ?? settings.RunWaitDefaultMs, settings.RunWaitMaxMs));
-        var latest = await notifier.WaitForEndAsync(engine, run!.Id, wait, time, cancellationToken) ?? run;
+        var latest = await notifier.WaitForEndAsync(runs, run!.Id, wait, time, cancellationToken) ?? run;
         var response = new Response(latest.Id, latest.Id, latest.Status, latest.Outputs, latest.Error,
             ExecutionViews.Duration(latest.StartedAt ?? latest.CreatedAt, latest.CompletedAt), ExecutionViews.TokenUsage(latest));
         return ExecutionStatus.IsTerminal(latest.Status) ? Api.Ok(response) : Api.Accepted(response);

@@ -6,16 +6,16 @@ namespace Serverless.Functions.Features.Workflows;
 
 internal static class StopExecution
 {
-    public static async Task<IResult> HandleAsync(string id, Caller caller, WorkspaceContext workspace, WorkflowRuns engine, CancellationToken cancellationToken)
+    public static async Task<IResult> HandleAsync(string id, Caller caller, WorkspaceContext workspace, WorkflowRuns runs, CancellationToken cancellationToken)
     {
-        if (await Executions.FindAsync(engine, workspace, id, cancellationToken) is null)
+        if (await Executions.FindAsync(runs, workspace, id, cancellationToken) is null)
         {
             return Api.NotFound("The execution was not found.");
         }
 
-        return await engine.StopAsync(id, $"Stopped by {caller.UserId}.", cancellationToken) switch
+        return await runs.StopAsync(id, $"Stopped by {caller.UserId}.", cancellationToken) switch
         {
-            RunActionOutcome.Done => Api.Ok(ExecutionViews.Summary((await engine.Store.LoadAsync(id, cancellationToken))!.Document)),
+            RunActionOutcome.Done => Api.Ok(ExecutionViews.Summary((await runs.Store.LoadAsync(id, cancellationToken))!.Document)),
             RunActionOutcome.NotFound => Api.NotFound("The execution was not found."),
             _ => Api.Conflict("The execution has already ended."),
         };

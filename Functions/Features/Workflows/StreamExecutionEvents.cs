@@ -8,8 +8,8 @@ namespace Serverless.Functions.Features.Workflows;
 internal static class StreamExecutionEvents
 {
     public static async Task<IResult> HandleAsync(
-        string id, HttpRequest request, WorkspaceContext workspace, WorkflowRuns engine, IOptions<WorkflowsOptions> options, CancellationToken cancellationToken) =>
-        await Executions.FindAsync(engine, workspace, id, cancellationToken) is null
+        string id, HttpRequest request, WorkspaceContext workspace, WorkflowRuns runs, IOptions<WorkflowsOptions> options, CancellationToken cancellationToken) =>
+        await Executions.FindAsync(runs, workspace, id, cancellationToken) is null
             ? Api.NotFound("The execution was not found.")
             : new ExecutionEventStream(id, ExecutionEventStream.ResumeFrom(request), TimeSpan.FromSeconds(options.Value.HeartbeatSeconds));
 }

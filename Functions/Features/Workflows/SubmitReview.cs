@@ -13,7 +13,7 @@ internal static class SubmitReview
     internal sealed record Response(string ExecutionId, string NodeId, string Decision);
 
     public static async Task<IResult> HandleAsync(
-        string id, Request request, Caller caller, WorkspaceContext workspace, WorkflowRuns engine, TimeProvider time, CancellationToken cancellationToken)
+        string id, Request request, Caller caller, WorkspaceContext workspace, WorkflowRuns runs, TimeProvider time, CancellationToken cancellationToken)
     {
         var check = new Validator()
             .Require("nodeId", request.NodeId, 64)
@@ -23,7 +23,7 @@ internal static class SubmitReview
             return check.ToResult();
         }
 
-        if (await Executions.FindAsync(engine, workspace, id, cancellationToken) is null)
+        if (await Executions.FindAsync(runs, workspace, id, cancellationToken) is null)
         {
             return Api.NotFound("The execution was not found.");
         }
@@ -35,7 +35,7 @@ internal static class SubmitReview
             ["reviewedBy"] = caller.UserId,
             ["reviewedAt"] = time.GetUtcNow(),
         };
-        return await engine.SubmitEventAsync(id, request.NodeId!, HumanReviewNode.EventName, payload, cancellationToken) switch
+        return await runs.SubmitEventAsync(id, request.NodeId!, HumanReviewNode.EventName, payload, cancellationToken) switch
         {
             RunActionOutcome.Done => Api.Accepted(new Response(id, request.NodeId!, request.Decision!)),
             RunActionOutcome.NotFound => Api.NotFound("The execution was not found."),

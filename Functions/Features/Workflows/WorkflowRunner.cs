@@ -8,7 +8,7 @@ using Serverless.Orchestrations.Runtime;
 namespace Serverless.Functions.Features.Workflows;
 
 /// <summary>Starts runs of a workspace's workflows; the one place that decides whether a workflow may run.</summary>
-internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowRuns engine, DefinitionValidator validator)
+internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowRuns runs, DefinitionValidator validator)
 {
     /// <summary>The started run, or the error result explaining why it was not started.</summary>
     public async Task<(ExecutionDocument? Run, IResult? Error)> StartAsync(
@@ -47,7 +47,7 @@ internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowRuns engin
             return (null, Api.Validation(problems, "The inputs do not match the workflow's inputs schema."));
         }
 
-        var started = await engine.StartAsync(new StartRunRequest(workspaceId, workflowId, pinned, definition, inputs, metadata, principal), cancellationToken);
+        var started = await runs.StartAsync(new StartRunRequest(workspaceId, workflowId, pinned, definition, inputs, metadata, principal), cancellationToken);
         return started.Refused
             ? (null, Api.Error(StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimitExceeded, "Too many runs are waiting in this workspace; try again when some have finished."))
             : (started.Run, null);

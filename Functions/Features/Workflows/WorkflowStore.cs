@@ -34,7 +34,7 @@ internal sealed record WorkflowRecord(
 internal sealed record WorkflowVersionRecord(int Version, WorkflowDefinition Definition, JsonObject? InputsSchema, string CreatedBy, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// Workflows per workspace, each with an immutable row per version. The engine finds sub-workflows through
+/// Workflows per workspace, each with an immutable row per version. Runs find sub-workflows through
 /// <see cref="IWorkflowCatalog"/>, always inside the calling run's workspace.
 /// </summary>
 internal sealed class WorkflowStore(IEntityStore store, TimeProvider time) : IWorkflowCatalog
