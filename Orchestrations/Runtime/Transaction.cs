@@ -196,7 +196,7 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
         if (request.Until is { } until)
         {
             wait.Until = until;
-            tx.Enqueue.Add((new WorkItem(tx.Doc.Id, nodeId, state.Attempts, WorkItem.Resume), until > tx.Now ? until - tx.Now : null));
+            tx.Enqueue.Add((new WorkItem(nodeId, state.Attempts, WorkItem.Resume), until > tx.Now ? until - tx.Now : null));
         }
 
         if (request.EventName is not null)
@@ -236,7 +236,7 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
         {
             var delay = settings.BackoffBefore(state.Attempts + 1);
             state.Status = NodeStatus.Scheduled;
-            tx.Enqueue.Add((new WorkItem(tx.Doc.Id, nodeId, state.Attempts + 1, WorkItem.Node), delay > TimeSpan.Zero ? delay : null));
+            tx.Enqueue.Add((new WorkItem(nodeId, state.Attempts + 1, WorkItem.Node), delay > TimeSpan.Zero ? delay : null));
             tx.Emit(EventTypes.NodeRetry, nodeId, new JsonObject
             {
                 ["attempt"] = state.Attempts,
@@ -309,7 +309,7 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
                 if (!type.Descriptor.IsInstant)
                 {
                     state.Status = NodeStatus.Scheduled;
-                    tx.Enqueue.Add((new WorkItem(doc.Id, node.Id, state.Attempts + 1, WorkItem.Node), null));
+                    tx.Enqueue.Add((new WorkItem(node.Id, state.Attempts + 1, WorkItem.Node), null));
                     continue;
                 }
 

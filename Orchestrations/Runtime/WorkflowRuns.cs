@@ -95,8 +95,6 @@ public sealed class WorkflowRuns
 
     internal IWorkflowCatalog Catalog { get; }
 
-    internal IRunOrchestrations Orchestrations => _orchestrations;
-
     internal IRunCompletionListener[] CompletionListeners { get; }
 
     internal TimeProvider Clock => _clock;

@@ -1,4 +1,5 @@
 using Serverless.Orchestrations.Ports;
+using Serverless.Orchestrations.Runtime;
 
 namespace Serverless.Functions.Platform.Durable;
 
@@ -13,6 +14,14 @@ internal static class DurableSetup
         // The Durable Task Framework and SDK log every episode and activity at Information: several lines a run, which
         // cost more than the run itself. Their warnings and errors still show; configuration can lower the bar again.
         services.AddLogging(logging => logging.AddFilter("DurableTask", LogLevel.Warning).AddFilter("Microsoft.DurableTask", LogLevel.Warning));
+        // The orchestrator and activities keep no state of their own (a run's lives in its orchestration), so one of
+        // each serves every episode and invocation in both hosts.
+        services.AddSingleton<WorkflowOrchestrator>();
+        foreach (var (_, type) in RunActivityTypes.All)
+        {
+            services.AddSingleton(type);
+        }
+
         services.AddOptions<DurableOptions>().Bind(configuration.GetSection(DurableOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         if (standalone)
         {
@@ -27,4 +36,17 @@ internal static class DurableSetup
 
         return services;
     }
+}
+
+/// <summary>The workflow activities by name, for both hosts' registrations.</summary>
+internal static class RunActivityTypes
+{
+    public static readonly IReadOnlyList<(string Name, Type Type)> All =
+    [
+        (RunTasks.AdmitRun, typeof(AdmitRunActivity)),
+        (RunTasks.RunNode, typeof(RunNodeActivity)),
+        (RunTasks.SaveRun, typeof(SaveRunActivity)),
+        (RunTasks.CreateChildRuns, typeof(CreateChildRunsActivity)),
+        (RunTasks.EndRun, typeof(EndRunActivity)),
+    ];
 }

@@ -68,10 +68,10 @@ internal sealed class StandaloneDurableHost : IHostedService, IRunOrchestrations
 
         _worker = new TaskHubWorker(_service, loggerFactory);
         var catalog = new ShimCatalog(new DurableTaskShimFactory(new DurableTaskWorkerOptions { DataConverter = PayloadJson.Sdk }, loggerFactory));
-        catalog.AddOrchestrator(RunTasks.Orchestrator, () => ActivatorUtilities.CreateInstance<WorkflowOrchestrator>(services));
+        catalog.AddOrchestrator(RunTasks.Orchestrator, services.GetRequiredService<WorkflowOrchestrator>);
         foreach (var (name, type) in RunActivityTypes.All)
         {
-            catalog.AddActivity(name, () => (ITaskActivity)ActivatorUtilities.CreateInstance(services, type));
+            catalog.AddActivity(name, () => (ITaskActivity)services.GetRequiredService(type));
         }
 
         catalog.Register(_worker);
@@ -155,17 +155,4 @@ internal sealed class StandaloneDurableHost : IHostedService, IRunOrchestrations
             new Uri(storage.TableServiceUri ?? $"https://{account}.table.core.windows.net"),
             services.GetRequiredService<Azure.Core.TokenCredential>());
     }
-}
-
-/// <summary>The workflow activities by name, for both hosts' registrations.</summary>
-internal static class RunActivityTypes
-{
-    public static readonly IReadOnlyList<(string Name, Type Type)> All =
-    [
-        (RunTasks.AdmitRun, typeof(AdmitRunActivity)),
-        (RunTasks.RunNode, typeof(RunNodeActivity)),
-        (RunTasks.SaveRun, typeof(SaveRunActivity)),
-        (RunTasks.CreateChildRuns, typeof(CreateChildRunsActivity)),
-        (RunTasks.EndRun, typeof(EndRunActivity)),
-    ];
 }

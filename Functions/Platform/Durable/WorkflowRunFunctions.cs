@@ -15,7 +15,7 @@ public sealed class WorkflowRunFunctions(IServiceProvider services)
 {
     [Function(RunTasks.Orchestrator)]
     public Task<RunOutcome> WorkflowRun([OrchestrationTrigger] TaskOrchestrationContext context) =>
-        ActivatorUtilities.CreateInstance<WorkflowOrchestrator>(services).RunAsync(context, context.GetInput<RunInput>()!);
+        services.GetRequiredService<WorkflowOrchestrator>().RunAsync(context, context.GetInput<RunInput>()!);
 
     [Function(RunTasks.AdmitRun)]
     public Task<bool> AdmitRun([ActivityTrigger] string executionId, FunctionContext function) =>
@@ -40,7 +40,7 @@ public sealed class WorkflowRunFunctions(IServiceProvider services)
         return await Activity<EndRunActivity>().RunAsync(new FunctionActivityContext(RunTasks.EndRun, function), checkpoint);
     }
 
-    private T Activity<T>() => ActivatorUtilities.CreateInstance<T>(services);
+    private T Activity<T>() where T : notnull => services.GetRequiredService<T>();
 
     private sealed class FunctionActivityContext(string name, FunctionContext function) : TaskActivityContext
     {
