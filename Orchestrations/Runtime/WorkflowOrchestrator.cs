@@ -31,6 +31,7 @@ internal sealed class OrchestratedRun
     private readonly RunInput _input;
     private readonly ExecutionDocument _doc;
     private readonly StateMachine _machine;
+    private readonly TimeProvider _clock;
     private readonly Dictionary<Task, Pending> _inflight = [];
     private readonly Dictionary<string, long> _nodeVersions = new(StringComparer.Ordinal);
     private readonly List<long> _eventVersions = [];
@@ -49,10 +50,11 @@ internal sealed class OrchestratedRun
         _doc.EventSeq = _doc.OrchestratorSeq;
         _doc.PendingEvents = [];
         _version = _confirmed = _handed = _doc.Checkpoint;
-        _machine = new StateMachine(registry, new OrchestrationClock(context));
+        _clock = new OrchestrationClock(context);
+        _machine = new StateMachine(registry, _clock);
     }
 
-    private DateTimeOffset Now => new(_context.CurrentUtcDateTime, TimeSpan.Zero);
+    private DateTimeOffset Now => _clock.GetUtcNow();
 
     public async Task<RunOutcome> RunAsync()
     {
@@ -270,7 +272,7 @@ internal sealed class OrchestratedRun
             NodeResult result;
             try
             {
-                result = await type.ExecuteAsync(StateMachine.BuildContext(_doc, node, config, attempt, new OrchestrationClock(_context)), CancellationToken.None);
+                result = await type.ExecuteAsync(StateMachine.BuildContext(_doc, node, config, attempt, _clock), CancellationToken.None);
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
@@ -296,7 +298,7 @@ internal sealed class OrchestratedRun
         NodeResult result;
         try
         {
-            result = await _registry.Get(node.Type).ResumeAsync(StateMachine.BuildContext(_doc, node, config, state.Attempts, new OrchestrationClock(_context)), CancellationToken.None);
+            result = await _registry.Get(node.Type).ResumeAsync(StateMachine.BuildContext(_doc, node, config, state.Attempts, _clock), CancellationToken.None);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
