@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
+using Serverless.Functions.Features.Analytics;
 using Serverless.Functions.Features.ApiKeys;
 using Serverless.Functions.Features.Chat;
 using Serverless.Functions.Features.Apps;
@@ -18,6 +19,7 @@ using Serverless.Functions.Features.Tasks;
 using Serverless.Functions.Features.Webhooks;
 using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Ai;
+using Serverless.Functions.Platform.Analytics;
 using Serverless.Functions.Platform.Durable;
 using Serverless.Functions.Platform.Email;
 using Serverless.Functions.Platform.Http;
@@ -71,6 +73,7 @@ internal static class PlatformSetup
         services.AddSearch(configuration);
         services.AddSingleton<Expirations>();
         services.AddSingleton<Platform.Events.PlatformEventLog>();
+        services.AddAnalyticsRollups(configuration);
         services.AddEmail(configuration);
 
         services.AddOptions<SecretProtectionOptions>().Bind(configuration.GetSection(SecretProtectionOptions.Section));
@@ -103,6 +106,7 @@ internal static class PlatformSetup
         services.AddChat(configuration);
         services.AddDatasets(configuration);
         services.AddWebhooks(configuration);
+        services.AddAnalytics();
         services.AddTriggers(configuration, standalone);
         return builder;
     }
@@ -142,6 +146,7 @@ internal static class PlatformSetup
         app.MapChat();
         app.MapDatasets();
         app.MapWebhooks();
+        app.MapAnalytics();
         app.MapPlatformDocs();
         return app;
     }

@@ -25,6 +25,16 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("CreateAlert")]
+    public Task<IActionResult> CreateAlert([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/alerts")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("CreateAnalyticsExport")]
+    public Task<IActionResult> CreateAnalyticsExport([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/analytics/export")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("CreateApiKey")]
     public Task<IActionResult> CreateApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/user/api-keys")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -100,6 +110,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("DeleteAlert")]
+    public Task<IActionResult> DeleteAlert([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/alerts/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("DeleteApiKey")]
     public Task<IActionResult> DeleteApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/user/api-keys/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -170,6 +185,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("DownloadAnalyticsExport")]
+    public Task<IActionResult> DownloadAnalyticsExport([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/analytics/exports/{id}/download")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("ExecutePreset")]
     public Task<IActionResult> ExecutePreset([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/library/presets/{id}/execute")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -202,6 +222,51 @@ public sealed partial class HttpFunctions
 
     [Function("GenerateWithOllama")]
     public Task<IActionResult> GenerateWithOllama([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/ollama/generate")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetAdminCostAnalytics")]
+    public Task<IActionResult> GetAdminCostAnalytics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/analytics/costs")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetAdminExecutionAnalytics")]
+    public Task<IActionResult> GetAdminExecutionAnalytics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/analytics/executions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetAdminUsageAnalytics")]
+    public Task<IActionResult> GetAdminUsageAnalytics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/analytics/usage")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetAlert")]
+    public Task<IActionResult> GetAlert([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/alerts/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetAnalyticsCosts")]
+    public Task<IActionResult> GetAnalyticsCosts([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/analytics/costs")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetAnalyticsDashboard")]
+    public Task<IActionResult> GetAnalyticsDashboard([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/analytics/dashboard")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetAnalyticsExport")]
+    public Task<IActionResult> GetAnalyticsExport([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/analytics/exports/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetAnalyticsMetrics")]
+    public Task<IActionResult> GetAnalyticsMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/analytics/metrics")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetAnalyticsPerformance")]
+    public Task<IActionResult> GetAnalyticsPerformance([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/analytics/performance")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -327,6 +392,11 @@ public sealed partial class HttpFunctions
 
     [Function("ImportApp")]
     public Task<IActionResult> ImportApp([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/apps/import")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListAlerts")]
+    public Task<IActionResult> ListAlerts([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/alerts")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -572,6 +642,11 @@ public sealed partial class HttpFunctions
 
     [Function("TestWebhook")]
     public Task<IActionResult> TestWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{id}/test")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("UpdateAlert")]
+    public Task<IActionResult> UpdateAlert([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/alerts/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 

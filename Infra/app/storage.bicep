@@ -10,6 +10,9 @@ param dataPrincipalId string
 // What the app stores. Its adapters would create these on first use; declaring them keeps the account complete and
 // lets a test check that nothing the platform writes is missing here.
 var tableNames = [
+  'alerts'
+  'analytics'
+  'analyticsexports'
   'apikeyhashes'
   'apikeys'
   'apps'
@@ -59,6 +62,8 @@ var tableNames = [
   'workspaces'
 ]
 var queueNames = [
+  'analytics-exports'
+  'analytics-exports-poison'
   'dataset-ingest'
   'dataset-ingest-poison'
   'email-outbox'
@@ -70,6 +75,7 @@ var queueNames = [
 ]
 var containerNames = [
   deploymentContainerName
+  'analytics-exports'
   'datasets'
   'entity-spill'
   'platform-secrets'

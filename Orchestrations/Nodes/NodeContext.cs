@@ -13,6 +13,12 @@ public sealed class NodeContext
     /// <summary>The run's workspace; child runs and lookups stay inside it.</summary>
     public required string WorkspaceId { get; init; }
 
+    /// <summary>The workflow the run runs (what model calls and analytics attribute the node's work to).</summary>
+    public string? WorkflowId { get; init; }
+
+    /// <summary>The app the run was started for, when its starter said so (the run metadata's <c>appId</c>).</summary>
+    public string? AppId { get; init; }
+
     /// <summary>The node as defined.</summary>
     public required NodeDefinition Node { get; init; }
 

@@ -152,6 +152,8 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
         {
             ExecutionId = doc.Id,
             WorkspaceId = doc.WorkspaceId,
+            WorkflowId = doc.WorkflowId,
+            AppId = doc.Metadata?["appId"] is JsonValue app && app.TryGetValue<string>(out var appId) ? appId : null,
             Node = node,
             Config = config,
             RunInputs = doc.Inputs,

@@ -53,7 +53,7 @@ internal sealed class ChatTurns(
 
     private async Task<IResult> CallModelAsync(ChatTurn turn, Caller caller, WorkspaceContext workspace, CancellationToken cancellationToken)
     {
-        var modelCaller = new ModelCaller(workspace.WorkspaceId, caller.UserId, caller.ApiKeyId, caller.ModelLimits, Source);
+        var modelCaller = new ModelCaller(workspace.WorkspaceId, caller.UserId, caller.ApiKeyId, caller.ModelLimits, Source, AppId: turn.App?.Id);
         var config = turn.App?.Config;
         var model = !string.IsNullOrWhiteSpace(config?.Model) ? config.Model
             : await defaultModel.ResolveAsync(workspace.WorkspaceId, caller.ModelLimits, cancellationToken);

@@ -18,10 +18,17 @@ internal static class ListUsage
         ["latencyMs"] = u => u.LatencyMs.ToString("D12", CultureInfo.InvariantCulture),
     };
 
+    /// <summary>With <c>groupBy</c>: aggregated statistics (see <see cref="Analytics.GetUsageStatistics"/>); without: the rows.</summary>
     public static async Task<IResult> HandleAsync(
-        WorkspaceContext workspace, ListQuery query, UsageLedger ledger, HttpRequest request, CancellationToken cancellationToken)
+        WorkspaceContext workspace, ListQuery query, UsageLedger ledger, HttpRequest request, Analytics.AnalyticsReader analytics, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var q = request.Query;
+        if (q.ContainsKey("groupBy"))
+        {
+            return await Analytics.GetUsageStatistics.HandleAsync(workspace.WorkspaceId, Analytics.GetUsageStatistics.WorkspaceGroups, request, analytics, time, cancellationToken);
+        }
+
         var from = UsageQueries.ParseTime(q["from"], "from", out var fromError);
         var to = UsageQueries.ParseTime(q["to"], "to", out var toError);
         if (query.Check([.. ledger.List.SortFields, .. SortedInMemory.Keys]) is { } invalid)

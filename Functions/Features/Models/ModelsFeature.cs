@@ -43,7 +43,7 @@ internal static class ModelsFeature
             .RequireScope(Scopes.UsageRead).RequireWorkspace().Produces<GetUserUsage.Response>().Produces<OpenAiErrorBody>(400);
 
         app.MapGet("/api/v1/analytics/usage", ListUsage.HandleAsync).WithName("ListModelUsage").WithTags("Analytics")
-            .WithSummary("The workspace's model calls: tokens, cost, latency, time to first token, status (filters: model, userId, apiKeyId, provider, status, from, to)")
+            .WithSummary("The workspace's model calls: tokens, cost, latency, time to first token, status (filters: model, userId, apiKeyId, provider, status, from, to); with groupBy=hour|day|week|model|provider|app|workflow|apiKey|user (from, to, tz): requests, tokens in/out, cost, runs and errors per group")
             .RequireScope(Scopes.UsageRead).RequireWorkspace().Returns<IReadOnlyList<UsageDto>>().Errors(422);
         return app;
     }

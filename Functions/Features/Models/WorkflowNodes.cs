@@ -27,8 +27,9 @@ internal sealed class ModelNodeCalls(ModelGateway gateway)
     public const string Source = "workflow";
 
     public static ModelCaller CallerOf(NodeContext context) => context.Principal is { } principal
-        ? new ModelCaller(context.WorkspaceId, principal.UserId, principal.ApiKeyId, principal.Limits?.Deserialize<ModelLimits>(JsonSerializerOptions.Web), Source)
-        : new ModelCaller(context.WorkspaceId, null, null, null, Source);
+        ? new ModelCaller(context.WorkspaceId, principal.UserId, principal.ApiKeyId, principal.Limits?.Deserialize<ModelLimits>(JsonSerializerOptions.Web), Source,
+            context.WorkflowId, context.AppId)
+        : new ModelCaller(context.WorkspaceId, null, null, null, Source, context.WorkflowId, context.AppId);
 
     public async Task<(ModelNodeAnswer? Answer, NodeResult? Failure)> CompleteAsync(NodeContext context, JsonObject request, CancellationToken cancellationToken)
     {

@@ -7,7 +7,8 @@ namespace Serverless.Functions.Features.Workflows;
 
 internal static class CreateWorkflow
 {
-    internal sealed record Request(string? Name, string? Description, string? Status, bool? IsTemplate, WorkflowDefinition? Definition, JsonObject? InputsSchema);
+    internal sealed record Request(string? Name, string? Description, string? Status, bool? IsTemplate, WorkflowDefinition? Definition, JsonObject? InputsSchema,
+        decimal? MinutesSavedPerRun = null);
 
     public static async Task<IResult> HandleAsync(
         Request request, Caller caller, WorkspaceContext workspace, WorkflowStore workflows, DefinitionValidator validator, CancellationToken cancellationToken)
@@ -16,6 +17,7 @@ internal static class CreateWorkflow
         var check = new Validator()
             .Require("name", request.Name, 200)
             .MaxLength("description", request.Description, 2000)
+            .When(request.MinutesSavedPerRun is < 0 or > 100_000, "minutesSavedPerRun", "minutesSavedPerRun must be between 0 and 100000 (minutes a successful run saves; the dashboard's savings_estimate sums them).")
             .CheckStatus(request.Status)
             .CheckDefinition(validator, definition)
             .CheckActivation(validator, request.Status, definition)
@@ -26,7 +28,7 @@ internal static class CreateWorkflow
         }
 
         var workflow = await workflows.CreateAsync(workspace.WorkspaceId, request.Name!.Trim(), request.Description, request.Status ?? WorkflowStatus.Active,
-            request.IsTemplate ?? false, definition, request.InputsSchema, null, caller.UserId, cancellationToken);
+            request.IsTemplate ?? false, definition, request.InputsSchema, null, caller.UserId, cancellationToken, request.MinutesSavedPerRun);
         return Api.Created(WorkflowDto.From(workflow), $"/api/v1/workflows/{workflow.Id}");
     }
 }

@@ -8,7 +8,8 @@ namespace Serverless.Functions.Features.Workflows;
 internal static class UpdateWorkflow
 {
     /// <summary>Any subset of the fields; <c>status</c> alone moves the lifecycle. A new definition or inputs schema makes a new version.</summary>
-    internal sealed record Request(string? Name, string? Description, string? Status, bool? IsTemplate, WorkflowDefinition? Definition, JsonObject? InputsSchema);
+    internal sealed record Request(string? Name, string? Description, string? Status, bool? IsTemplate, WorkflowDefinition? Definition, JsonObject? InputsSchema,
+        decimal? MinutesSavedPerRun = null);
 
     public static async Task<IResult> HandleAsync(
         string id, Request request, Caller caller, WorkspaceContext workspace, WorkflowStore workflows, DefinitionValidator validator, CancellationToken cancellationToken)
@@ -17,6 +18,7 @@ internal static class UpdateWorkflow
             .When(request.Name is not null && string.IsNullOrWhiteSpace(request.Name), "name", "name cannot be empty.")
             .MaxLength("name", request.Name, 200)
             .MaxLength("description", request.Description, 2000)
+            .When(request.MinutesSavedPerRun is < 0 or > 100_000, "minutesSavedPerRun", "minutesSavedPerRun must be between 0 and 100000 (minutes a successful run saves; the dashboard's savings_estimate sums them).")
             .CheckStatus(request.Status)
             .CheckInputsSchema(request.InputsSchema);
         if (request.Definition is not null)
@@ -38,7 +40,7 @@ internal static class UpdateWorkflow
             }
 
             var workflow = current.Value;
-            var onlyStatus = request is { Name: null, Description: null, IsTemplate: null, Definition: null, InputsSchema: null };
+            var onlyStatus = request is { Name: null, Description: null, IsTemplate: null, Definition: null, InputsSchema: null, MinutesSavedPerRun: null };
             if (workflow.Status == WorkflowStatus.Archived && !onlyStatus)
             {
                 return Api.Conflict("The workflow is archived and read-only; set its status to ACTIVE or PAUSED first.");
@@ -51,6 +53,7 @@ internal static class UpdateWorkflow
                 Description = request.Description ?? workflow.Description,
                 Status = request.Status ?? workflow.Status,
                 IsTemplate = request.IsTemplate ?? workflow.IsTemplate,
+                MinutesSavedPerRun = request.MinutesSavedPerRun ?? workflow.MinutesSavedPerRun,
                 Definition = request.Definition is { } given ? WorkflowChecks.Normalized(given) : workflow.Definition,
                 InputsSchema = request.InputsSchema ?? workflow.InputsSchema,
             };

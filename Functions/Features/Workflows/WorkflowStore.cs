@@ -29,7 +29,8 @@ internal sealed record WorkflowRecord(
     string? AppId,
     string CreatedBy,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    decimal? MinutesSavedPerRun = null);
 
 internal sealed record WorkflowVersionRecord(int Version, WorkflowDefinition Definition, JsonObject? InputsSchema, string CreatedBy, DateTimeOffset CreatedAt);
 
@@ -82,10 +83,11 @@ internal sealed class WorkflowStore(IEntityStore store, TimeProvider time) : IWo
 
     public async Task<WorkflowRecord> CreateAsync(
         string workspaceId, string name, string? description, string status, bool isTemplate, WorkflowDefinition definition,
-        JsonObject? inputsSchema, string? appId, string userId, CancellationToken cancellationToken)
+        JsonObject? inputsSchema, string? appId, string userId, CancellationToken cancellationToken, decimal? minutesSavedPerRun = null)
     {
         var now = time.GetUtcNow();
-        var record = new WorkflowRecord(Secrets.NewId("wf"), workspaceId, name, description, status, 1, isTemplate, definition, inputsSchema, appId, userId, now, now);
+        var record = new WorkflowRecord(Secrets.NewId("wf"), workspaceId, name, description, status, 1, isTemplate, definition, inputsSchema, appId, userId, now, now,
+            minutesSavedPerRun);
         await _versions.InsertAsync(record.Id, new WorkflowVersionRecord(1, definition, inputsSchema, userId, now), cancellationToken);
         await _workflows.InsertAsync(workspaceId, record, cancellationToken);
         return record;

@@ -7,10 +7,10 @@ namespace Serverless.Functions.Features.Workflows;
 
 internal sealed record WorkflowDto(
     string Id, string Name, string? Description, string Status, int Version, bool IsTemplate,
-    WorkflowDefinition Definition, JsonObject? InputsSchema, string? AppId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    WorkflowDefinition Definition, JsonObject? InputsSchema, string? AppId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, decimal? MinutesSavedPerRun)
 {
     public static WorkflowDto From(WorkflowRecord w) =>
-        new(w.Id, w.Name, w.Description, w.Status, w.Version, w.IsTemplate, w.Definition, w.InputsSchema, w.AppId, w.CreatedAt, w.UpdatedAt);
+        new(w.Id, w.Name, w.Description, w.Status, w.Version, w.IsTemplate, w.Definition, w.InputsSchema, w.AppId, w.CreatedAt, w.UpdatedAt, w.MinutesSavedPerRun);
 }
 
 internal sealed record WorkflowSummaryDto(

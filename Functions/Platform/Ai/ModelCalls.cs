@@ -7,7 +7,8 @@ namespace Serverless.Functions.Platform.Ai;
 /// in-process (chat, the workflow llm node, RAG) pass the workspace and user they act for; <see cref="Source"/>
 /// says which feature it was in the usage rows.
 /// </summary>
-internal sealed record ModelCaller(string WorkspaceId, string? UserId, string? ApiKeyId, ModelLimits? Limits, string Source = "api");
+internal sealed record ModelCaller(
+    string WorkspaceId, string? UserId, string? ApiKeyId, ModelLimits? Limits, string Source = "api", string? WorkflowId = null, string? AppId = null);
 
 internal enum ModelFailureKind
 {

@@ -391,7 +391,7 @@ internal sealed class ModelGateway(
         var record = new UsageRecord(
             Guid.CreateVersion7().ToString("N"), caller.WorkspaceId, caller.UserId, caller.ApiKeyId, modelId, provider, operation, stream,
             usage.PromptTokens, usage.CompletionTokens, usage.TotalTokens, cost,
-            (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, ttftMs, status, caller.Source, time.GetUtcNow());
+            (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, ttftMs, status, caller.Source, time.GetUtcNow(), caller.WorkflowId, caller.AppId);
         quotas.Add(record);
         ledger.Record(record);
     }

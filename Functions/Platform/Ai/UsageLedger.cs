@@ -26,7 +26,9 @@ internal sealed record UsageRecord(
     long? TimeToFirstTokenMs,
     string Status,
     string Source,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    string? WorkflowId = null,
+    string? AppId = null);
 
 internal static class UsageStatus
 {
@@ -51,7 +53,7 @@ internal sealed record UsageBatch(IReadOnlyList<UsageRecord> Records);
 /// Each call writes 11 rows (its row and 10 index rows of about its own size). Orders other than creation time and
 /// the provider filter are not indexed: readers sort or check those over a time range (see ListUsage).
 /// </remarks>
-internal sealed class UsageLedger(IEntityStore store, ILogger<UsageLedger> logger) : BackgroundService
+internal sealed class UsageLedger(IEntityStore store, Analytics.AnalyticsRecorder analytics, ILogger<UsageLedger> logger) : BackgroundService
 {
     /// <summary>How long the writer gathers rows before a flush; it bounds how stale usage reads are.</summary>
     public static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(100);
@@ -90,6 +92,7 @@ internal sealed class UsageLedger(IEntityStore store, ILogger<UsageLedger> logge
 
     public void Record(UsageRecord record)
     {
+        analytics.Usage(record);
         if (!_pending.Writer.TryWrite(record))
         {
             ModelGatewayLog.UsageDropped(logger, record.Id);
@@ -127,6 +130,31 @@ internal sealed class UsageLedger(IEntityStore store, ILogger<UsageLedger> logge
 
             query = query with { After = page.Next };
         }
+    }
+
+    /// <summary>Deletes the workspace's rows created before <paramref name="cutoff"/> (at most <paramref name="max"/>, oldest first); returns how many went.</summary>
+    public async Task<int> DeleteBeforeAsync(string workspaceId, DateTimeOffset cutoff, int max, CancellationToken cancellationToken)
+    {
+        var doomed = new List<string>();
+        await foreach (var row in ReadAsync(workspaceId, DateTimeOffset.UnixEpoch, cutoff, null, cancellationToken))
+        {
+            doomed.Add(row.Id);
+            if (doomed.Count >= max)
+            {
+                break;
+            }
+        }
+
+        var deleted = 0;
+        foreach (var id in doomed)
+        {
+            if ((await _rows.DeleteAsync(workspaceId, id, null, cancellationToken)).Succeeded)
+            {
+                deleted++;
+            }
+        }
+
+        return deleted;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

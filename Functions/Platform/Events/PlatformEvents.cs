@@ -17,8 +17,10 @@ internal static class PlatformEventTypes
     public const string UserCreated = "user.created";
     public const string WebhookTest = "webhook.test";
     public const string CredentialExpired = "credential.expired";
+    public const string AlertTriggered = "alert.triggered";
+    public const string AlertResolved = "alert.resolved";
 
-    public static readonly IReadOnlyList<string> All = [WorkflowCompleted, WorkflowFailed, DatasetCompleted, UserCreated, CredentialExpired, WebhookTest];
+    public static readonly IReadOnlyList<string> All = [WorkflowCompleted, WorkflowFailed, DatasetCompleted, UserCreated, CredentialExpired, AlertTriggered, AlertResolved, WebhookTest];
 }
 
 /// <summary>

@@ -9,8 +9,15 @@ internal sealed record ScopeRequirement(string Scope);
 /// <summary>Endpoint metadata: the route acts in a workspace, with at least this role.</summary>
 internal sealed record WorkspaceRequirement(WorkspaceRole MinimumRole, string? RouteParameter);
 
+/// <summary>Endpoint metadata: only platform admins (AutoGPT's admin routes).</summary>
+internal sealed record PlatformAdminRequirement;
+
 internal static class AccessControlEndpoints
 {
+    /// <summary>Only a platform admin's session (or an API key of theirs that holds every scope) may call the route; others get 403.</summary>
+    public static TBuilder RequirePlatformAdmin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new PlatformAdminRequirement());
+
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new ScopeRequirement(scope));
 
@@ -54,6 +61,12 @@ internal sealed class AccessControlMiddleware(RequestDelegate next, IMembershipL
                 await ErrorWriter.WriteAsync(context, 403, ErrorCodes.Forbidden, $"This API key lacks the scope '{requirement.Scope}'.");
                 return;
             }
+        }
+
+        if (endpoint.Metadata.GetMetadata<PlatformAdminRequirement>() is not null && !caller.IsPlatformAdmin)
+        {
+            await ErrorWriter.WriteAsync(context, 403, ErrorCodes.Forbidden, "This route is for platform admins.");
+            return;
         }
 
         if (endpoint.Metadata.GetMetadata<WorkspaceRequirement>() is { } workspace)

@@ -18,6 +18,7 @@ internal static class Scopes
     public const string ProvidersRead = "providers:read";
     public const string ProvidersWrite = "providers:write";
     public const string UsageRead = "usage:read";
+    public const string AlertsWrite = "alerts:write";
     public const string TasksRead = "tasks:read";
     public const string TasksWrite = "tasks:write";
     public const string ChatRead = "chat:read";
@@ -43,7 +44,8 @@ internal static class Scopes
         new(ModelsUse, "Call models: the OpenAI-compatible /v1 API, Ollama generation, and the task assistant."),
         new(ProvidersRead, "List the workspace's model providers and their health."),
         new(ProvidersWrite, "Create, change and delete the workspace's model providers; pull and delete Ollama models."),
-        new(UsageRead, "Read the workspace's model usage and cost."),
+        new(UsageRead, "Read the workspace's model usage and cost, its analytics, alerts and exports (exports also need this scope to start)."),
+        new(AlertsWrite, "Create, change and delete the workspace's alerts (workspace owners and admins)."),
         new(TasksRead, "List and read the workspace's tasks."),
         new(TasksWrite, "Create, change and delete the workspace's tasks, also through the task assistant."),
         new(ChatRead, "Read your chats, sessions and their messages."),

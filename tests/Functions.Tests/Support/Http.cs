@@ -105,6 +105,14 @@ public static class Users
             data["refreshToken"]!.GetValue<string>(), data["user"]!["personalWorkspaceId"]!.GetValue<string>());
     }
 
+    /// <summary>A fresh session: moving the clock by hours expires the access token of the one the test began with.</summary>
+    public static async Task<TestUser> SignInAgainAsync(this HttpClient client, TestUser user)
+    {
+        var login = await client.ApiPostAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password });
+        Assert.Equal(HttpStatusCode.OK, login.Status);
+        return user with { AccessToken = login.Data["accessToken"]!.GetValue<string>() };
+    }
+
     public static async Task<string> CreateKeyAsync(this HttpClient client, TestUser user, string[] scopes, string? workspaceId = null, int? rateLimitPerMinute = null)
     {
         var headers = workspaceId is null ? null : new Dictionary<string, string> { ["X-Workspace-Id"] = workspaceId };

@@ -33,6 +33,8 @@ public class PlatformFactory : WebApplicationFactory<Program>
             ["Triggers:Enabled"] = "false",
             // Tests never look for a model server on this machine or use a key from the environment; discovery tests turn it on.
             ["Models:Discover"] = "false",
+            // Analytics roll-ups land within a tenth of a second, so tests that read them wait little.
+            ["Analytics:FlushMilliseconds"] = "50",
         };
         foreach (var (key, value) in settings)
         {

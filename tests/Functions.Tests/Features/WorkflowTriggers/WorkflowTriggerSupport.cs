@@ -24,14 +24,6 @@ internal static class WorkflowTriggerApi
     public static async Task<int> CountRunsAsync(this HttpClient client, TestUser user, string workflowId) =>
         (await client.ApiGetAsync($"/api/v1/executions?workflowId={workflowId}&limit=100", user.AccessToken)).Data.AsArray().Count;
 
-    /// <summary>A fresh session: moving the clock by hours expires the access token of the one the test began with.</summary>
-    public static async Task<TestUser> SignInAgainAsync(this HttpClient client, TestUser user)
-    {
-        var login = await client.ApiPostAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password });
-        Assert.Equal(HttpStatusCode.OK, login.Status);
-        return user with { AccessToken = login.Data["accessToken"]!.GetValue<string>() };
-    }
-
     /// <summary>Headers signing <paramref name="body"/> as the README tells a sender to.</summary>
     public static Dictionary<string, string> Sign(string secret, string body, DateTimeOffset at)
     {

@@ -1,0 +1,290 @@
+using System.Globalization;
+using Serverless.Functions.Platform.Storage;
+using Serverless.Orchestrations.Ports;
+
+namespace Serverless.Functions.Platform.Analytics;
+
+/// <summary>The dimensions cells are kept for; <see cref="All"/> has one value (empty) per bucket.</summary>
+internal static class Dimensions
+{
+    public const string All = "all";
+    public const string Model = "model";
+    public const string Provider = "provider";
+    public const string App = "app";
+    public const string Workflow = "workflow";
+    public const string ApiKey = "apiKey";
+    public const string User = "user";
+    public const string NodeType = "nodeType";
+    /// <summary>Only in the platform partition: one value per workspace.</summary>
+    public const string Workspace = "workspace";
+}
+
+/// <summary>Bucket sizes. Five-minute buckets exist for <see cref="Dimensions.All"/> and <see cref="Dimensions.Workflow"/> only (alert windows).</summary>
+internal enum Granularity
+{
+    FiveMinutes,
+    Hour,
+    Day,
+}
+
+/// <summary>One cell read back: its bucket's start (UTC) and size, its dimension value and its sums.</summary>
+internal sealed record RollupRow(DateTimeOffset Start, Granularity Granularity, string Value, RollupCell Cell);
+
+/// <summary>
+/// Roll-ups of model calls and runs per workspace (and platform-wide), per time bucket and dimension value, so a
+/// dashboard over 90 days reads a few hundred rows whatever the history holds. Writers hand deltas over and go on:
+/// a background flush merges each bucket's deltas into its row under its ETag (one read and one write per row and
+/// flush, however many calls or runs it saw), so neither a model call nor a run waits on analytics.
+/// </summary>
+/// <remarks>
+/// Deltas still in memory when a process dies are lost (at most one flush interval's worth); a run's end that is
+/// reported twice (the ending activity runs at least once) is counted twice. Both are rare and only skew
+/// statistics; billing reads the usage rows, not these.
+/// </remarks>
+internal sealed class AnalyticsRollups(IEntityStore store, Microsoft.Extensions.Options.IOptions<AnalyticsOptions> options, ILogger<AnalyticsRollups> logger)
+    : BackgroundService
+{
+    public const string Table = "analytics";
+    /// <summary>The partition of the platform-wide cells (admin analytics); workspace ids never start with '_'.</summary>
+    public const string PlatformPartition = "_platform";
+
+    private readonly EntityTable<RollupCell> _rows = new(store, Table);
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private Dictionary<(string Partition, string RowKey), RollupCell> _pending = [];
+
+    /// <summary>Adds <paramref name="delta"/> to the cells of <paramref name="dimension"/> = <paramref name="value"/> for the buckets holding <paramref name="at"/>.</summary>
+    public void Add(string partition, string dimension, string? value, DateTimeOffset at, RollupCell delta)
+    {
+        if (dimension != Dimensions.All && string.IsNullOrEmpty(value))
+        {
+            return;
+        }
+
+        var shown = dimension == Dimensions.All ? "" : value!;
+        var first = false;
+        lock (_gate)
+        {
+            foreach (var granularity in GranularitiesOf(dimension))
+            {
+                var key = (partition, RowKey(dimension, granularity, BucketStart(at, granularity), shown));
+                if (!_pending.TryGetValue(key, out var cell))
+                {
+                    _pending[key] = cell = new RollupCell { Value = shown };
+                    first |= _pending.Count == 1;
+                }
+
+                cell.Merge(delta);
+            }
+        }
+
+        if (first)
+        {
+            _signal.Release();
+        }
+    }
+
+    /// <summary>
+    /// The cells of <paramref name="dimension"/> in buckets of <paramref name="granularity"/> that start in
+    /// [<paramref name="from"/>, <paramref name="to"/>) after both are aligned down to the bucket size.
+    /// </summary>
+    public async Task<List<RollupRow>> ReadAsync(
+        string partition, string dimension, Granularity granularity, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var rows = new List<RollupRow>();
+        var query = new EntityQuery
+        {
+            PartitionKey = partition,
+            RowKeyFrom = RowKeyPrefix(dimension, granularity) + Stamp(BucketStart(from, granularity)),
+            RowKeyTo = RowKeyPrefix(dimension, granularity) + Stamp(AlignUp(to, granularity)),
+            Take = EntityQuery.MaxTake,
+        };
+        await foreach (var row in _rows.QueryAllAsync(query, cancellationToken))
+        {
+            var stamp = row.RowKey.AsSpan(RowKeyPrefix(dimension, granularity).Length, 12);
+            var start = new DateTimeOffset(DateTime.ParseExact(stamp, "yyyyMMddHHmm", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal), TimeSpan.Zero);
+            rows.Add(new RollupRow(start, granularity, row.Value.Value ?? "", row.Value));
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// The cells of [<paramref name="from"/>, <paramref name="to"/>) (widened to whole hours) in as few rows as possible:
+    /// day rows for the whole UTC days inside, hour rows for the hours at either edge.
+    /// </summary>
+    public async Task<List<RollupRow>> ReadPeriodAsync(string partition, string dimension, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var start = BucketStart(from, Granularity.Hour);
+        var end = AlignUp(to, Granularity.Hour);
+        var firstDay = AlignUp(start, Granularity.Day);
+        var lastDay = BucketStart(end, Granularity.Day);
+        if (lastDay <= firstDay)
+        {
+            return await ReadAsync(partition, dimension, Granularity.Hour, start, end, cancellationToken);
+        }
+
+        var rows = await ReadAsync(partition, dimension, Granularity.Hour, start, firstDay, cancellationToken);
+        rows.AddRange(await ReadAsync(partition, dimension, Granularity.Day, firstDay, lastDay, cancellationToken));
+        rows.AddRange(await ReadAsync(partition, dimension, Granularity.Hour, lastDay, end, cancellationToken));
+        return rows;
+    }
+
+    /// <summary>Deletes five-minute cells older than <paramref name="before"/> (they only serve alert windows); returns how many went.</summary>
+    public async Task<int> DeleteFiveMinuteCellsAsync(string partition, DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        foreach (var dimension in new[] { Dimensions.All, Dimensions.Workflow })
+        {
+            var prefix = RowKeyPrefix(dimension, Granularity.FiveMinutes);
+            var query = new EntityQuery { PartitionKey = partition, RowKeyFrom = prefix, RowKeyTo = prefix + Stamp(BucketStart(before, Granularity.FiveMinutes)), Take = EntityQuery.MaxTake };
+            var stale = new List<Stored<RollupCell>>();
+            await foreach (var row in _rows.QueryAllAsync(query, cancellationToken))
+            {
+                stale.Add(row);
+            }
+
+            foreach (var row in stale)
+            {
+                if ((await _rows.DeleteAsync(row.PartitionKey, row.RowKey, null, cancellationToken)).Succeeded)
+                {
+                    deleted++;
+                }
+            }
+        }
+
+        return deleted;
+    }
+
+    public static DateTimeOffset BucketStart(DateTimeOffset at, Granularity granularity)
+    {
+        var utc = at.ToUniversalTime();
+        return granularity switch
+        {
+            Granularity.FiveMinutes => new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, utc.Minute - utc.Minute % 5, 0, TimeSpan.Zero),
+            Granularity.Hour => new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero),
+            _ => new DateTimeOffset(utc.Year, utc.Month, utc.Day, 0, 0, 0, TimeSpan.Zero),
+        };
+    }
+
+    public static TimeSpan SizeOf(Granularity granularity) => granularity switch
+    {
+        Granularity.FiveMinutes => TimeSpan.FromMinutes(5),
+        Granularity.Hour => TimeSpan.FromHours(1),
+        _ => TimeSpan.FromDays(1),
+    };
+
+    private static DateTimeOffset AlignUp(DateTimeOffset at, Granularity granularity)
+    {
+        var start = BucketStart(at, granularity);
+        return start == at.ToUniversalTime() ? start : start + SizeOf(granularity);
+    }
+
+    private static Granularity[] GranularitiesOf(string dimension) => dimension is Dimensions.All or Dimensions.Workflow
+        ? [Granularity.FiveMinutes, Granularity.Hour, Granularity.Day]
+        : [Granularity.Hour, Granularity.Day];
+
+    private static string RowKeyPrefix(string dimension, Granularity granularity) => granularity switch
+    {
+        Granularity.FiveMinutes => $"{dimension}|m5|",
+        Granularity.Hour => $"{dimension}|h|",
+        _ => $"{dimension}|d|",
+    };
+
+    private static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);
+
+    // Values are escaped (model names hold '/'), and cut so the key stays under the store's 512 characters.
+    private static string RowKey(string dimension, Granularity granularity, DateTimeOffset start, string value)
+    {
+        var escaped = Uri.EscapeDataString(value);
+        return RowKeyPrefix(dimension, granularity) + Stamp(start) + "|" + (escaped.Length > 400 ? escaped[..400] : escaped);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await _signal.WaitAsync(stoppingToken);
+                await Task.Delay(options.Value.FlushInterval, stoppingToken);
+                await FlushAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: StopAsync writes what is left.
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Merges every pending delta into its row; a delta whose write fails goes back for the next flush.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        Dictionary<(string Partition, string RowKey), RollupCell> taken;
+        lock (_gate)
+        {
+            taken = _pending;
+            _pending = [];
+        }
+
+        foreach (var ((partition, rowKey), delta) in taken)
+        {
+            try
+            {
+                await MergeAsync(partition, rowKey, delta, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                AnalyticsLog.RollupWriteFailed(logger, exception, partition, rowKey);
+                lock (_gate)
+                {
+                    if (_pending.TryGetValue((partition, rowKey), out var newer))
+                    {
+                        newer.Merge(delta);
+                    }
+                    else
+                    {
+                        _pending[(partition, rowKey)] = delta;
+                    }
+                }
+            }
+        }
+
+        if (taken.Count > 0 && _pending.Count > 0)
+        {
+            _signal.Release();
+        }
+    }
+
+    private async Task MergeAsync(string partition, string rowKey, RollupCell delta, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var current = await _rows.GetAsync(partition, rowKey, cancellationToken);
+            if (current is null)
+            {
+                if ((await _rows.InsertAsync(partition, rowKey, delta, cancellationToken)).Succeeded)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            var merged = current.Value;
+            merged.Merge(delta);
+            if ((await _rows.ReplaceAsync(current, merged, cancellationToken)).Succeeded)
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"Roll-up {partition}/{rowKey} kept changing under twenty attempts to merge into it.");
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json.Serialization;
+
+namespace Serverless.Functions.Platform.Analytics;
+
+/// <summary>
+/// What happened in one time bucket for one value of one dimension (a model, a workflow, …): model calls, runs and
+/// node attempts, as sums and latency histograms. Cells add up, so a period is the sum of its buckets.
+/// </summary>
+internal sealed class RollupCell
+{
+    private const JsonIgnoreCondition Sparse = JsonIgnoreCondition.WhenWritingDefault;
+
+    /// <summary>The dimension value as given (the row key holds it escaped).</summary>
+    [JsonIgnore(Condition = Sparse)] public string? Value { get; set; }
+
+    // Model calls.
+    [JsonIgnore(Condition = Sparse)] public long Requests { get; set; }
+    [JsonIgnore(Condition = Sparse)] public long Errors { get; set; }
+    [JsonIgnore(Condition = Sparse)] public long PromptTokens { get; set; }
+    [JsonIgnore(Condition = Sparse)] public long CompletionTokens { get; set; }
+    [JsonIgnore(Condition = Sparse)] public decimal CostUsd { get; set; }
+    [JsonIgnore(Condition = Sparse)] public LatencyHistogram? ModelLatency { get; set; }
+    [JsonIgnore(Condition = Sparse)] public LatencyHistogram? FirstToken { get; set; }
+
+    // Top-level runs, counted when they end.
+    [JsonIgnore(Condition = Sparse)] public long Runs { get; set; }
+    [JsonIgnore(Condition = Sparse)] public long RunsSucceeded { get; set; }
+    [JsonIgnore(Condition = Sparse)] public long RunsFailed { get; set; }
+    [JsonIgnore(Condition = Sparse)] public long RunsCancelled { get; set; }
+    [JsonIgnore(Condition = Sparse)] public LatencyHistogram? RunLatency { get; set; }
+    [JsonIgnore(Condition = Sparse)] public decimal MinutesSaved { get; set; }
+
+    // Node attempts of those runs.
+    [JsonIgnore(Condition = Sparse)] public long Nodes { get; set; }
+    [JsonIgnore(Condition = Sparse)] public long NodesFailed { get; set; }
+    [JsonIgnore(Condition = Sparse)] public LatencyHistogram? NodeLatency { get; set; }
+
+    [JsonIgnore] public long TotalTokens => PromptTokens + CompletionTokens;
+
+    public void Merge(RollupCell other)
+    {
+        Value ??= other.Value;
+        Requests += other.Requests;
+        Errors += other.Errors;
+        PromptTokens += other.PromptTokens;
+        CompletionTokens += other.CompletionTokens;
+        CostUsd += other.CostUsd;
+        ModelLatency = LatencyHistogram.Combine(ModelLatency, other.ModelLatency);
+        FirstToken = LatencyHistogram.Combine(FirstToken, other.FirstToken);
+        Runs += other.Runs;
+        RunsSucceeded += other.RunsSucceeded;
+        RunsFailed += other.RunsFailed;
+        RunsCancelled += other.RunsCancelled;
+        RunLatency = LatencyHistogram.Combine(RunLatency, other.RunLatency);
+        MinutesSaved += other.MinutesSaved;
+        Nodes += other.Nodes;
+        NodesFailed += other.NodesFailed;
+        NodeLatency = LatencyHistogram.Combine(NodeLatency, other.NodeLatency);
+    }
+
+    public static RollupCell Sum(IEnumerable<RollupCell> cells)
+    {
+        var total = new RollupCell();
+        foreach (var cell in cells)
+        {
+            total.Merge(cell);
+        }
+
+        return total;
+    }
+
+    public RollupCell Copy()
+    {
+        var copy = new RollupCell();
+        copy.Merge(this);
+        return copy;
+    }
+}
