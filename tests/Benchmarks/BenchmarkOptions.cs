@@ -14,13 +14,14 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
     public const string ListsSuite = "lists";
     public const string TableScanSuite = "table-scan";
     public const string AutomationSuite = "automation";
+    public const string AnalyticsSuite = "analytics";
     public const string SqliteStore = "sqlite";
     public const string AzuriteStore = "azurite";
     public const string BothStores = "both";
 
     public const string Usage =
-        "usage: Benchmarks [--suite foundation|workflows|storage|gateway|search|ingest|lists|table-scan|automation (foundation)] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]" +
-        " [--store sqlite|azurite|both (both; lists suite)] [--max-items N (50000; lists suite)]";
+        "usage: Benchmarks [--suite foundation|workflows|storage|gateway|search|ingest|lists|table-scan|automation|analytics (foundation)] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]" +
+        " [--store sqlite|azurite|both (both; lists suite)] [--max-items N (50000; lists suite; analytics suite: the most runs, default 100000)]";
 
     /// <summary>
     /// Storage suite: measured calls per operation and adapter; search suite: measured queries per scenario; ingest suite: documents per scenario;
@@ -31,7 +32,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
     /// <summary>Lists suite: which stores the app runs on, one after the other.</summary>
     public string Store { get; init; } = BothStores;
 
-    /// <summary>Lists suite: the largest workspace measured (the sizes above it are left out, and it is measured itself).</summary>
+    /// <summary>Lists suite: the largest workspace measured (the sizes above it are left out, and it is measured itself); analytics suite: the most runs.</summary>
     public int MaxItems { get; init; } = 50_000;
 
     public static bool TryParse(
@@ -46,7 +47,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         var suite = FoundationSuite;
         var iterations = 400;
         var store = BothStores;
-        var maxItems = 50_000;
+        int? maxItems = null;
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -59,9 +60,11 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
             var value = args[++i];
             switch (args[i - 1])
             {
-                case "--iterations" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out iterations) && iterations > 0:
                 // Fewer items than a page or two would measure nothing the lists do at scale.
-                case "--max-items" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out maxItems) && maxItems >= 100:
+                case "--max-items" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var items) && items >= 100:
+                    maxItems = items;
+                    break;
+                case "--iterations" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out iterations) && iterations > 0:
                 case "--duration" when TryParseSeconds(value, out duration) && duration > 0:
                 case "--warmup" when TryParseSeconds(value, out warmup) && warmup >= 0:
                     break;
@@ -76,7 +79,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
                 case "--out":
                     outFile = Path.GetFullPath(value);
                     break;
-                case "--suite" when value is FoundationSuite or WorkflowsSuite or StorageSuite or GatewaySuite or SearchSuite or IngestSuite or ListsSuite or TableScanSuite or AutomationSuite:
+                case "--suite" when value is FoundationSuite or WorkflowsSuite or StorageSuite or GatewaySuite or SearchSuite or IngestSuite or ListsSuite or TableScanSuite or AutomationSuite or AnalyticsSuite:
                     suite = value;
                     break;
                 case "--store" when value is SqliteStore or AzuriteStore or BothStores:
@@ -93,7 +96,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
         {
             Iterations = iterations,
             Store = store,
-            MaxItems = maxItems,
+            MaxItems = maxItems ?? (suite == AnalyticsSuite ? 100_000 : 50_000),
         };
         return true;
     }

@@ -29,6 +29,11 @@ if (options.Suite == BenchmarkOptions.ListsSuite)
     return await ListsSuite.RunAsync(options, ct);
 }
 
+if (options.Suite == BenchmarkOptions.AnalyticsSuite)
+{
+    return await AnalyticsSuite.RunAsync(options, ct);
+}
+
 if (options.Suite == BenchmarkOptions.AutomationSuite)
 {
     return await AutomationSuite.RunAsync(options, ct);
