@@ -72,16 +72,16 @@ public sealed class RunNodeActivity(WorkflowRuns runs) : TaskActivity<NodeAttemp
             return [];
         }
 
-        var scopes = new List<INodeAttemptScope>(observers.Length);
+        List<INodeAttemptScope>? scopes = null;
         foreach (var observer in observers)
         {
             if (observer.OnAttemptStarting(run, node, attempt) is { } scope)
             {
-                scopes.Add(scope);
+                (scopes ??= []).Add(scope);
             }
         }
 
-        return [.. scopes];
+        return scopes is null ? [] : [.. scopes];
     }
 
     private static async Task<NodeResult> RunAttemptAsync(INodeType type, NodeDefinition node, NodeContext context)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
@@ -70,7 +71,9 @@ internal static class TelemetrySetup
                 .AddSource(PlatformTelemetry.Name)
                 .AddSource("Azure.*")
                 .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation())
+                .AddHttpClientInstrumentation(http => http.FilterHttpRequestMessage = _ =>
+                    // The Azure SDK's own HTTP span ("Azure.Core.Http") already describes this request: one span is enough.
+                    Activity.Current?.Parent?.Source.Name != "Azure.Core.Http"))
             .WithMetrics(metrics => metrics
                 .AddMeter(PlatformTelemetry.Name)
                 .AddAspNetCoreInstrumentation()
