@@ -74,10 +74,9 @@ internal sealed class RunTelemetry : IExecutionObserver, INodeAttemptObserver
         }
 
         RunDurationHistogram.Record(Seconds(start, end), status);
-        var types = run.Definition.Nodes;
         if (NodeDurationHistogram.Enabled)
         {
-            foreach (var node in types)
+            foreach (var node in run.Definition.Nodes)
             {
                 if (run.Nodes.TryGetValue(node.Id, out var state) && state.StartedAt is { } started && NodeStatus.IsTerminal(state.Status))
                 {
