@@ -1,5 +1,6 @@
 using Serverless.Functions;
 using Serverless.Functions.Hosting;
+using Serverless.Functions.Platform.Telemetry;
 
 // One executable, two modes. The Functions host starts it as a .NET isolated worker; started any other way it is the
 // standalone ASP.NET Core app with the built-in trigger host.
@@ -12,6 +13,7 @@ if (RunMode.IsFunctionsWorker(args))
 var builder = WebApplication.CreateBuilder(args);
 builder.AddStandaloneServer();
 builder.AddPlatform(standalone: true);
+builder.AddPlatformTelemetry();
 var app = builder.Build();
 app.MapPlatform();
 

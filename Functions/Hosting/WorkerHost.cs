@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Azure.Functions.Worker;
-using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Serverless.Functions.Platform.Storage;
+using Serverless.Functions.Platform.Telemetry;
 
 namespace Serverless.Functions.Hosting;
 
@@ -23,28 +23,10 @@ internal static class WorkerHost
         builder.ConfigureFunctionsWebApplication();
         builder.AddPlatform(standalone: false);
         builder.Services.AddSingleton<FunctionRequests>();
-        AddTelemetry(builder);
+        // host.json's telemetryMode makes the Functions host export the same way, so the host's and the worker's spans correlate.
+        builder.AddPlatformTelemetry(telemetry => telemetry.UseFunctionsWorkerDefaults());
         return builder;
     }
-
-    /// <summary>
-    /// With Application Insights configured (the deployment sets APPLICATIONINSIGHTS_CONNECTION_STRING), the worker's
-    /// traces, metrics and logs go there through OpenTelemetry, authenticated with the app's identity (the resource
-    /// allows no local keys). host.json's telemetryMode makes the Functions host do the same, so the two correlate.
-    /// </summary>
-    private static void AddTelemetry(FunctionsApplicationBuilder builder)
-    {
-        if (string.IsNullOrEmpty(builder.Configuration[ApplicationInsightsConnectionString]))
-        {
-            return;
-        }
-
-        builder.Services.AddOpenTelemetry()
-            .UseFunctionsWorkerDefaults()
-            .UseAzureMonitorExporter(options => options.Credential = Platform.AppIdentity.CreateDefaultCredential());
-    }
-
-    private const string ApplicationInsightsConnectionString = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Run(string[] args)

@@ -1,3 +1,6 @@
+using Serverless.Orchestrations.Definitions;
+using Serverless.Orchestrations.Nodes;
+
 namespace Serverless.Orchestrations.Runtime;
 
 /// <summary>Engine limits and timings.</summary>
@@ -42,4 +45,21 @@ public interface IRunCompletionListener
 {
     /// <summary>Reacts to the end of <paramref name="run"/>; an exception fails the activity that ended it, which is retried.</summary>
     Task OnRunEndedAsync(ExecutionDocument run, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Told around each attempt of a node with effects, in the process and the async flow that runs it, so what it starts
+/// (a trace span, say) encloses the node's own calls. Nodes that run inside the orchestration have no attempt to observe.
+/// </summary>
+public interface INodeAttemptObserver
+{
+    /// <summary>The attempt is about to run; the scope returned (if any) is told the result and disposed when it ends.</summary>
+    INodeAttemptScope? OnAttemptStarting(ExecutionDocument run, NodeDefinition node, int attempt);
+}
+
+/// <summary>What an <see cref="INodeAttemptObserver"/> keeps open for one attempt.</summary>
+public interface INodeAttemptScope : IDisposable
+{
+    /// <summary>The attempt ended with <paramref name="result"/> (a failure too; exceptions of the node are results).</summary>
+    void OnAttemptEnded(NodeResult result);
 }

@@ -45,8 +45,43 @@ public sealed class RunNodeActivity(WorkflowRuns runs) : TaskActivity<NodeAttemp
         var generation = run.Retries;
         var nodeContext = StateMachine.BuildContext(run, node, attempt.Config, attempt.Attempt, runs.Clock,
             (type, data, cancellationToken) => runs.Projection.EmitProgressAsync(attempt.ExecutionId, generation, attempt.NodeId, attempt.Attempt, type, data, cancellationToken));
-        var result = await RunAttemptAsync(runs.Registry.Get(node.Type), node, nodeContext);
-        return NodeAttemptResult.From(result, attempt.Checkpoint.Version);
+        var scopes = Observe(runs.AttemptObservers, run, node, attempt.Attempt);
+        try
+        {
+            var result = await RunAttemptAsync(runs.Registry.Get(node.Type), node, nodeContext);
+            foreach (var scope in scopes)
+            {
+                scope.OnAttemptEnded(result);
+            }
+
+            return NodeAttemptResult.From(result, attempt.Checkpoint.Version);
+        }
+        finally
+        {
+            foreach (var scope in scopes)
+            {
+                scope.Dispose();
+            }
+        }
+    }
+
+    private static INodeAttemptScope[] Observe(INodeAttemptObserver[] observers, ExecutionDocument run, NodeDefinition node, int attempt)
+    {
+        if (observers.Length == 0)
+        {
+            return [];
+        }
+
+        List<INodeAttemptScope>? scopes = null;
+        foreach (var observer in observers)
+        {
+            if (observer.OnAttemptStarting(run, node, attempt) is { } scope)
+            {
+                (scopes ??= []).Add(scope);
+            }
+        }
+
+        return scopes is null ? [] : [.. scopes];
     }
 
     private static async Task<NodeResult> RunAttemptAsync(INodeType type, NodeDefinition node, NodeContext context)

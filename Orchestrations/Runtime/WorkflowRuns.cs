@@ -64,7 +64,7 @@ public sealed class WorkflowRuns
     public WorkflowRuns(
         IEntityStore store, IRunOrchestrations orchestrations, NodeRegistry registry, IWorkflowCatalog catalog,
         IEnumerable<IExecutionObserver> observers, EngineOptions options, TimeProvider clock, IIdGenerator ids,
-        IEnumerable<IRunCompletionListener>? completionListeners = null)
+        IEnumerable<IRunCompletionListener>? completionListeners = null, IEnumerable<INodeAttemptObserver>? attemptObservers = null)
     {
         _orchestrations = orchestrations;
         _options = options;
@@ -73,6 +73,7 @@ public sealed class WorkflowRuns
         Registry = registry;
         Catalog = catalog;
         CompletionListeners = [.. completionListeners ?? []];
+        AttemptObservers = [.. attemptObservers ?? []];
         Store = new ExecutionStore(store);
         Index = new ExecutionIndex(store);
         Admission = new Admission(store, options);
@@ -96,6 +97,8 @@ public sealed class WorkflowRuns
     internal IWorkflowCatalog Catalog { get; }
 
     internal IRunCompletionListener[] CompletionListeners { get; }
+
+    internal INodeAttemptObserver[] AttemptObservers { get; }
 
     internal TimeProvider Clock => _clock;
 

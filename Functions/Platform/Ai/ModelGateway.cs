@@ -6,6 +6,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Serverless.Functions.Platform.Telemetry;
 
 namespace Serverless.Functions.Platform.Ai;
 
@@ -80,10 +81,12 @@ internal sealed class ModelGateway(
         }
 
         var clientWantsUsage = request["stream_options"] is JsonObject so && so["include_usage"] is JsonValue v && v.TryGetValue(out bool wants) && wants;
+        var span = PlatformTelemetry.StartModelCall(ChatOperation, modelId);
         var attempt = await RunAsync(candidates, request, ChatOperation, stream: true, cancellationToken);
         if (attempt.Response is null)
         {
             Record(caller, modelId, attempt.Provider?.Name, ChatOperation, true, new TokenUsage(0, 0), 0m, started, null, StatusOf(attempt.Failure!));
+            EndSpan(span, attempt.Provider, null, new TokenUsage(0, 0), StatusOf(attempt.Failure!));
             return attempt.Failure!;
         }
 
@@ -91,8 +94,12 @@ internal sealed class ModelGateway(
         var model = attempt.Model!;
         // Only needed when the provider reports no usage, so the messages are not serialized again otherwise.
         var promptEstimate = () => EstimateTokens(request["messages"]?.ToJsonString().Length ?? 0);
-        return new ModelChatStream(attempt.Response, provider.Name, modelId, clientWantsUsage, started, promptEstimate,
-            (usage, ttft, status) => Record(caller, modelId, provider.Name, ChatOperation, true, usage, model.Cost(usage.PromptTokens, usage.CompletionTokens), started, ttft, status));
+        return new ModelChatStream(attempt.Response, provider.Name, modelId, clientWantsUsage, started, promptEstimate, (usage, ttft, status) =>
+        {
+            Record(caller, modelId, provider.Name, ChatOperation, true, usage, model.Cost(usage.PromptTokens, usage.CompletionTokens), started, ttft, status);
+            // The chunks name the answering model too; the upstream name asked for is what a stream's span says.
+            EndSpan(span, provider, model.UpstreamModel, usage, status);
+        });
     }
 
     /// <summary>
@@ -122,18 +129,22 @@ internal sealed class ModelGateway(
             return refused;
         }
 
+        var span = PlatformTelemetry.StartModelCall(operation, modelId);
         var attempt = await RunAsync(candidates, request, operation, stream: false, cancellationToken);
         if (attempt.Response is null)
         {
             Record(caller, modelId, attempt.Provider?.Name, operation, false, new TokenUsage(0, 0), 0m, started, null, StatusOf(attempt.Failure!));
+            EndSpan(span, attempt.Provider, null, new TokenUsage(0, 0), StatusOf(attempt.Failure!));
             return attempt.Failure!;
         }
 
         using var response = attempt.Response;
         var body = attempt.Body!;
-        var usage = ReadUsage(body, embedding) ?? new TokenUsage(EstimateTokens(request.ToJsonString().Length), 0);
+        var (reported, responseModel) = ReadUsage(body, embedding);
+        var usage = reported ?? new TokenUsage(EstimateTokens(request.ToJsonString().Length), 0);
         var cost = attempt.Model!.Cost(usage.PromptTokens, usage.CompletionTokens);
         Record(caller, modelId, attempt.Provider!.Name, operation, false, usage, cost, started, null, UsageStatus.Ok);
+        EndSpan(span, attempt.Provider, responseModel ?? attempt.Model.UpstreamModel, usage, UsageStatus.Ok);
         return new ModelResponse(body, attempt.Provider.Name, modelId, usage);
     }
 
@@ -362,16 +373,19 @@ internal sealed class ModelGateway(
         }
     }
 
-    private static TokenUsage? ReadUsage(BinaryData body, bool embedding)
+    /// <summary>The usage the provider reported, and the model it says answered.</summary>
+    private static (TokenUsage? Usage, string? Model) ReadUsage(BinaryData body, bool embedding)
     {
         try
         {
             using var document = JsonDocument.Parse(body.ToMemory());
-            return ModelChatStream.UsageOf(document.RootElement, embedding);
+            var root = document.RootElement;
+            var model = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+            return (ModelChatStream.UsageOf(root, embedding), model);
         }
         catch (JsonException)
         {
-            return null;
+            return (null, null);
         }
     }
 
@@ -385,9 +399,13 @@ internal sealed class ModelGateway(
         _ => UsageStatus.Error,
     };
 
+    private static void EndSpan(Activity? span, ProviderDefinition? provider, string? responseModel, TokenUsage usage, string status) =>
+        PlatformTelemetry.EndModelCall(span, provider?.Name, provider?.Kind, provider?.BaseUrl, responseModel, usage.PromptTokens, usage.CompletionTokens, status);
+
     private void Record(ModelCaller caller, string modelId, string? provider, string operation, bool stream, TokenUsage usage, decimal cost,
         long started, long? ttftMs, string status)
     {
+        PlatformTelemetry.RecordModelUsage(modelId, usage.PromptTokens, usage.CompletionTokens, cost);
         var record = new UsageRecord(
             Guid.CreateVersion7().ToString("N"), caller.WorkspaceId, caller.UserId, caller.ApiKeyId, modelId, provider, operation, stream,
             usage.PromptTokens, usage.CompletionTokens, usage.TotalTokens, cost,

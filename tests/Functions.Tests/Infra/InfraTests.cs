@@ -183,6 +183,37 @@ public sealed partial class InfraTests
         Assert.Contains("allowBlobPublicAccess: false", storage, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Telemetry leaves the app only with an Entra token: the Application Insights component itself (not just the Log
+    /// Analytics workspace) refuses keys, the app identity holds Monitoring Metrics Publisher on that component, and the
+    /// app is told to authenticate as that identity.
+    /// </summary>
+    [Fact]
+    public void Monitoring_ApplicationInsights_RefusesKeys_AndTheAppIdentityPublishesWithEntra()
+    {
+        var monitoring = File.ReadAllText(Path.Combine(InfraDirectory, "app", "monitoring.bicep"));
+        var api = File.ReadAllText(Path.Combine(InfraDirectory, "app", "api.bicep"));
+
+        var component = ResourceBlock(monitoring, "Microsoft.Insights/components@");
+        Assert.Contains("DisableLocalAuth: true", component, StringComparison.Ordinal);
+        var publisher = ResourceBlock(monitoring, "Microsoft.Authorization/roleAssignments@");
+        Assert.Contains("scope: applicationInsights", publisher, StringComparison.Ordinal);
+        Assert.Contains("principalId: publisherPrincipalId", publisher, StringComparison.Ordinal);
+        Assert.Contains("var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'", monitoring, StringComparison.Ordinal);
+        Assert.Contains("roleDefinitions', monitoringMetricsPublisher)", publisher, StringComparison.Ordinal);
+        Assert.Contains("publisherPrincipalId: identity.outputs.principalId", MainBicep, StringComparison.Ordinal);
+        Assert.Contains("APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'", api, StringComparison.Ordinal);
+    }
+
+    /// <summary>The text of the resource declared with <paramref name="typePrefix"/>, up to the next top-level declaration.</summary>
+    private static string ResourceBlock(string bicep, string typePrefix)
+    {
+        var start = bicep.IndexOf($"'{typePrefix}", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"No {typePrefix} resource is declared.");
+        var end = bicep.IndexOf("\n}", start, StringComparison.Ordinal);
+        return end < 0 ? bicep[start..] : bicep[start..end];
+    }
+
     [Fact]
     public void Storage_QueueOfEveryQueueFunction_IsDeclaredWithItsPoisonQueue()
     {
