@@ -95,11 +95,12 @@ internal static class WorkflowSuite
 
         // A fresh task hub on Azure Storage runs nothing until its worker holds the partition leases: wait for a first run.
         var ready = Stopwatch.StartNew();
-        while (!await RunOnceAsync(client, twoNode, ct))
+        string? last = null;
+        while (!await RunOnceAsync(client, twoNode, ct, answer => last = answer))
         {
             if (ready.Elapsed > TimeSpan.FromSeconds(120))
             {
-                throw new InvalidOperationException($"{backend}: no run succeeded within {ready.Elapsed}");
+                throw new InvalidOperationException($"{backend}: no run succeeded within {ready.Elapsed}; the last answer: {last}");
             }
         }
 
@@ -178,10 +179,11 @@ internal static class WorkflowSuite
     }
 
     /// <summary>One /run; true when it answered 200 with a succeeded run.</summary>
-    private static async Task<bool> RunOnceAsync(HttpClient client, string workflowId, CancellationToken ct)
+    private static async Task<bool> RunOnceAsync(HttpClient client, string workflowId, CancellationToken ct, Action<string>? answer = null)
     {
         using var response = await client.PostAsJsonAsync($"/api/v1/workflows/{workflowId}/run", new { inputs = new { n = 1 }, options = new { timeout = 30_000 } }, ct);
         var body = await response.Content.ReadAsStringAsync(ct);
+        answer?.Invoke($"{(int)response.StatusCode} {(body.Length > 600 ? body[..600] : body)}");
         return response.StatusCode == HttpStatusCode.OK && body.Contains("\"status\":\"succeeded\"", StringComparison.Ordinal);
     }
 
