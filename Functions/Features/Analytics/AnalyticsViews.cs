@@ -35,9 +35,19 @@ internal sealed record RunPerformanceView(string? Key, long Runs, long Succeeded
     public static RunPerformanceView From(string? key, RollupCell cell) => new(
         key, cell.Runs, cell.RunsSucceeded, cell.RunsFailed, cell.RunsCancelled,
         cell.Runs == 0 ? null : Math.Round((double)cell.RunsSucceeded / cell.Runs, 4), LatencyView.From(cell.RunLatency));
+
+    /// <summary>The values that had runs, most runs first.</summary>
+    public static List<RunPerformanceView> Ranked(Dictionary<string, RollupCell> cells) =>
+        [.. cells.Values.Where(c => c.Runs > 0).OrderByDescending(c => c.Runs).ThenBy(c => c.Value, StringComparer.Ordinal).Select(c => From(c.Value, c))];
 }
 
-internal sealed record NodePerformanceView(string Type, long Attempts, long Failed, LatencyView LatencyMs);
+internal sealed record NodePerformanceView(string Type, long Attempts, long Failed, LatencyView LatencyMs)
+{
+    /// <summary>The node types that ran, most attempts first.</summary>
+    public static List<NodePerformanceView> Ranked(Dictionary<string, RollupCell> cells) =>
+        [.. cells.Values.Where(c => c.Nodes > 0).OrderByDescending(c => c.Nodes).ThenBy(c => c.Value, StringComparer.Ordinal)
+            .Select(c => new NodePerformanceView(c.Value!, c.Nodes, c.NodesFailed, LatencyView.From(c.NodeLatency)))];
+}
 
 internal sealed record ModelPerformanceView(string Model, long Requests, long Errors, double? ErrorRate, LatencyView LatencyMs, LatencyView TimeToFirstTokenMs);
 

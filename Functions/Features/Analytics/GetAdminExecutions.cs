@@ -26,9 +26,8 @@ internal static class GetAdminExecutions
         return Api.Ok(new Response(
             PeriodView.Of(period!),
             RunPerformanceView.From(null, total),
-            [.. workspaces.Values.Where(c => c.Runs > 0).OrderByDescending(c => c.Runs).ThenBy(c => c.Value, StringComparer.Ordinal).Select(c => RunPerformanceView.From(c.Value, c))],
-            [.. nodes.Values.Where(c => c.Nodes > 0).OrderByDescending(c => c.Nodes).ThenBy(c => c.Value, StringComparer.Ordinal)
-                .Select(c => new NodePerformanceView(c.Value!, c.Nodes, c.NodesFailed, LatencyView.From(c.NodeLatency)))],
+            RunPerformanceView.Ranked(workspaces),
+            NodePerformanceView.Ranked(nodes),
             [.. daily.Select(p => new MetricPointView(p.Start, p.Cell.Runs))]));
     }
 }

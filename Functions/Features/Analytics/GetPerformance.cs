@@ -26,15 +26,11 @@ internal static class GetPerformance
         return Api.Ok(new Response(
             PeriodView.Of(period!),
             RunPerformanceView.From(null, total),
-            RunsOf(workflows),
-            RunsOf(apps),
-            [.. nodes.Values.Where(c => c.Nodes > 0).OrderByDescending(c => c.Nodes).ThenBy(c => c.Value, StringComparer.Ordinal)
-                .Select(c => new NodePerformanceView(c.Value!, c.Nodes, c.NodesFailed, LatencyView.From(c.NodeLatency)))],
+            RunPerformanceView.Ranked(workflows),
+            RunPerformanceView.Ranked(apps),
+            NodePerformanceView.Ranked(nodes),
             [.. models.Values.Where(c => c.Requests > 0).OrderByDescending(c => c.Requests).ThenBy(c => c.Value, StringComparer.Ordinal)
                 .Select(c => new ModelPerformanceView(c.Value!, c.Requests, c.Errors, Math.Round((double)c.Errors / c.Requests, 4),
                     LatencyView.From(c.ModelLatency), LatencyView.From(c.FirstToken)))]));
     }
-
-    private static List<RunPerformanceView> RunsOf(Dictionary<string, RollupCell> cells) =>
-        [.. cells.Values.Where(c => c.Runs > 0).OrderByDescending(c => c.Runs).ThenBy(c => c.Value, StringComparer.Ordinal).Select(c => RunPerformanceView.From(c.Value, c))];
 }

@@ -17,7 +17,7 @@ internal static class CreateWorkflow
         var check = new Validator()
             .Require("name", request.Name, 200)
             .MaxLength("description", request.Description, 2000)
-            .When(request.MinutesSavedPerRun is < 0 or > 100_000, "minutesSavedPerRun", "minutesSavedPerRun must be between 0 and 100000 (minutes a successful run saves; the dashboard's savings_estimate sums them).")
+            .CheckMinutesSaved(request.MinutesSavedPerRun)
             .CheckStatus(request.Status)
             .CheckDefinition(validator, definition)
             .CheckActivation(validator, request.Status, definition)

@@ -18,7 +18,7 @@ internal static class UpdateWorkflow
             .When(request.Name is not null && string.IsNullOrWhiteSpace(request.Name), "name", "name cannot be empty.")
             .MaxLength("name", request.Name, 200)
             .MaxLength("description", request.Description, 2000)
-            .When(request.MinutesSavedPerRun is < 0 or > 100_000, "minutesSavedPerRun", "minutesSavedPerRun must be between 0 and 100000 (minutes a successful run saves; the dashboard's savings_estimate sums them).")
+            .CheckMinutesSaved(request.MinutesSavedPerRun)
             .CheckStatus(request.Status)
             .CheckInputsSchema(request.InputsSchema);
         if (request.Definition is not null)

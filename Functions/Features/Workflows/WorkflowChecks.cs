@@ -50,4 +50,8 @@ internal static class WorkflowChecks
 
     public static Validator CheckStatus(this Validator check, string? status) =>
         check.When(status is not null && !WorkflowStatus.IsValid(status), "status", "status must be ACTIVE, PAUSED or ARCHIVED.");
+
+    public static Validator CheckMinutesSaved(this Validator check, decimal? minutesSavedPerRun) =>
+        check.When(minutesSavedPerRun is < 0 or > 100_000, "minutesSavedPerRun",
+            "minutesSavedPerRun must be between 0 and 100000 (minutes a successful run saves; the dashboard's savings_estimate sums them).");
 }
