@@ -113,6 +113,33 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package, Platfor
         await app.WaitForOutputAsync("Email outbox (no SMTP configured) to host@example.com");
     }
 
+    /// <summary>
+    /// The package on the Azure deployment's durable backend (Durable Task on Azure Storage, here Azurite) runs a workflow:
+    /// publish drops what a plain build keeps (packages marked PrivateAssets="all"), and DurableTask.AzureStorage needs
+    /// one of them (System.Linq.Async) the first time it takes a partition lease.
+    /// </summary>
+    [Fact]
+    public async Task PublishedApp_OnAzureStorage_RunsAWorkflow()
+    {
+        var azurite = await Azurite.SharedAsync();
+        await using var app = await package.StartAsync(new Dictionary<string, string>
+        {
+            ["Storage__Provider"] = "AzureStorage",
+            ["Storage__ConnectionString"] = azurite.ConnectionString,
+            ["Durable__TaskHub"] = "published" + Guid.NewGuid().ToString("N")[..8],
+            ["Auth__PasswordHashIterations"] = "1000",
+        });
+        using var client = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        var user = await client.RegisterAsync();
+        var workflow = await client.CreateWorkflowAsync(user, WorkflowApi.Line(new { doubled = "{{twice.value}}" }, WorkflowApi.Node("twice", "set", new { values = new { value = "{{inputs.x}}{{inputs.x}}" } })));
+
+        var run = await client.WaitForAsync(user, await client.ExecuteAsync(user, workflow, new { x = "ab" }), seconds: 60);
+
+        Assert.True(run["status"]!.GetValue<string>() == "succeeded", run.ToJsonString() + "\n" + string.Join('\n', app.Output.TakeLast(40)));
+        Assert.Equal("abab", run["outputs"]!["doubled"]!.GetValue<string>());
+        Assert.DoesNotContain(app.Output, line => line.Contains("Could not load file or assembly", StringComparison.Ordinal));
+    }
+
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     /// <summary>The package, published once into a temporary folder with the same command azd runs.</summary>
@@ -168,7 +195,7 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package, Platfor
         }
 
         /// <summary>Starts the package's entry point directly (worker.config.json's `dotnet Functions.dll`, no host) and waits for its first 200.</summary>
-        public async Task<RunningApp> StartAsync()
+        public async Task<RunningApp> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
         {
             var port = TestProcesses.FreeLoopbackPort();
             var start = new ProcessStartInfo("dotnet", [Path.Combine(Directory, "Functions.dll")])
@@ -186,6 +213,11 @@ public sealed class PublishedAppTests(PublishedAppTests.Package package, Platfor
             start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
             start.Environment["Storage__DataDirectory"] = Path.Combine(_root.FullName, "data");
             start.Environment["Models__Discover"] = "false";
+            foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+            {
+                start.Environment[name] = value;
+            }
+
             var app = new RunningApp(Process.Start(start) ?? throw new InvalidOperationException("The app did not start."), new Uri($"http://127.0.0.1:{port}"));
             await app.WaitForFirstOkAsync();
             return app;
