@@ -16,6 +16,7 @@ using Serverless.Functions.Features.Ollama;
 using Serverless.Functions.Features.Processes;
 using Serverless.Functions.Features.Providers;
 using Serverless.Functions.Features.Tasks;
+using Serverless.Functions.Features.Plugins;
 using Serverless.Functions.Features.Webhooks;
 using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Ai;
@@ -106,6 +107,7 @@ internal static class PlatformSetup
         services.AddChat(configuration);
         services.AddDatasets(configuration);
         services.AddWebhooks(configuration);
+        services.AddPlugins(configuration);
         services.AddAnalytics();
         services.AddTriggers(configuration, standalone);
         return builder;
@@ -146,6 +148,7 @@ internal static class PlatformSetup
         app.MapChat();
         app.MapDatasets();
         app.MapWebhooks();
+        app.MapPlugins();
         app.MapAnalytics();
         app.MapPlatformDocs();
         return app;

@@ -150,6 +150,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("DeletePlugin")]
+    public Task<IActionResult> DeletePlugin([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/plugins/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("DeletePreset")]
     public Task<IActionResult> DeletePreset([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/library/presets/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -185,8 +190,23 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("DisablePlugin")]
+    public Task<IActionResult> DisablePlugin([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/plugins/{id}/disable")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("DownloadAnalyticsExport")]
     public Task<IActionResult> DownloadAnalyticsExport([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/analytics/exports/{id}/download")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("EnablePlugin")]
+    public Task<IActionResult> EnablePlugin([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/plugins/{id}/enable")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ExecutePlugin")]
+    public Task<IActionResult> ExecutePlugin([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/plugins/{id}/execute")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -325,6 +345,26 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("GetPlugin")]
+    public Task<IActionResult> GetPlugin([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/plugins/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetPluginConfig")]
+    public Task<IActionResult> GetPluginConfig([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/plugins/{id}/config")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetPluginExecution")]
+    public Task<IActionResult> GetPluginExecution([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/plugins/{id}/executions/{executionId}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetPluginStatus")]
+    public Task<IActionResult> GetPluginStatus([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/plugins/{id}/status")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("GetPreset")]
     public Task<IActionResult> GetPreset([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/presets/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -395,6 +435,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("InstallPlugin")]
+    public Task<IActionResult> InstallPlugin([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/plugins")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("ListAlerts")]
     public Task<IActionResult> ListAlerts([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/alerts")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -462,6 +507,11 @@ public sealed partial class HttpFunctions
 
     [Function("ListPendingReviews")]
     public Task<IActionResult> ListPendingReviews([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions/review/pending")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListPlugins")]
+    public Task<IActionResult> ListPlugins([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/plugins")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -662,6 +712,11 @@ public sealed partial class HttpFunctions
 
     [Function("UpdateLibraryAgent")]
     public Task<IActionResult> UpdateLibraryAgent([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/library/agents/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("UpdatePluginConfig")]
+    public Task<IActionResult> UpdatePluginConfig([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/plugins/{id}/config")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 

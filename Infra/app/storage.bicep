@@ -38,6 +38,8 @@ var tableNames = [
   'onetimetokens'
   'platform'
   'platformevents'
+  'pluginexecutions'
+  'plugins'
   'processclaims'
   'processes'
   'processesdue'
@@ -70,6 +72,8 @@ var queueNames = [
   'email-outbox-poison'
   'platform-events'
   'platform-events-poison'
+  'plugin-executions'
+  'plugin-executions-poison'
   'webhook-deliveries'
   'webhook-deliveries-poison'
 ]

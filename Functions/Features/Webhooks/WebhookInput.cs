@@ -1,5 +1,6 @@
 using Serverless.Functions.Platform.Events;
 using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
 
 namespace Serverless.Functions.Features.Webhooks;
 
@@ -12,7 +13,7 @@ internal static class WebhookInput
     {
         var unknown = request.Events?.Where(e => !PlatformEventTypes.All.Contains(e, StringComparer.Ordinal)).ToList() ?? [];
         return new Validator()
-            .When((creating || request.Url is not null) && !IsHttpUrl(request.Url), "url", "url must be an absolute http or https URL (at most 2000 characters).")
+            .When((creating || request.Url is not null) && !PrivateNetworkGuard.IsHttpUrl(request.Url), "url", "url must be an absolute http or https URL (at most 2000 characters).")
             .When((creating || request.Events is not null) && request.Events is not { Count: > 0 }, "events",
                 $"Give at least one event: {string.Join(", ", PlatformEventTypes.All)}.")
             .When(unknown.Count > 0, "events", $"Unknown events: {string.Join(", ", unknown)}; the known events are {string.Join(", ", PlatformEventTypes.All)}.")
@@ -23,9 +24,6 @@ internal static class WebhookInput
 
     public static IReadOnlyList<string> Events(IReadOnlyList<string> events) => [.. events.Distinct(StringComparer.Ordinal)];
 
-    private static bool IsHttpUrl(string? url) =>
-        url is { Length: <= 2000 } && Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-        && uri.IdnHost.Length > 0 && uri.UserInfo.Length == 0;
 }
 
 internal sealed record WebhookDto(

@@ -74,6 +74,8 @@ internal sealed class ErrorResult(int statusCode, string code, string message, I
     public int? StatusCode => statusCode;
     public string Code => code;
 
+    public string Message => message;
+
     public Task ExecuteAsync(HttpContext httpContext) => ErrorWriter.WriteAsync(httpContext, statusCode, code, message, details);
 }
 

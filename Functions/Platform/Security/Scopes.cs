@@ -27,6 +27,9 @@ internal static class Scopes
     public const string DatasetsWrite = "datasets:write";
     public const string WebhooksRead = "webhooks:read";
     public const string WebhooksWrite = "webhooks:write";
+    public const string PluginsRead = "plugins:read";
+    public const string PluginsWrite = "plugins:write";
+    public const string PluginsExecute = "plugins:execute";
 
     public static readonly IReadOnlyList<ScopeInfo> All =
     [
@@ -54,6 +57,9 @@ internal static class Scopes
         new(DatasetsWrite, "Create, change and delete datasets; upload, replace and delete documents; index RAG namespaces."),
         new(WebhooksRead, "List the workspace's webhooks and their deliveries (workspace owners and admins)."),
         new(WebhooksWrite, "Create, change, delete and test the workspace's webhooks; redeliver deliveries (workspace owners and admins)."),
+        new(PluginsRead, "List the workspace's plugins, their status and executions (their config: workspace owners and admins)."),
+        new(PluginsWrite, "Install, remove, enable, disable and configure the workspace's plugins (workspace owners and admins)."),
+        new(PluginsExecute, "Run the workspace's plugins."),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);

@@ -39,12 +39,13 @@ public sealed class FunctionsTests(PlatformFactory factory) : IClassFixture<Plat
         var functions = factory.Services.GetRequiredService<TriggerCatalog>().All.ToDictionary(f => f.Name);
 
         Assert.Equal(["CleanupExpiredRecords", "DeliverWebhook", "DispatchPlatformEvent", "EvaluateAlerts", "FireDueProcesses", "FireScheduledTriggers", "IngestDocument",
-            "IngestionWatchdog", "RunAnalyticsExport", "SendEmail", "SweepAnalytics", "SweepWorkflowRuns"], functions.Keys.Order());
+            "IngestionWatchdog", "RunAnalyticsExport", "RunPluginExecution", "SendEmail", "SweepAnalytics", "SweepWorkflowRuns"], functions.Keys.Order());
         Assert.Equal(EmailOutbox.QueueName, functions["SendEmail"].QueueName);
         Assert.Equal(DocumentIngestion.QueueName, functions["IngestDocument"].QueueName);
         Assert.Equal(Serverless.Functions.Platform.Events.PlatformEventMessage.QueueName, functions["DispatchPlatformEvent"].QueueName);
         Assert.Equal(Serverless.Functions.Features.Webhooks.WebhookDeliveryMessage.QueueName, functions["DeliverWebhook"].QueueName);
         Assert.Equal(Serverless.Functions.Features.Analytics.ExportMessage.QueueName, functions["RunAnalyticsExport"].QueueName);
+        Assert.Equal(Serverless.Functions.Features.Plugins.PluginExecutionMessage.QueueName, functions["RunPluginExecution"].QueueName);
         Assert.Equal("*/30 * * * * *", functions["SweepWorkflowRuns"].Schedule);
         Assert.True(functions["SweepWorkflowRuns"].RunOnStartup);
         Assert.Equal("0 * * * * *", functions["FireScheduledTriggers"].Schedule);

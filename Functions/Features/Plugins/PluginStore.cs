@@ -1,0 +1,134 @@
+using System.Text.Json.Nodes;
+using Serverless.Functions.Platform.Security;
+using Serverless.Functions.Platform.Storage;
+using Serverless.Orchestrations.Ports;
+
+namespace Serverless.Functions.Features.Plugins;
+
+/// <summary>
+/// A workspace's plugin: an installed manifest with what the workspace granted it, or (Manifest null) the workspace's
+/// settings for a built-in plugin. Config values of secret fields live only in <paramref name="SealedSecrets"/>.
+/// </summary>
+internal sealed record PluginRecord(
+    string Id,
+    PluginManifest? Manifest,
+    PluginCapabilities Granted,
+    bool Enabled,
+    JsonObject Config,
+    IReadOnlyDictionary<string, string> SealedSecrets,
+    string InstalledBy,
+    DateTimeOffset InstalledAt,
+    DateTimeOffset UpdatedAt);
+
+internal static class PluginExecutionStatus
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+
+    public static bool IsTerminal(string status) => status is Succeeded or Failed;
+}
+
+/// <param name="Source">Who asked: api, node (a workflow's plugin node) or assistant.</param>
+/// <param name="Input">Kept until the execution ends (an asynchronous one runs from it), then dropped.</param>
+internal sealed record PluginExecutionRecord(
+    string Id,
+    string PluginId,
+    string Status,
+    string Source,
+    string? UserId,
+    JsonObject? Input,
+    JsonNode? Output,
+    string? ErrorCode,
+    string? Error,
+    long? LatencyMs,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? CompletedAt);
+
+/// <summary>
+/// Plugins per workspace (one partition each; few enough to list in memory) and each plugin's executions in a partition of
+/// their own, newest first through an index.
+/// </summary>
+internal sealed class PluginStore(IEntityStore store, SecretProtector protector)
+{
+    public const int MaxPerWorkspace = 50;
+
+    public static readonly ListIndex<PluginExecutionRecord> ExecutionIndex = new(
+        version: 1,
+        e => e.Id,
+        new Dictionary<string, Func<PluginExecutionRecord, string>> { ["createdAt"] = e => e.CreatedAt.UtcDateTime.ToString("O") },
+        new Dictionary<string, Func<PluginExecutionRecord, string?>> { ["status"] = e => e.Status });
+
+    private readonly EntityTable<PluginRecord> _plugins = new(store, "plugins");
+    private readonly IndexedTable<PluginExecutionRecord> _executions = new(store, "pluginexecutions", ExecutionIndex, EntityTable<PluginExecutionRecord>.Json);
+
+    public async Task<IReadOnlyList<PluginRecord>> ListAsync(string workspaceId, CancellationToken cancellationToken)
+    {
+        var all = new List<PluginRecord>();
+        await foreach (var row in _plugins.QueryAllAsync(new EntityQuery { PartitionKey = workspaceId }, cancellationToken))
+        {
+            all.Add(row.Value);
+        }
+
+        return all;
+    }
+
+    public async Task<PluginRecord?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
+        StoreKeys.IsValidKey(id) ? (await _plugins.FindAsync(workspaceId, id, cancellationToken))?.Value : null;
+
+    public Task<WriteResult> InsertAsync(string workspaceId, PluginRecord plugin, CancellationToken cancellationToken) =>
+        _plugins.InsertAsync(workspaceId, plugin.Id, plugin, cancellationToken);
+
+    /// <summary>Changes the workspace's record of a plugin, creating it from <paramref name="initial"/> (a built-in's defaults) when there is none.</summary>
+    public async Task<PluginRecord?> UpdateAsync(
+        string workspaceId, string id, Func<PluginRecord, PluginRecord?> change, PluginRecord? initial, CancellationToken cancellationToken)
+    {
+        if (!StoreKeys.IsValidKey(id))
+        {
+            return null;
+        }
+
+        if (await _plugins.UpdateAsync(workspaceId, id, change, cancellationToken) is { } updated)
+        {
+            return updated.Value;
+        }
+
+        if (initial is null || change(initial) is not { } created)
+        {
+            return null;
+        }
+
+        // Two first changes at once: the loser applies its change on top of the winner's record.
+        return (await _plugins.InsertAsync(workspaceId, id, created, cancellationToken)).Succeeded
+            ? created
+            : (await _plugins.UpdateAsync(workspaceId, id, change, cancellationToken))?.Value;
+    }
+
+    public async Task<bool> DeleteAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
+        StoreKeys.IsValidKey(id) && (await _plugins.DeleteAsync(workspaceId, id, null, cancellationToken)).Succeeded;
+
+    public string Seal(string workspaceId, string pluginId, string field, string value) => protector.Protect(value, Purpose(workspaceId, pluginId, field));
+
+    public string? Unseal(string workspaceId, string pluginId, string field, string sealedValue) => protector.Unprotect(sealedValue, Purpose(workspaceId, pluginId, field));
+
+    public static string ExecutionPartition(string workspaceId, string pluginId) => $"{workspaceId}~{pluginId}";
+
+    public Task<WriteResult> InsertExecutionAsync(string workspaceId, PluginExecutionRecord execution, CancellationToken cancellationToken) =>
+        _executions.InsertAsync(ExecutionPartition(workspaceId, execution.PluginId), execution, cancellationToken);
+
+    public async Task<PluginExecutionRecord?> GetExecutionAsync(string workspaceId, string pluginId, string id, CancellationToken cancellationToken) =>
+        StoreKeys.IsValidKey(pluginId) && StoreKeys.IsValidKey(id)
+            ? (await _executions.GetAsync(ExecutionPartition(workspaceId, pluginId), id, cancellationToken))?.Value
+            : null;
+
+    public async Task<PluginExecutionRecord?> UpdateExecutionAsync(
+        string workspaceId, string pluginId, string id, Func<PluginExecutionRecord, PluginExecutionRecord?> change, CancellationToken cancellationToken) =>
+        (await _executions.UpdateAsync(ExecutionPartition(workspaceId, pluginId), id, change, cancellationToken))?.Value;
+
+    public async Task<IReadOnlyList<PluginExecutionRecord>> RecentExecutionsAsync(string workspaceId, string pluginId, int limit, CancellationToken cancellationToken) =>
+        (await _executions.ListAsync(ExecutionPartition(workspaceId, pluginId), new IndexQuery<PluginExecutionRecord> { Order = "createdAt", Descending = true, Limit = limit },
+            cancellationToken)).Items;
+
+    private static string Purpose(string workspaceId, string pluginId, string field) => $"plugin-config:{workspaceId}:{pluginId}:{field}";
+}
