@@ -66,7 +66,7 @@ public sealed partial class DefinitionValidator(NodeRegistry registry)
         }
 
         CheckGraph(nodes, edges, problems);
-        CheckReferences(nodes, byId, problems);
+        CheckReferences(nodes, byId, registry, problems);
         return problems;
     }
 
@@ -245,11 +245,13 @@ public sealed partial class DefinitionValidator(NodeRegistry registry)
         return null;
     }
 
-    private static void CheckReferences(IReadOnlyList<NodeDefinition> nodes, Dictionary<string, NodeDefinition> byId, List<DefinitionProblem> problems)
+    private static void CheckReferences(IReadOnlyList<NodeDefinition> nodes, Dictionary<string, NodeDefinition> byId, NodeRegistry registry, List<DefinitionProblem> problems)
     {
         for (var i = 0; i < nodes.Count; i++)
         {
-            foreach (var root in Templates.ReferencedRoots(nodes[i].Config).Distinct(StringComparer.Ordinal))
+            var literal = registry.Get(nodes[i].Type).LiteralConfig;
+            var templated = nodes[i].Config?.Where(p => !literal.Contains(p.Key)).Select(p => p.Value) ?? [];
+            foreach (var root in templated.SelectMany(Templates.ReferencedRoots).Distinct(StringComparer.Ordinal))
             {
                 if (root != "inputs" && !byId.ContainsKey(root))
                 {

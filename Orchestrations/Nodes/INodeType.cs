@@ -31,6 +31,12 @@ public interface INodeType
     /// </summary>
     bool RunsInOrchestration => Descriptor.IsInstant;
 
+    /// <summary>
+    /// Config fields taken as written: the engine resolves no <c>{{reference}}</c> in them and the validator checks none
+    /// (a code node's source, which reads the run's values itself and must not have them spliced into it).
+    /// </summary>
+    IReadOnlyCollection<string> LiteralConfig => [];
+
     /// <summary>Type-specific checks of a node's config, beyond the schema's required fields.</summary>
     IEnumerable<string> Validate(NodeDefinition node) => [];
 

@@ -40,6 +40,21 @@ public sealed class NodeContext
     /// <summary>Outputs of the node's live predecessors, by node id (what a merge joins).</summary>
     public required IReadOnlyDictionary<string, JsonNode?> PredecessorOutputs { get; init; }
 
+    /// <summary>
+    /// Outputs of the succeeded nodes upstream of this one (every node with a path of edges to it), by node id: what a
+    /// code node sees as <c>nodes</c>. Built on first use, since most types never ask.
+    /// </summary>
+    public IReadOnlyDictionary<string, JsonNode?> UpstreamOutputs
+    {
+        get => _upstreamOutputs ??= UpstreamSource?.Invoke() ?? new Dictionary<string, JsonNode?>();
+        init => _upstreamOutputs = value;
+    }
+
+    private IReadOnlyDictionary<string, JsonNode?>? _upstreamOutputs;
+
+    /// <summary>Builds <see cref="UpstreamOutputs"/> when first asked for.</summary>
+    internal Func<IReadOnlyDictionary<string, JsonNode?>>? UpstreamSource { get; init; }
+
     /// <summary>On resume: the state the node kept when it began waiting.</summary>
     public JsonObject? WaitState { get; init; }
 

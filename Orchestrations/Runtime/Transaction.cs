@@ -130,9 +130,18 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
         }
     }
 
-    /// <summary>Resolves a node's config against the run's current state.</summary>
-    public static JsonObject ResolveConfig(ExecutionDocument doc, NodeDefinition node) =>
-        Templates.Resolve(node.Config ?? [], new RunScope(doc)) as JsonObject ?? [];
+    /// <summary>Resolves a node's config against the run's current state, leaving the type's literal fields as written.</summary>
+    public static JsonObject ResolveConfig(ExecutionDocument doc, NodeDefinition node, INodeType type)
+    {
+        var literal = type.LiteralConfig;
+        if (literal.Count == 0 || node.Config is not { } config)
+        {
+            return Templates.Resolve(node.Config ?? [], new RunScope(doc)) as JsonObject ?? [];
+        }
+
+        var scope = new RunScope(doc);
+        return new JsonObject(config.Select(p => KeyValuePair.Create(p.Key, literal.Contains(p.Key) ? p.Value?.DeepClone() : Templates.Resolve(p.Value, scope))));
+    }
 
     /// <summary>The context an attempt or resume of <paramref name="node"/> runs with.</summary>
     public static NodeContext BuildContext(ExecutionDocument doc, NodeDefinition node, JsonObject config, int attempt, TimeProvider clock,
@@ -161,6 +170,7 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
             Clock = clock,
             Scope = new RunScope(doc),
             PredecessorOutputs = predecessors,
+            UpstreamSource = () => UpstreamOutputs(doc, node.Id),
             WaitState = state.Wait?.State,
             Children = state.Wait?.ChildResults ?? [],
             EventPayload = state.Wait?.EventPayload,
@@ -168,6 +178,31 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
             Principal = doc.Principal,
             Generation = doc.Retries,
         };
+    }
+
+    /// <summary>The outputs of the succeeded nodes with a path to <paramref name="nodeId"/>.</summary>
+    private static Dictionary<string, JsonNode?> UpstreamOutputs(ExecutionDocument doc, string nodeId)
+    {
+        var incoming = doc.Definition.Edges.ToLookup(e => e.Target, e => e.Source, StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal) { nodeId };
+        var frontier = new Queue<string>([nodeId]);
+        var outputs = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        while (frontier.TryDequeue(out var id))
+        {
+            foreach (var source in incoming[id])
+            {
+                if (seen.Add(source))
+                {
+                    frontier.Enqueue(source);
+                    if (doc.Nodes.TryGetValue(source, out var state) && state.Status == NodeStatus.Succeeded)
+                    {
+                        outputs[source] = state.Output;
+                    }
+                }
+            }
+        }
+
+        return outputs;
     }
 
     private void Complete(Transaction tx, string nodeId, NodeState state, JsonNode? output, string? branch, bool instant)
@@ -325,7 +360,7 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
 
     private async ValueTask RunInstantAsync(Transaction tx, NodeDefinition node, INodeType type, NodeState state)
     {
-        var config = ResolveConfig(tx.Doc, node);
+        var config = ResolveConfig(tx.Doc, node, type);
         state.Attempts++;
         state.StartedAt ??= tx.Now;
         state.Input = config;

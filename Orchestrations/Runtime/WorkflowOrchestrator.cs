@@ -250,7 +250,7 @@ internal sealed class OrchestratedRun
         await StepAsync(async tx =>
         {
             var state = _doc.Nodes[nodeId];
-            var config = StateMachine.ResolveConfig(_doc, node);
+            var config = StateMachine.ResolveConfig(_doc, node, type);
             state.Status = NodeStatus.Running;
             state.Attempts = attempt;
             state.StartedAt ??= tx.Now;
@@ -294,11 +294,12 @@ internal sealed class OrchestratedRun
     {
         var node = _doc.NodeDefinition(nodeId);
         var state = _doc.Nodes[nodeId];
-        var config = StateMachine.ResolveConfig(_doc, node);
+        var type = _registry.Get(node.Type);
+        var config = StateMachine.ResolveConfig(_doc, node, type);
         NodeResult result;
         try
         {
-            result = await _registry.Get(node.Type).ResumeAsync(StateMachine.BuildContext(_doc, node, config, state.Attempts, _clock), CancellationToken.None);
+            result = await type.ResumeAsync(StateMachine.BuildContext(_doc, node, config, state.Attempts, _clock), CancellationToken.None);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {

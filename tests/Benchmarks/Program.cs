@@ -34,6 +34,11 @@ if (options.Suite == BenchmarkOptions.AnalyticsSuite)
     return await AnalyticsSuite.RunAsync(options, ct);
 }
 
+if (options.Suite == BenchmarkOptions.CodeSuite)
+{
+    return await CodeSuite.RunAsync(options, ct);
+}
+
 if (options.Suite == BenchmarkOptions.AutomationSuite)
 {
     return await AutomationSuite.RunAsync(options, ct);

@@ -201,7 +201,7 @@ internal static class WorkflowSuite
         return (latencies, errors);
     }
 
-    private static async Task<(List<double> Latencies, int Errors, TimeSpan Elapsed)> ConcurrentAsync(HttpClient client, string workflowId, int clients, TimeSpan duration, CancellationToken ct)
+    internal static async Task<(List<double> Latencies, int Errors, TimeSpan Elapsed)> ConcurrentAsync(HttpClient client, string workflowId, int clients, TimeSpan duration, CancellationToken ct)
     {
         var stop = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var started = Stopwatch.GetTimestamp();

@@ -26,6 +26,8 @@ internal static class WorkflowsFeature
         {
             AllowedPrivateHosts = sp.GetRequiredService<IOptions<HttpOptions>>().Value.AllowedPrivateHostList,
         });
+        services.AddOptions<CodeNodeOptions>().Bind(configuration.GetSection(CodeNodeOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CodeNodeLimits>(sp => sp.GetRequiredService<IOptions<CodeNodeOptions>>().Value);
         services.AddSingleton<INodeType, StartNode>();
         services.AddSingleton<INodeType, EndNode>();
         services.AddSingleton<INodeType, TemplateNode>();
@@ -37,6 +39,7 @@ internal static class WorkflowsFeature
         services.AddSingleton<INodeType, SubWorkflowNode>();
         services.AddSingleton<INodeType, LoopNode>();
         services.AddSingleton<INodeType, HttpRequestNode>();
+        services.AddSingleton<INodeType, CodeNode>();
         services.AddSingleton<NodeRegistry>();
         services.AddSingleton<DefinitionValidator>();
         services.AddSingleton<IIdGenerator, IdGenerator>();

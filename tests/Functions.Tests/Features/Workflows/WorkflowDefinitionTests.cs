@@ -222,7 +222,7 @@ public sealed class WorkflowDefinitionTests(WorkflowFactory factory) : IClassFix
         var blocks = await _client.ApiGetAsync("/api/v1/blocks", user.AccessToken);
 
         var types = blocks.Data.AsArray().Select(b => b!["type"]!.GetValue<string>()).ToList();
-        foreach (var type in new[] { "start", "end", "template", "set", "condition", "merge", "loop", "sub_workflow", "delay", "human_review", "http_request" })
+        foreach (var type in new[] { "start", "end", "template", "set", "condition", "merge", "loop", "sub_workflow", "delay", "human_review", "http_request", "code" })
         {
             Assert.Contains(type, types);
         }
