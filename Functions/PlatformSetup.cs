@@ -8,6 +8,7 @@ using Serverless.Functions.Features.Apps;
 using Serverless.Functions.Features.Datasets;
 using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
+using Serverless.Functions.Features.Integrations;
 using Serverless.Functions.Features.Library;
 using Serverless.Functions.Features.Workflows;
 using Serverless.Functions.Features.WorkflowTriggers;
@@ -106,6 +107,7 @@ internal static class PlatformSetup
         services.AddChat(configuration);
         services.AddDatasets(configuration);
         services.AddWebhooks(configuration);
+        services.AddIntegrations(configuration);
         services.AddAnalytics();
         services.AddTriggers(configuration, standalone);
         return builder;
@@ -146,6 +148,7 @@ internal static class PlatformSetup
         app.MapChat();
         app.MapDatasets();
         app.MapWebhooks();
+        app.MapIntegrations();
         app.MapAnalytics();
         app.MapPlatformDocs();
         return app;

@@ -27,6 +27,8 @@ internal static class Scopes
     public const string DatasetsWrite = "datasets:write";
     public const string WebhooksRead = "webhooks:read";
     public const string WebhooksWrite = "webhooks:write";
+    public const string IntegrationsRead = "integrations:read";
+    public const string IntegrationsWrite = "integrations:write";
 
     public static readonly IReadOnlyList<ScopeInfo> All =
     [
@@ -54,6 +56,8 @@ internal static class Scopes
         new(DatasetsWrite, "Create, change and delete datasets; upload, replace and delete documents; index RAG namespaces."),
         new(WebhooksRead, "List the workspace's webhooks and their deliveries (workspace owners and admins)."),
         new(WebhooksWrite, "Create, change, delete and test the workspace's webhooks; redeliver deliveries (workspace owners and admins)."),
+        new(IntegrationsRead, "List the integration provider catalog and the workspace's stored credentials (never their secrets), also at GET /v1/integrations."),
+        new(IntegrationsWrite, "Store, update, delete and test the workspace's credentials (workspace owners and admins)."),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
