@@ -8,6 +8,7 @@ using Serverless.Functions.Features.Apps;
 using Serverless.Functions.Features.Datasets;
 using Serverless.Functions.Features.Health;
 using Serverless.Functions.Features.Identity;
+using Serverless.Functions.Features.Integrations;
 using Serverless.Functions.Features.Library;
 using Serverless.Functions.Features.Workflows;
 using Serverless.Functions.Features.WorkflowTriggers;
@@ -108,6 +109,7 @@ internal static class PlatformSetup
         services.AddDatasets(configuration);
         services.AddWebhooks(configuration);
         services.AddPlugins(configuration);
+        services.AddIntegrations(configuration);
         services.AddAnalytics();
         services.AddTriggers(configuration, standalone);
         return builder;
@@ -149,6 +151,7 @@ internal static class PlatformSetup
         app.MapDatasets();
         app.MapWebhooks();
         app.MapPlugins();
+        app.MapIntegrations();
         app.MapAnalytics();
         app.MapPlatformDocs();
         return app;

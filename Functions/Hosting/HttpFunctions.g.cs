@@ -65,6 +65,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("CreateIntegration")]
+    public Task<IActionResult> CreateIntegration([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/integrations")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("CreateLibraryAgent")]
     public Task<IActionResult> CreateLibraryAgent([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/library/agents")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -137,6 +142,11 @@ public sealed partial class HttpFunctions
 
     [Function("DeleteDocument")]
     public Task<IActionResult> DeleteDocument([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/datasets/{id}/documents/{docId}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("DeleteIntegration")]
+    public Task<IActionResult> DeleteIntegration([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/integrations/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -325,6 +335,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("GetIntegration")]
+    public Task<IActionResult> GetIntegration([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/integrations/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("GetLibraryAgent")]
     public Task<IActionResult> GetLibraryAgent([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/library/agents/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -482,6 +497,21 @@ public sealed partial class HttpFunctions
 
     [Function("ListExecutions")]
     public Task<IActionResult> ListExecutions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListExternalIntegrations")]
+    public Task<IActionResult> ListExternalIntegrations([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/integrations")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListIntegrationProviders")]
+    public Task<IActionResult> ListIntegrationProviders([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/integrations/providers")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListIntegrations")]
+    public Task<IActionResult> ListIntegrations([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/integrations")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -690,6 +720,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("TestIntegration")]
+    public Task<IActionResult> TestIntegration([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/integrations/{id}/test")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("TestWebhook")]
     public Task<IActionResult> TestWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{id}/test")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -707,6 +742,11 @@ public sealed partial class HttpFunctions
 
     [Function("UpdateDataset")]
     public Task<IActionResult> UpdateDataset([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/datasets/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("UpdateIntegration")]
+    public Task<IActionResult> UpdateIntegration([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/integrations/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 

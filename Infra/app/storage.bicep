@@ -31,6 +31,7 @@ var tableNames = [
   'executionslots'
   'expirations'
   'idempotency'
+  'integrations'
   'libraryagents'
   'librarypresets'
   'members'

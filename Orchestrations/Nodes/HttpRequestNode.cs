@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Orchestrations.Definitions;
+using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Orchestrations.Nodes;
 
@@ -21,7 +22,8 @@ public sealed class OutboundHttpPolicy
 /// <summary>
 /// <c>http_request</c>: calls a URL. Internal addresses are refused at connect time (after DNS, so rebinding
 /// cannot sneak past) unless the host is allow-listed. 429 and 5xx are retryable failures; other non-2xx fail
-/// unless <c>failOnErrorStatus</c> is false.
+/// unless <c>failOnErrorStatus</c> is false. With <c>credentialId</c> it attaches a stored credential of the run's
+/// workspace (only to a host the credential is bound to); its secret never appears in the node's output or error.
 /// </summary>
 public sealed class HttpRequestNode : INodeType
 {
@@ -30,12 +32,14 @@ public sealed class HttpRequestNode : INodeType
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
     private readonly OutboundHttpPolicy _policy;
+    private readonly ICredentialResolver? _credentials;
     private readonly HttpClient _client;
 
-    /// <summary>Creates the node with its connection policy.</summary>
-    public HttpRequestNode(OutboundHttpPolicy policy)
+    /// <summary>Creates the node with its connection policy and, where the host has one, the credential store <c>credentialId</c> reads.</summary>
+    public HttpRequestNode(OutboundHttpPolicy policy, ICredentialResolver? credentials = null)
     {
         _policy = policy;
+        _credentials = credentials;
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -48,14 +52,15 @@ public sealed class HttpRequestNode : INodeType
     }
 
     /// <inheritdoc />
-    public NodeTypeDescriptor Descriptor { get; } = new("http_request", "HTTP request", "Calls a URL; outputs status, headers and body (JSON parsed when the response is JSON). Internal addresses are refused.", "integration",
+    public NodeTypeDescriptor Descriptor { get; } = new("http_request", "HTTP request", "Calls a URL; outputs status, headers and body (JSON parsed when the response is JSON). Internal addresses are refused. credentialId attaches a stored credential (GET /api/v1/integrations) to requests for the hosts it is bound to.", "integration",
         Schemas.Parse("""
             {"type":"object","required":["url"],"properties":{
               "method":{"enum":["GET","POST","PUT","PATCH","DELETE","HEAD","OPTIONS"],"default":"GET"},
               "url":{"type":"string","format":"uri"},"headers":{"type":"object","additionalProperties":{"type":"string"}},
               "body":{"description":"a string is sent as text; anything else as JSON"},
               "timeoutSeconds":{"type":"number","minimum":1,"maximum":300,"default":30},
-              "failOnErrorStatus":{"type":"boolean","default":true}}}
+              "failOnErrorStatus":{"type":"boolean","default":true},
+              "credentialId":{"type":"string","description":"a stored credential of the workspace, used by reference: sent only to the hosts it is bound to, never shown"}}}
             """),
         Schemas.Parse("""{"type":"object","properties":{"status":{"type":"integer"},"headers":{"type":"object"},"body":{}}}"""), [], IsInstant: false);
 
@@ -71,6 +76,11 @@ public sealed class HttpRequestNode : INodeType
             && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
             yield return "config.url must be an absolute http or https URL.";
+        }
+
+        if (node.Config?["credentialId"] is { } credentialId && JsonValues.AsString(credentialId) is not { Length: > 0 and <= 200 })
+        {
+            yield return "config.credentialId must be a credential id (a string).";
         }
     }
 
@@ -107,22 +117,50 @@ public sealed class HttpRequestNode : INodeType
             request.Headers.TryAddWithoutValidation("Idempotency-Key", context.IdempotencyKey);
         }
 
+        ResolvedCredential? credential = null;
+        if (config["credentialId"] is { } credentialNode)
+        {
+            if (JsonValues.AsString(credentialNode) is not { Length: > 0 } credentialId)
+            {
+                return NodeResult.Fail("INVALID_CONFIG", "config.credentialId must be a credential id (a string).", retryable: false);
+            }
+
+            if (_credentials is null)
+            {
+                return NodeResult.Fail(CredentialRefusals.Unavailable, "This host has no credential store; credentialId cannot be used.", retryable: false);
+            }
+
+            credential = await _credentials.AttachAsync(context.WorkspaceId, credentialId, request, cancellationToken);
+            if (credential.Refusal is { } refusal)
+            {
+                return NodeResult.Fail(refusal.Code, refusal.Message, retryable: false);
+            }
+        }
+
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(TimeSpan.FromSeconds(timeout));
         try
         {
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token);
-            var output = new JsonObject
+            JsonNode output = new JsonObject
             {
                 ["status"] = (int)response.StatusCode,
                 ["headers"] = ReadHeaders(response),
                 ["body"] = await ReadBodyAsync(response.Content, timeoutSource.Token),
             };
             var status = (int)response.StatusCode;
+            if (credential is not null)
+            {
+                // An upstream may echo what it received (a debugging endpoint, an error page): the output is kept in the run.
+                output = credential.Redact(output)!;
+                await _credentials!.ReportIfRejectedAsync(credential, status, cancellationToken);
+            }
+
             var failOnError = config["failOnErrorStatus"] is not JsonValue flag || flag.GetValueKind() != JsonValueKind.False;
             if (status >= 400 && failOnError)
             {
-                return NodeResult.Fail("HTTP_ERROR", $"{method} {uri.GetLeftPart(UriPartial.Path)} answered {status}.", retryable: status is 408 or 429 or >= 500, output);
+                var refused = credential is not null && CredentialRefusals.IsRejection(status) ? $" The upstream refused credential {credential.CredentialId}." : "";
+                return NodeResult.Fail("HTTP_ERROR", $"{method} {uri.GetLeftPart(UriPartial.Path)} answered {status}.{refused}", retryable: status is 408 or 429 or >= 500, output);
             }
 
             return NodeResult.Complete(output);

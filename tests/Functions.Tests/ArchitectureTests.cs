@@ -33,6 +33,8 @@ public sealed partial class ArchitectureTests
         // Triggers start runs of workflows (WorkflowRunner) and answer with their views.
         { "Functions/Features/WorkflowTriggers", "Serverless.Functions.Features", ["Serverless.Functions.Features.WorkflowTriggers", "Serverless.Functions.Features.Workflows"] },
         { "Functions/Features/Webhooks", "Serverless.Functions.Features", ["Serverless.Functions.Features.Webhooks"] },
+        // Nodes and plugins reach stored credentials through the ICredentialResolver port, never through this feature's types.
+        { "Functions/Features/Integrations", "Serverless.Functions.Features", ["Serverless.Functions.Features.Integrations"] },
         // Processes start runs of workflows (WorkflowRunner) and wait for them like POST /run does; they offer the task
         // assistant their tools (Tasks.IAssistantToolSet).
         { "Functions/Features/Processes", "Serverless.Functions.Features", ["Serverless.Functions.Features.Processes", "Serverless.Functions.Features.Workflows", "Serverless.Functions.Features.Tasks"] },

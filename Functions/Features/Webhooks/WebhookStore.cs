@@ -56,6 +56,7 @@ internal static class DeliveryStatus
 /// webhook's deliveries in a partition of their own beside index rows that list them newest first.
 /// </summary>
 internal sealed class WebhookStore(IEntityStore store, SecretProtector protector)
+    : PartitionRecords<WebhookRecord>(store, "webhooks", w => w.Id)
 {
     public const int MaxPerWorkspace = 20;
 
@@ -65,7 +66,6 @@ internal sealed class WebhookStore(IEntityStore store, SecretProtector protector
         new Dictionary<string, Func<DeliveryRecord, string>> { ["createdAt"] = d => d.CreatedAt.UtcDateTime.ToString("O") },
         new Dictionary<string, Func<DeliveryRecord, string?>> { ["status"] = d => d.Status });
 
-    private readonly EntityTable<WebhookRecord> _webhooks = new(store, "webhooks");
     private readonly IndexedTable<DeliveryRecord> _deliveries = new(store, "webhookdeliveries", DeliveryIndex, EntityTable<DeliveryRecord>.Json);
 
     public IndexedList<DeliveryRecord> Deliveries => new(_deliveries, "createdAt", DefaultDescending: true, StatusFilter: "status");
@@ -79,29 +79,6 @@ internal sealed class WebhookStore(IEntityStore store, SecretProtector protector
     public string Seal(string webhookId, string secret) => protector.Protect(secret, Purpose(webhookId));
 
     public string? SecretOf(WebhookRecord webhook) => protector.Unprotect(webhook.SealedSecret, Purpose(webhook.Id));
-
-    public async Task<IReadOnlyList<WebhookRecord>> ListAsync(string workspaceId, CancellationToken cancellationToken)
-    {
-        var all = new List<WebhookRecord>();
-        await foreach (var row in _webhooks.QueryAllAsync(new EntityQuery { PartitionKey = workspaceId }, cancellationToken))
-        {
-            all.Add(row.Value);
-        }
-
-        return all;
-    }
-
-    public async Task<WebhookRecord?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
-        (await _webhooks.FindAsync(workspaceId, id, cancellationToken))?.Value;
-
-    public Task<WriteResult> InsertAsync(string workspaceId, WebhookRecord webhook, CancellationToken cancellationToken) =>
-        _webhooks.InsertAsync(workspaceId, webhook.Id, webhook, cancellationToken);
-
-    public async Task<WebhookRecord?> UpdateAsync(string workspaceId, string id, Func<WebhookRecord, WebhookRecord?> change, CancellationToken cancellationToken) =>
-        StoreKeys.IsValidKey(id) ? (await _webhooks.UpdateAsync(workspaceId, id, change, cancellationToken))?.Value : null;
-
-    public async Task<bool> DeleteAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
-        StoreKeys.IsValidKey(id) && (await _webhooks.DeleteAsync(workspaceId, id, null, cancellationToken)).Succeeded;
 
     public async Task<DeliveryRecord?> GetDeliveryAsync(string workspaceId, string webhookId, string id, CancellationToken cancellationToken) =>
         StoreKeys.IsValidKey(webhookId) && StoreKeys.IsValidKey(id)

@@ -5,17 +5,18 @@ using Serverless.Functions.Platform.Events;
 namespace Serverless.Functions.Platform.Ai;
 
 /// <summary>
-/// Tells a workspace that one of its credentials stopped working: a workspace provider that refuses the stored key
-/// (401/403) records <c>credential.expired</c> in the platform event log (for webhooks and event-based processes), at
-/// most once per provider and day. Recording never fails the call that found out.
+/// Tells a workspace that one of its credentials stopped working: <c>credential.expired</c> in the platform event log
+/// (for webhooks and event-based processes). A workspace provider that refuses the stored key (401/403) records it at
+/// most once per provider and day; stored integration credentials record it once per secret through
+/// <see cref="RecordAsync"/>. Recording never fails the call that found out.
 /// </summary>
 internal sealed class CredentialAlarms(PlatformEventLog events, TimeProvider time, ILogger<CredentialAlarms> logger)
 {
-    public async Task ProviderRefusedAsync(ProviderDefinition provider, int status, CancellationToken cancellationToken)
+    public Task ProviderRefusedAsync(ProviderDefinition provider, int status, CancellationToken cancellationToken)
     {
         if (provider is not { Source: ProviderSource.Workspace, WorkspaceId: { } workspaceId } || status is not (401 or 403))
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var day = time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture);
@@ -26,14 +27,22 @@ internal sealed class CredentialAlarms(PlatformEventLog events, TimeProvider tim
             ["status"] = status,
             ["reason"] = $"The provider '{provider.Name}' refused its stored credential with {status}.",
         };
+        return RecordAsync(workspaceId, $"provider:{provider.Name}:{day}", payload, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records <c>credential.expired</c> with <paramref name="payload"/> (never a secret) unless an event with this
+    /// <paramref name="key"/> was recorded already; a failure to record is logged, not thrown.
+    /// </summary>
+    public async Task RecordAsync(string workspaceId, string key, JsonObject payload, CancellationToken cancellationToken)
+    {
         try
         {
-            await events.AppendOnceAsync(workspaceId, $"{PlatformEventTypes.CredentialExpired}:provider:{provider.Name}:{day}",
-                PlatformEventTypes.CredentialExpired, payload, cancellationToken);
+            await events.AppendOnceAsync(workspaceId, $"{PlatformEventTypes.CredentialExpired}:{key}", PlatformEventTypes.CredentialExpired, payload, cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            ModelGatewayLog.CredentialAlarmFailed(logger, exception, provider.Name);
+            ModelGatewayLog.CredentialAlarmFailed(logger, exception, key);
         }
     }
 }

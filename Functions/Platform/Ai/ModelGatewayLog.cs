@@ -24,6 +24,6 @@ internal static partial class ModelGatewayLog
     [LoggerMessage(EventId = 506, Level = LogLevel.Warning, Message = "No model provider is configured or found; add one (Models__Providers, OPENAI_API_KEY, an Ollama server at {OllamaUrl}, or POST /api/v1/providers)")]
     public static partial void NoProviderFound(ILogger logger, string ollamaUrl);
 
-    [LoggerMessage(EventId = 507, Level = LogLevel.Warning, Message = "Could not record credential.expired for provider {Provider}")]
-    public static partial void CredentialAlarmFailed(ILogger logger, Exception exception, string provider);
+    [LoggerMessage(EventId = 507, Level = LogLevel.Warning, Message = "Could not record credential.expired for {Credential}")]
+    public static partial void CredentialAlarmFailed(ILogger logger, Exception exception, string credential);
 }

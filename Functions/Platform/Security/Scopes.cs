@@ -30,6 +30,8 @@ internal static class Scopes
     public const string PluginsRead = "plugins:read";
     public const string PluginsWrite = "plugins:write";
     public const string PluginsExecute = "plugins:execute";
+    public const string IntegrationsRead = "integrations:read";
+    public const string IntegrationsWrite = "integrations:write";
 
     public static readonly IReadOnlyList<ScopeInfo> All =
     [
@@ -60,6 +62,8 @@ internal static class Scopes
         new(PluginsRead, "List the workspace's plugins, their status and executions (their config: workspace owners and admins)."),
         new(PluginsWrite, "Install, remove, enable, disable and configure the workspace's plugins (workspace owners and admins)."),
         new(PluginsExecute, "Run the workspace's plugins."),
+        new(IntegrationsRead, "List the integration provider catalog and the workspace's stored credentials (never their secrets), also at GET /v1/integrations."),
+        new(IntegrationsWrite, "Store, update, delete and test the workspace's credentials (workspace owners and admins)."),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
