@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
 
 namespace Serverless.Functions.Features.Integrations;
 
@@ -15,7 +16,6 @@ internal static partial class IntegrationInput
 {
     public const int MaxNameLength = 100;
     private const int MaxValueLength = 4000;
-    private const int MaxUrlLength = 2000;
 
     /// <summary>Headers a credential may not set: they frame the request, or the platform sets them.</summary>
     private static readonly string[] ReservedHeaders =
@@ -74,7 +74,7 @@ internal static partial class IntegrationInput
 
         if (values.TryGetValue(IntegrationProvider.TestUrlField, out var testUrl))
         {
-            check.When(!IsHttpUrl(testUrl) || baseUrl is null || !IsHttpUrl(baseUrl) || !SameOrigin(testUrl, baseUrl), "credentials.testUrl",
+            check.When(!PrivateNetworkGuard.IsHttpUrl(testUrl) || baseUrl is null || !PrivateNetworkGuard.IsHttpUrl(baseUrl) || !SameOrigin(testUrl, baseUrl), "credentials.testUrl",
                 "credentials.testUrl must be an absolute http or https URL on the origin of baseUrl (the credential is sent to nothing else).");
         }
 
@@ -103,12 +103,8 @@ internal static partial class IntegrationInput
 
     public static string KnownProviders => string.Join(", ", IntegrationProviders.All.Select(p => p.Id));
 
-    private static bool IsHttpUrl(string url) =>
-        url.Length <= MaxUrlLength && Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-        && uri.IdnHost.Length > 0 && uri.UserInfo.Length == 0;
-
     private static bool IsOrigin(string url) =>
-        IsHttpUrl(url) && new Uri(url) is { Query.Length: 0, Fragment.Length: 0 };
+        PrivateNetworkGuard.IsHttpUrl(url) && new Uri(url) is { Query.Length: 0, Fragment.Length: 0 };
 
     private static bool SameOrigin(string a, string b) =>
         Uri.Compare(new Uri(a), new Uri(b), UriComponents.SchemeAndServer, UriFormat.SafeUnescaped, StringComparison.OrdinalIgnoreCase) == 0;

@@ -12,7 +12,7 @@ namespace Serverless.Functions.Platform.Security;
 internal class PrivateNetworkGuard(Func<IReadOnlyList<string>> allowList, string usedBy)
 {
     /// <summary>Whether a URL someone gave us is an absolute http(s) URL with a host, without credentials in it, of at most 2000 characters.</summary>
-    public static bool IsHttpUrl(string? url) =>
+    public static bool IsHttpUrl([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? url) =>
         url is { Length: <= 2000 } && Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
         && uri.IdnHost.Length > 0 && uri.UserInfo.Length == 0;
 
