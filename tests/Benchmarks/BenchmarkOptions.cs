@@ -16,12 +16,13 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
     public const string AutomationSuite = "automation";
     public const string AnalyticsSuite = "analytics";
     public const string CodeSuite = "code";
+    public const string PluginsSuite = "plugins";
     public const string SqliteStore = "sqlite";
     public const string AzuriteStore = "azurite";
     public const string BothStores = "both";
 
     public const string Usage =
-        "usage: Benchmarks [--suite foundation|workflows|storage|gateway|search|ingest|lists|table-scan|automation|analytics|code (foundation)] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]" +
+        "usage: Benchmarks [--suite foundation|workflows|storage|gateway|search|ingest|lists|table-scan|automation|analytics|code|plugins (foundation)] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]" +
         " [--store sqlite|azurite|both (both; lists suite)] [--max-items N (50000; lists suite; analytics suite: the most runs, default 100000)]";
 
     /// <summary>
@@ -80,7 +81,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
                 case "--out":
                     outFile = Path.GetFullPath(value);
                     break;
-                case "--suite" when value is FoundationSuite or WorkflowsSuite or StorageSuite or GatewaySuite or SearchSuite or IngestSuite or ListsSuite or TableScanSuite or AutomationSuite or AnalyticsSuite or CodeSuite:
+                case "--suite" when value is FoundationSuite or WorkflowsSuite or StorageSuite or GatewaySuite or SearchSuite or IngestSuite or ListsSuite or TableScanSuite or AutomationSuite or AnalyticsSuite or CodeSuite or PluginsSuite:
                     suite = value;
                     break;
                 case "--store" when value is SqliteStore or AzuriteStore or BothStores:

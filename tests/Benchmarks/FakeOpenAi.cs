@@ -60,6 +60,7 @@ internal sealed class FakeOpenAi : IAsyncDisposable
         app.MapGet("/slow/v1/models", () => Results.Text("{\"object\":\"list\",\"data\":[]}", "application/json"));
         app.MapPost("/slow/v1/chat/completions", context => HandleAsync(context, SlowServiceTime));
         app.MapPost("/v1/embeddings", EmbedAsync);
+        app.MapPost("/plugin/echo", PluginAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new FakeOpenAi(app, new Uri(address.TrimEnd('/') + "/"));
@@ -91,6 +92,17 @@ internal sealed class FakeOpenAi : IAsyncDisposable
         }
 
         await body.WriteAsync(Encoding.UTF8.GetBytes($"],\"usage\":{{\"prompt_tokens\":{count * 100},\"total_tokens\":{count * 100}}}}}"), context.RequestAborted);
+    }
+
+    private static readonly byte[] PluginAnswer = "{\"output\":{\"echo\":\"hello from the fake plugin\"}}"u8.ToArray();
+
+    /// <summary>An http plugin that answers at once (the body is drained, not parsed): the plugins suite's direct and through-the-platform target.</summary>
+    private static async Task PluginAsync(HttpContext context)
+    {
+        await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = PluginAnswer.Length;
+        await context.Response.Body.WriteAsync(PluginAnswer, context.RequestAborted);
     }
 
     private static async Task HandleAsync(HttpContext context, TimeSpan serviceTime)

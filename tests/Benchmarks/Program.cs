@@ -39,6 +39,11 @@ if (options.Suite == BenchmarkOptions.CodeSuite)
     return await CodeSuite.RunAsync(options, ct);
 }
 
+if (options.Suite == BenchmarkOptions.PluginsSuite)
+{
+    return await PluginsSuite.RunAsync(options, ct);
+}
+
 if (options.Suite == BenchmarkOptions.AutomationSuite)
 {
     return await AutomationSuite.RunAsync(options, ct);
