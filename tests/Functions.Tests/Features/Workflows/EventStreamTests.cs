@@ -200,6 +200,31 @@ public sealed class EventStreamTests(WorkflowFactory factory) : IClassFixture<Wo
         Assert.Equal(id, message["workflowId"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task WebSocket_BadJson_IsAnErrorMessage_AndATooLargeMessageClosesWith1009()
+    {
+        var user = await _client.RegisterAsync();
+        var id = await _client.CreateWorkflowAsync(user, Line(new { }));
+        var ws = factory.Server.CreateWebSocketClient();
+        using var socket = await ws.ConnectAsync(new Uri(factory.Server.BaseAddress, $"api/v1/ws?access_token={user.AccessToken}"), CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+
+        await socket.SendAsync(Encoding.UTF8.GetBytes("{\"action\": subscribe}"), WebSocketMessageType.Text, true, CancellationToken.None);
+        var bad = await ReceiveAsync(socket, timeout.Token);
+        await SendAsync(socket, new { action = "subscribe", workflowId = id });
+        var subscribed = await ReceiveAsync(socket, timeout.Token);
+        await socket.SendAsync(Encoding.UTF8.GetBytes(new string(' ', 17 * 1024)), WebSocketMessageType.Text, true, CancellationToken.None);
+        var tooLarge = await ReceiveAsync(socket, timeout.Token);
+        var closing = await socket.ReceiveAsync(new byte[1024], timeout.Token);
+
+        Assert.Equal("error", bad["type"]!.GetValue<string>());
+        Assert.Contains("not valid JSON", bad["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("subscribed", subscribed["type"]!.GetValue<string>());
+        Assert.Equal("PAYLOAD_TOO_LARGE", tooLarge["code"]!.GetValue<string>());
+        Assert.Equal(WebSocketMessageType.Close, closing.MessageType);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, socket.CloseStatus);
+    }
+
     private static Task SendAsync(WebSocket socket, object message) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(message)), WebSocketMessageType.Text, true, CancellationToken.None);
 
