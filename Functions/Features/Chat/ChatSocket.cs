@@ -35,12 +35,12 @@ internal static class ChatSocket
         HttpContext context, Caller caller, WorkspaceContext workspace, AppStore apps, ChatStore chats, ChatTurns turns, RateLimiter limiter,
         IOptions<RateLimitOptions> rateLimits, ILoggerFactory loggers)
     {
-        var logger = loggers.CreateLogger(typeof(ChatSocket).FullName!);
         if (!context.WebSockets.IsWebSocketRequest)
         {
             return JsonWebSocket.NotAnUpgrade();
         }
 
+        var logger = loggers.CreateLogger(typeof(ChatSocket).FullName!);
         using var socket = await JsonWebSocket.AcceptAsync(context, MaxMessageBytes);
         var connection = new Connection(socket, new TurnServices(caller, workspace, apps, chats, turns, limiter, rateLimits.Value, logger), context.RequestAborted);
         try
@@ -69,7 +69,7 @@ internal static class ChatSocket
         ILogger Logger);
 
     /// <summary>The turn being answered: cancelling its token is what a client leaving an SSE answer does.</summary>
-    private sealed record Turn(string Id, CancellationTokenSource Cancel, SocketChatWriter Writer, Task Answered);
+    private sealed record Turn(CancellationTokenSource Cancel, SocketChatWriter Writer, Task Answered);
 
     /// <summary>One connection: reads the client's messages and answers at most one turn at a time beside them.</summary>
     private sealed class Connection(JsonWebSocket socket, TurnServices services, CancellationToken aborted)
@@ -99,7 +99,7 @@ internal static class ChatSocket
                     case "chat":
                         await StartTurnAsync(message);
                         break;
-                    case "cancel" when Busy && (message.TurnId is null || message.TurnId == _turn!.Id):
+                    case "cancel" when Busy && (message.TurnId is null || message.TurnId == _turn!.Writer.TurnId):
                         await _turn!.Cancel.CancelAsync();
                         break;
                     case "cancel":
@@ -137,7 +137,7 @@ internal static class ChatSocket
             var turnId = message.TurnId ?? $"turn_{++_turns}";
             if (Busy)
             {
-                await SendErrorAsync(turnId, Api.Conflict($"Turn {_turn!.Id} is still being answered; wait for its end or error frame, or cancel it."), aborted);
+                await SendErrorAsync(turnId, Api.Conflict($"Turn {_turn!.Writer.TurnId} is still being answered; wait for its end or error frame, or cancel it."), aborted);
                 return;
             }
 
@@ -149,7 +149,7 @@ internal static class ChatSocket
 
             var cancel = CancellationTokenSource.CreateLinkedTokenSource(aborted);
             var writer = new SocketChatWriter(socket, turnId);
-            _turn = new Turn(turnId, cancel, writer, AnswerAsync(message, writer, cancel.Token));
+            _turn = new Turn(cancel, writer, AnswerAsync(message, writer, cancel.Token));
         }
 
         private async Task AnswerAsync(ClientMessage message, SocketChatWriter writer, CancellationToken cancellationToken)
