@@ -112,6 +112,10 @@ public sealed class ExecutionDocument
     /// <summary>How many times the run was retried from failure.</summary>
     public int Retries { get; set; }
 
+    // What the orchestration last reported as execution.progress; in memory only, so a new orchestration of the run
+    // (a resume, a retry) reports afresh, and a replay, which starts from the same input, reports the same.
+    internal string? ReportedProgress { get; set; }
+
     /// <summary>The node definition by id.</summary>
     public NodeDefinition NodeDefinition(string nodeId) => Definition.Nodes.First(n => n.Id == nodeId);
 }
@@ -184,7 +188,7 @@ public static class EventTypes
 {
     /// <summary>The run left the queue.</summary>
     public const string ExecutionStarted = "execution.started";
-    /// <summary>Progress (a node finished; counts of done/total).</summary>
+    /// <summary>Progress after a step that started or ended nodes: <c>{completedNodes, totalNodes, percent, currentNodes: [{nodeId, type}], currentCount}</c>.</summary>
     public const string ExecutionProgress = "execution.progress";
     /// <summary>The run waits (timer, review, children).</summary>
     public const string ExecutionPaused = "execution.paused";

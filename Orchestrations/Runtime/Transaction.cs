@@ -16,7 +16,6 @@ internal sealed class Transaction(ExecutionDocument document, DateTimeOffset now
     public List<(string ExecutionId, string NodeId, ChildRunRequest Request)> ChildrenToCreate { get; } = [];
     public List<string> ChildrenToStop { get; } = [];
     public bool BecameTerminal { get; set; }
-    public int NonInstantCompleted { get; set; }
 
     public void Emit(string type, string? nodeId, JsonObject? data)
     {
@@ -37,7 +36,7 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
         switch (result.Outcome)
         {
             case NodeOutcome.Completed:
-                Complete(tx, nodeId, state, result.Output, result.Branch, instant);
+                Complete(tx, nodeId, state, result.Output, result.Branch);
                 break;
             case NodeOutcome.Waiting:
                 Wait(tx, nodeId, state, result.Wait!);
@@ -62,7 +61,7 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
         state.Revision++;
         state.Attempts = 1;
         state.StartedAt = tx.Now;
-        Complete(tx, start.Id, state, doc.Inputs.DeepClone(), null, instant: true);
+        Complete(tx, start.Id, state, doc.Inputs.DeepClone(), null);
         return CascadeAsync(tx);
     }
 
@@ -205,18 +204,13 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
         return outputs;
     }
 
-    private void Complete(Transaction tx, string nodeId, NodeState state, JsonNode? output, string? branch, bool instant)
+    private static void Complete(Transaction tx, string nodeId, NodeState state, JsonNode? output, string? branch)
     {
         state.Status = NodeStatus.Succeeded;
         state.Output = output;
         state.Branch = branch;
         state.CompletedAt = tx.Now;
         state.Wait = null;
-        if (!instant)
-        {
-            tx.NonInstantCompleted++;
-        }
-
         tx.Emit(EventTypes.NodeOutput, nodeId, new JsonObject { ["output"] = output?.DeepClone(), ["branch"] = branch, ["attempt"] = state.Attempts });
     }
 
@@ -288,10 +282,10 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
         {
             case ErrorStrategy.Default:
                 state.UsedDefault = true;
-                Complete(tx, nodeId, state, Templates.Resolve(settings.DefaultOutput, new RunScope(tx.Doc)), null, instant);
+                Complete(tx, nodeId, state, Templates.Resolve(settings.DefaultOutput, new RunScope(tx.Doc)), null);
                 return;
             case ErrorStrategy.Branch:
-                Complete(tx, nodeId, state, new JsonObject { ["error"] = ErrorJson(error) }, Handles.Error, instant);
+                Complete(tx, nodeId, state, new JsonObject { ["error"] = ErrorJson(error) }, Handles.Error);
                 return;
             default:
                 state.Status = NodeStatus.Failed;
@@ -382,7 +376,7 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
 
         if (result.Outcome == NodeOutcome.Completed)
         {
-            Complete(tx, node.Id, state, result.Output, result.Branch, instant: true);
+            Complete(tx, node.Id, state, result.Output, result.Branch);
         }
         else
         {
@@ -399,16 +393,6 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
         }
 
         var states = doc.Nodes.Values;
-        if (tx.NonInstantCompleted > 0)
-        {
-            tx.Emit(EventTypes.ExecutionProgress, null, new JsonObject
-            {
-                ["completedNodes"] = states.Count(s => NodeStatus.IsTerminal(s.Status)),
-                ["totalNodes"] = states.Count,
-            });
-            tx.NonInstantCompleted = 0;
-        }
-
         if (states.All(s => NodeStatus.IsTerminal(s.Status) || s.Status == NodeStatus.Pending))
         {
             var outputs = new JsonObject();
@@ -432,6 +416,7 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
             return;
         }
 
+        ReportProgress(tx);
         var active = states.Any(s => s.Status is NodeStatus.Scheduled or NodeStatus.Running);
         var next = active ? ExecutionStatus.Running : ExecutionStatus.Waiting;
         if (next != doc.Status)
@@ -440,6 +425,41 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
             doc.Status = next;
         }
     }
+
+    /// <summary>
+    /// One <c>execution.progress</c> event per step that changed what is done or what is under way: nodes done of all
+    /// nodes and the nodes the run is at (scheduled, running or waiting, in definition order, the first
+    /// <see cref="MaxReportedNodes"/> of them). A step that only moves a node from scheduled to running, or into a wait or a
+    /// retry, reports nothing new; a fan-out of n nodes is one event when it starts and one per node that ends. The step
+    /// that ends the run reports nothing: its execution.completed or execution.failed says it. Computed from the document
+    /// alone, so a replay reports the same.
+    /// </summary>
+    private static void ReportProgress(Transaction tx)
+    {
+        var doc = tx.Doc;
+        var completed = doc.Nodes.Values.Count(s => NodeStatus.IsTerminal(s.Status));
+        var current = doc.Definition.Nodes
+            .Where(n => doc.Nodes[n.Id].Status is NodeStatus.Scheduled or NodeStatus.Running or NodeStatus.Waiting).ToList();
+        var key = completed.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + string.Join(",", current.Select(n => n.Id));
+        if (key == doc.ReportedProgress)
+        {
+            return;
+        }
+
+        doc.ReportedProgress = key;
+        var total = doc.Nodes.Count;
+        tx.Emit(EventTypes.ExecutionProgress, null, new JsonObject
+        {
+            ["completedNodes"] = completed,
+            ["totalNodes"] = total,
+            ["percent"] = total == 0 ? 0 : completed * 100 / total,
+            ["currentNodes"] = new JsonArray([.. current.Take(MaxReportedNodes).Select(n => (JsonNode)new JsonObject { ["nodeId"] = n.Id, ["type"] = n.Type })]),
+            ["currentCount"] = current.Count,
+        });
+    }
+
+    /// <summary>Current nodes named in one progress event; a wide fan-out is counted in full but named only in part.</summary>
+    public const int MaxReportedNodes = 20;
 
     /// <summary>Whether the edge carries flow: its source succeeded on the branch the edge follows.</summary>
     public static bool IsLive(EdgeDefinition edge, NodeState source) =>

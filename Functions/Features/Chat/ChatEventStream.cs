@@ -1,13 +1,33 @@
+using System.Net.WebSockets;
 using System.Text.Json;
 using Serverless.Functions.Platform.Http;
 
 namespace Serverless.Functions.Features.Chat;
 
-/// <summary>Writes named server-sent events (<c>event: start</c>, <c>token</c>, node events, <c>end</c>, <c>error</c>).</summary>
-internal sealed class ChatSse(HttpResponse response)
+/// <summary>
+/// Where a streamed turn's events go: <c>start</c>, <c>token</c>, node events, then <c>end</c> or <c>error</c>. The turn
+/// writes the same events whatever carries them (server-sent events, a WebSocket).
+/// </summary>
+internal interface IChatEventWriter
 {
     /// <summary>Set once the turn is stored; from then on the chat is kept whatever happens to the connection.</summary>
+    bool Stored { get; set; }
+
+    /// <summary>Before the first event (SSE sends its headers now).</summary>
+    Task BeginAsync(CancellationToken cancellationToken);
+
+    Task WriteAsync(string name, object data, CancellationToken cancellationToken);
+
+    /// <summary>Keeps an idle connection open while a workflow run has nothing to say.</summary>
+    Task HeartbeatAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Writes named server-sent events (<c>event: start</c>, <c>token</c>, node events, <c>end</c>, <c>error</c>).</summary>
+internal sealed class ChatSse(HttpResponse response) : IChatEventWriter
+{
     public bool Stored { get; set; }
+
+    public Task BeginAsync(CancellationToken cancellationToken) => response.Body.FlushAsync(cancellationToken);
 
     public async Task WriteAsync(string name, object data, CancellationToken cancellationToken)
     {
@@ -24,32 +44,40 @@ internal sealed class ChatSse(HttpResponse response)
 }
 
 /// <summary>
-/// A chat answer as SSE. The request's abort token is the client's connection: when the client leaves, the writer is
-/// cancelled (and with it whatever it reads from upstream). <paramref name="write"/> marks the turn stored on its <see cref="ChatSse"/>;
-/// a chat this turn opened is removed again when it was not, so failed first messages leave no empty chats behind.
+/// A chat answer as a stream of events. Over HTTP it is the response (SSE), and the request's abort token is the
+/// client's connection; a socket runs it with <see cref="RunAsync"/> and its own token. When that token is cancelled
+/// (the client left), the writer is cancelled (and with it whatever it reads from upstream). <paramref name="write"/>
+/// marks the turn stored on its writer; a chat this turn opened is removed again when it was not, so failed first
+/// messages leave no empty chats behind.
 /// </summary>
-internal sealed class ChatEventStream(ChatRecord? opened, ChatStore chats, Func<ChatSse, CancellationToken, Task> write, Action<bool> onClientLeft) : IResult
+internal sealed class ChatEventStream(ChatRecord? opened, ChatStore chats, Func<IChatEventWriter, CancellationToken, Task> write, Action<bool> onClientLeft) : IResult
 {
-    public async Task ExecuteAsync(HttpContext httpContext)
+    public Task ExecuteAsync(HttpContext httpContext)
     {
-        var cancellationToken = httpContext.RequestAborted;
         StreamingResponses.Prepare(httpContext.Response, "text/event-stream");
-        var sse = new ChatSse(httpContext.Response);
+        return RunAsync(new ChatSse(httpContext.Response), httpContext.RequestAborted);
+    }
+
+    /// <summary>Writes the turn to <paramref name="writer"/>; whether it was stored.</summary>
+    public async Task<bool> RunAsync(IChatEventWriter writer, CancellationToken cancellationToken)
+    {
         try
         {
-            await httpContext.Response.Body.FlushAsync(cancellationToken);
-            await write(sse, cancellationToken);
+            await writer.BeginAsync(cancellationToken);
+            await write(writer, cancellationToken);
         }
-        catch (Exception exception) when (exception is OperationCanceledException or IOException && cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or WebSocketException && cancellationToken.IsCancellationRequested)
         {
-            onClientLeft(sse.Stored);
+            onClientLeft(writer.Stored);
         }
         finally
         {
-            if (!sse.Stored && opened is not null)
+            if (!writer.Stored && opened is not null)
             {
                 await chats.DeleteAsync(opened, CancellationToken.None);
             }
         }
+
+        return writer.Stored;
     }
 }

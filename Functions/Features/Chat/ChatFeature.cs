@@ -43,6 +43,9 @@ internal static class ChatFeature
             .WithSummary("AutoGPT: a message to a session {sessionId, message, variables?, stream?}; answered like /chat/completions")
             .RequireScope(Scopes.ChatWrite).RequireWorkspace(WorkspaceRole.Member).WithRateLimitClass(RateLimitClass.Execute)
             .Returns<ChatReply>().Produces(200, contentType: "text/event-stream").Errors(400, 402, 403, 404, 409, 422, 429, 502, 504);
+        chat.MapGet("/stream", ChatSocket.HandleAsync).WithName("ChatStreamSocket")
+            .WithSummary("WebSocket: chat turns {type: chat, appId | sessionId, chatId?, message | messages, variables?, turnId?} answered one at a time as start/token/node event/end/error frames; cancel, ping (token also accepted as ?access_token=)")
+            .RequireScope(Scopes.ChatWrite).RequireWorkspace(WorkspaceRole.Member).AsWebSocket().Errors(400);
         return app;
     }
 }

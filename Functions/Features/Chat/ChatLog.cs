@@ -11,4 +11,10 @@ internal static partial class ChatLog
 
     [LoggerMessage(EventId = 802, Level = LogLevel.Information, Message = "Chat {ChatId}: the client left during the answer (turn stored: {Stored})")]
     public static partial void ClientLeft(ILogger logger, string chatId, bool stored);
+
+    [LoggerMessage(EventId = 803, Level = LogLevel.Error, Message = "Chat socket: turn {TurnId} failed unexpectedly; the client got an error frame")]
+    public static partial void SocketTurnFailed(ILogger logger, Exception exception, string turnId);
+
+    [LoggerMessage(EventId = 804, Level = LogLevel.Error, Message = "Chat socket: the connection failed unexpectedly and was closed")]
+    public static partial void SocketFailed(ILogger logger, Exception exception);
 }

@@ -266,7 +266,7 @@ internal sealed class ChatTurns(
     private static IResult ChatGone() => Api.Error(StatusCodes.Status409Conflict, ErrorCodes.Conflict, GoneMessage);
 
     /// <summary>The stream's last event: <c>end</c> once the turn is stored, <c>error</c> when its chat went meanwhile.</summary>
-    private static async Task EndAsync(ChatSse sse, ChatReply? reply, CancellationToken cancellationToken)
+    private static async Task EndAsync(IChatEventWriter sse, ChatReply? reply, CancellationToken cancellationToken)
     {
         if (reply is null)
         {

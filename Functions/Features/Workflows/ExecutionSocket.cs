@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Serverless.Functions.Platform.Http;
@@ -25,16 +24,18 @@ internal static class ExecutionSocket
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            return Api.BadRequest("This endpoint speaks WebSocket; connect with an Upgrade: websocket request.");
+            return JsonWebSocket.NotAnUpgrade();
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        using var socket = await JsonWebSocket.AcceptAsync(context, MaxMessageBytes);
         var session = new Session(workspace.WorkspaceId);
         var outbox = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
 
         void OnCommitted(ExecutionDocument run, IReadOnlyList<ExecutionEvent> events)
         {
-            if (events.Count > 0 && run.WorkspaceId == session.WorkspaceId && session.Wants(run))
+            // A run already due to be read needs no second wake-up: the pump reads its whole log from where it left off,
+            // so a client that reads slowly holds at most one wake-up per run it follows, however fast the runs commit.
+            if (events.Count > 0 && run.WorkspaceId == session.WorkspaceId && session.Wants(run) && session.MarkDue(run.Id))
             {
                 outbox.Writer.TryWrite(new Outgoing(null, run.Id, run.WorkflowId));
             }
@@ -62,35 +63,14 @@ internal static class ExecutionSocket
     }
 
     private static async Task ReceiveAsync(
-        WebSocket socket, Session session, WorkflowRuns runs, WorkflowStore workflows, ChannelWriter<Outgoing> outbox, CancellationToken cancellationToken)
+        JsonWebSocket socket, Session session, WorkflowRuns runs, WorkflowStore workflows, ChannelWriter<Outgoing> outbox, CancellationToken cancellationToken)
     {
-        var buffer = new byte[MaxMessageBytes];
-        while (socket.State == WebSocketState.Open)
+        while (await socket.ReceiveAsync<Command>(cancellationToken) is { } received)
         {
-            var received = await socket.ReceiveAsync(buffer, cancellationToken);
-            if (received.MessageType == WebSocketMessageType.Close)
-            {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", cancellationToken);
-                return;
-            }
-
-            if (!received.EndOfMessage)
-            {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "Messages are at most 16 KiB.", cancellationToken);
-                return;
-            }
-
-            Command? command;
-            try
-            {
-                command = JsonSerializer.Deserialize<Command>(buffer.AsSpan(0, received.Count), JsonSerializerOptions.Web);
-            }
-            catch (JsonException)
-            {
-                command = null;
-            }
-
-            foreach (var message in await ApplyAsync(command, session, runs, workflows, cancellationToken))
+            var replies = received.Problem is { } problem
+                ? [Text(new { type = "error", message = problem })]
+                : await ApplyAsync(received.Value, session, runs, workflows, cancellationToken);
+            foreach (var message in replies)
             {
                 outbox.TryWrite(message);
             }
@@ -130,34 +110,37 @@ internal static class ExecutionSocket
         }
 
         session.SubscribeExecution(run.Id);
+        session.MarkDue(run.Id);
         return [Text(new { type = "subscribed", executionId = run.Id }), new Outgoing(null, run.Id, run.WorkflowId)];
     }
 
     /// <summary>Sends control messages as they are, and for a woken run its log from where this connection left off.</summary>
-    private static async Task PumpAsync(WebSocket socket, Session session, WorkflowRuns runs, ChannelReader<Outgoing> outbox, CancellationToken cancellationToken)
+    private static async Task PumpAsync(JsonWebSocket socket, Session session, WorkflowRuns runs, ChannelReader<Outgoing> outbox, CancellationToken cancellationToken)
     {
         try
         {
             await foreach (var item in outbox.ReadAllAsync(cancellationToken))
             {
-                if (socket.State != WebSocketState.Open)
+                if (!socket.IsOpen)
                 {
                     return;
                 }
 
                 if (item.Text is { } text)
                 {
-                    await SendAsync(socket, text, cancellationToken);
+                    await socket.SendTextAsync(text, cancellationToken);
                     continue;
                 }
 
+                // Cleared before reading, so a commit landing meanwhile wakes the run again rather than being lost.
+                session.ClearDue(item.ExecutionId!);
                 IReadOnlyList<ExecutionEvent> events;
                 do
                 {
                     events = await runs.Store.ReadEventsAsync(item.ExecutionId!, session.SentThrough(item.ExecutionId!), 500, cancellationToken);
                     foreach (var e in events)
                     {
-                        await SendAsync(socket, Serialize(EventMessage.From(item.ExecutionId!, item.WorkflowId, e)), cancellationToken);
+                        await socket.SendAsync(EventMessage.From(item.ExecutionId!, item.WorkflowId, e), cancellationToken);
                         session.MarkSent(item.ExecutionId!, e.Seq);
                     }
                 }
@@ -169,15 +152,10 @@ internal static class ExecutionSocket
         }
     }
 
-    private static Task SendAsync(WebSocket socket, string text, CancellationToken cancellationToken) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-
-    private static Outgoing Text<T>(T value) => new(Serialize(value), null, null);
+    private static Outgoing Text<T>(T value) => new(JsonSerializer.Serialize(value, JsonSerializerOptions.Web), null, null);
 
     /// <summary>Either a ready message, or "send this run's new events".</summary>
     private sealed record Outgoing(string? Text, string? ExecutionId, string? WorkflowId);
-
-    private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
 
     /// <summary>One connection's subscriptions and, per run, the last event sent (so a replay and live events never repeat).</summary>
     private sealed class Session(string workspaceId)
@@ -186,6 +164,7 @@ internal static class ExecutionSocket
         private readonly HashSet<string> _executions = new(StringComparer.Ordinal);
         private readonly HashSet<string> _workflows = new(StringComparer.Ordinal);
         private readonly Dictionary<string, long> _sent = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _due = new(StringComparer.Ordinal);
 
         public string WorkspaceId => workspaceId;
 
@@ -210,6 +189,23 @@ internal static class ExecutionSocket
             lock (_gate)
             {
                 _sent[executionId] = seq;
+            }
+        }
+
+        /// <summary>Marks the run as waiting for the pump; false when it already was.</summary>
+        public bool MarkDue(string executionId)
+        {
+            lock (_gate)
+            {
+                return _due.Add(executionId);
+            }
+        }
+
+        public void ClearDue(string executionId)
+        {
+            lock (_gate)
+            {
+                _due.Remove(executionId);
             }
         }
 

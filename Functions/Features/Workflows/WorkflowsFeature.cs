@@ -116,7 +116,7 @@ internal static class WorkflowsFeature
 
         app.MapGet("/api/v1/ws", ExecutionSocket.HandleAsync).WithName("ExecutionEventsSocket").WithTags("Executions")
             .WithSummary("WebSocket: subscribe to runs or workflows and receive their events (token also accepted as ?access_token=)")
-            .RequireScope(Scopes.WorkflowsRead).RequireWorkspace().Errors(400);
+            .RequireScope(Scopes.WorkflowsRead).RequireWorkspace().AsWebSocket().Errors(400);
         return app;
     }
 }

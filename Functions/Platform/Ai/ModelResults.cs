@@ -21,15 +21,21 @@ internal static class ModelResults
 
     public static IResult ToOpenAiResult(this ModelFailure failure) => new FailureResult(failure, openAi: true);
 
-    private sealed class FailureResult(ModelFailure failure, bool openAi) : IResult, IStatusCodeHttpResult
+    private sealed class FailureResult(ModelFailure failure, bool openAi) : IApiErrorResult, IStatusCodeHttpResult
     {
         public int? StatusCode => failure.Status;
 
+        public int Status => failure.Status;
+
+        public ApiError Error => new(CodeOf(failure), failure.Message, failure.Param is { } param ? [new FieldError(param, failure.Message)] : []);
+
+        public int? RetryAfterSeconds => failure.RetryAfterSeconds is { } seconds ? Math.Max(1, seconds) : null;
+
         public async Task ExecuteAsync(HttpContext httpContext)
         {
-            if (failure.RetryAfterSeconds is { } seconds)
+            if (RetryAfterSeconds is { } seconds)
             {
-                httpContext.Response.Headers.RetryAfter = Math.Max(1, seconds).ToString(CultureInfo.InvariantCulture);
+                httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
             }
 
             // The upstream's own explanation of a request it refused helps the caller fix it; it is already in OpenAI's shape.
@@ -47,8 +53,8 @@ internal static class ModelResults
             }
             else
             {
-                await ErrorWriter.WriteAsync(httpContext, failure.Status, CodeOf(failure), failure.Message,
-                    failure.Param is { } param ? [new FieldError(param, failure.Message)] : null);
+                var error = Error;
+                await ErrorWriter.WriteAsync(httpContext, failure.Status, error.Code, error.Message, error.Details);
             }
         }
 

@@ -69,10 +69,21 @@ internal sealed class ApiResult<T>(int statusCode, T data) : IResult, IStatusCod
     }
 }
 
-internal sealed class ErrorResult(int statusCode, string code, string message, IReadOnlyList<FieldError>? details) : IResult, IStatusCodeHttpResult
+/// <summary>An error answer as data, for transports that carry it another way than an HTTP response (a WebSocket frame).</summary>
+internal interface IApiErrorResult : IResult
+{
+    int Status { get; }
+    ApiError Error { get; }
+    int? RetryAfterSeconds { get; }
+}
+
+internal sealed class ErrorResult(int statusCode, string code, string message, IReadOnlyList<FieldError>? details) : IApiErrorResult, IStatusCodeHttpResult
 {
     public int? StatusCode => statusCode;
     public string Code => code;
+    public int Status => statusCode;
+    public ApiError Error => new(code, message, details ?? []);
+    public int? RetryAfterSeconds => null;
 
     public string Message => message;
 

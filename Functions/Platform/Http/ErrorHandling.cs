@@ -70,10 +70,11 @@ internal static partial class ErrorHandling
         }
     }
 
-    private static string DescribeJson(JsonException json) =>
+    /// <summary>Where JSON input failed to read, without echoing the input or naming our types.</summary>
+    internal static string DescribeJson(JsonException json, string subject = "The request body") =>
         json.LineNumber is { } line
-            ? $"The request body is not valid JSON for this endpoint (line {line + 1}, position {json.BytePositionInLine + 1})."
-            : "The request body is not valid JSON for this endpoint.";
+            ? $"{subject} is not valid JSON for this endpoint (line {line + 1}, position {json.BytePositionInLine + 1})."
+            : $"{subject} is not valid JSON for this endpoint.";
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path} (request {RequestId})")]
     private static partial void LogUnhandled(ILogger logger, Exception? exception, string method, string path, string requestId);

@@ -4,7 +4,8 @@ namespace Serverless.Functions.Platform.Http;
 /// JSON text may spell a lone UTF-16 surrogate (<c>"\ud800"</c>), which parses but never becomes a .NET string or JSON
 /// output again: unchecked, a request fails with a 500 wherever the text is first read or written, or is stored and
 /// breaks every later read. So JSON request bodies are refused with 400 while they stream in, before any handler or
-/// store sees them; <see cref="IsWellFormed(string)"/> checks JSON text that arrives another way (a multipart field).
+/// store sees them; <see cref="IsWellFormed(string)"/> checks JSON text that arrives another way (a multipart field, a
+/// WebSocket message).
 /// </summary>
 internal static class WellFormedJson
 {
@@ -33,6 +34,21 @@ internal static class WellFormedJson
         foreach (var c in json)
         {
             if (!scanner.Accepts(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The same scan over UTF-8 JSON text (a WebSocket message).</summary>
+    public static bool IsWellFormed(ReadOnlySpan<byte> json)
+    {
+        var scanner = default(Scanner);
+        foreach (var b in json)
+        {
+            if (!scanner.Accepts(b))
             {
                 return false;
             }

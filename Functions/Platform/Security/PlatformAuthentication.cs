@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Serverless.Functions.Platform.Http;
 
 namespace Serverless.Functions.Platform.Security;
 
@@ -18,7 +19,6 @@ internal sealed class PlatformAuthenticationHandler(
 {
     public const string SchemeName = "Platform";
     public const string ApiKeyHeader = "X-API-Key";
-    public const string WebSocketPath = "/api/v1/ws";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -59,8 +59,9 @@ internal sealed class PlatformAuthenticationHandler(
             return key;
         }
 
-        // Browsers cannot set headers on a WebSocket handshake, so that one route also takes the token in the query.
-        return request.Path.Equals(WebSocketPath, StringComparison.OrdinalIgnoreCase) && request.Query["access_token"].ToString() is { Length: > 0 } token
+        // Browsers cannot set headers on a WebSocket handshake, so WebSocket routes also take the token in the query.
+        return request.HttpContext.GetEndpoint()?.Metadata.GetMetadata<WebSocketEndpoint>() is not null
+            && request.Query["access_token"].ToString() is { Length: > 0 } token
             ? token
             : null;
     }

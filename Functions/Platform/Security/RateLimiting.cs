@@ -24,6 +24,14 @@ internal sealed class RateLimitOptions
     /// <summary>Requests per minute per client IP on login, register and password-reset routes.</summary>
     [Range(1, 10_000_000)]
     public int AuthPerMinutePerIp { get; set; } = 20;
+
+    /// <summary>The window a caller's requests of a route class count in, and its limit.</summary>
+    public (string Key, int Limit) BudgetOf(Caller caller, RateLimitClass limitClass) => limitClass switch
+    {
+        RateLimitClass.Execute => ("execute:" + caller.PrincipalId, ExecutePerMinute),
+        RateLimitClass.Export => ("export:" + caller.PrincipalId, ExportPerMinute),
+        _ => ("general:" + caller.PrincipalId, caller.RateLimitPerMinute ?? GeneralPerMinute),
+    };
 }
 
 internal enum RateLimitClass
@@ -103,7 +111,10 @@ internal sealed class RateLimiter : IDisposable
     }
 }
 
-internal readonly record struct RateDecision(bool Allowed, int Limit, int Remaining, long ResetUnixSeconds, int RetryAfterSeconds);
+internal readonly record struct RateDecision(bool Allowed, int Limit, int Remaining, long ResetUnixSeconds, int RetryAfterSeconds)
+{
+    public string Refusal => $"Rate limit of {Limit} requests per minute exceeded; retry after {RetryAfterSeconds} s.";
+}
 
 internal sealed class RateLimitMiddleware(RequestDelegate next, RateLimiter limiter, Microsoft.Extensions.Options.IOptions<RateLimitOptions> options)
 {
@@ -128,19 +139,7 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, RateLimiter limi
         }
         else if (caller is not null)
         {
-            var limitClass = declared ?? RateLimitClass.General;
-            limit = limitClass switch
-            {
-                RateLimitClass.Execute => _options.ExecutePerMinute,
-                RateLimitClass.Export => _options.ExportPerMinute,
-                _ => caller.RateLimitPerMinute ?? _options.GeneralPerMinute,
-            };
-            key = limitClass switch
-            {
-                RateLimitClass.Execute => "execute:",
-                RateLimitClass.Export => "export:",
-                _ => "general:",
-            } + caller.PrincipalId;
+            (key, limit) = _options.BudgetOf(caller, declared ?? RateLimitClass.General);
         }
         else
         {
@@ -159,8 +158,7 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, RateLimiter limi
         }
 
         headers.RetryAfter = decision.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        return ErrorWriter.WriteAsync(context, StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimitExceeded,
-            $"Rate limit of {decision.Limit} requests per minute exceeded; retry after {decision.RetryAfterSeconds} s.");
+        return ErrorWriter.WriteAsync(context, StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimitExceeded, decision.Refusal);
     }
 
     /// <summary>

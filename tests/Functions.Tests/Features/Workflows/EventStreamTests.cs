@@ -200,6 +200,74 @@ public sealed class EventStreamTests(WorkflowFactory factory) : IClassFixture<Wo
         Assert.Equal(id, message["workflowId"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task WebSocket_BadJson_IsAnErrorMessage_AndATooLargeMessageClosesWith1009()
+    {
+        var user = await _client.RegisterAsync();
+        var id = await _client.CreateWorkflowAsync(user, Line(new { }));
+        var ws = factory.Server.CreateWebSocketClient();
+        using var socket = await ws.ConnectAsync(new Uri(factory.Server.BaseAddress, $"api/v1/ws?access_token={user.AccessToken}"), CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+
+        await socket.SendAsync(Encoding.UTF8.GetBytes("{\"action\": subscribe}"), WebSocketMessageType.Text, true, CancellationToken.None);
+        var bad = await ReceiveAsync(socket, timeout.Token);
+        await SendAsync(socket, new { action = "subscribe", workflowId = id });
+        var subscribed = await ReceiveAsync(socket, timeout.Token);
+        await socket.SendAsync(Encoding.UTF8.GetBytes(new string(' ', 17 * 1024)), WebSocketMessageType.Text, true, CancellationToken.None);
+        var tooLarge = await ReceiveAsync(socket, timeout.Token);
+        var closing = await socket.ReceiveAsync(new byte[1024], timeout.Token);
+
+        Assert.Equal("error", bad["type"]!.GetValue<string>());
+        Assert.Contains("not valid JSON", bad["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("subscribed", subscribed["type"]!.GetValue<string>());
+        Assert.Equal("PAYLOAD_TOO_LARGE", tooLarge["code"]!.GetValue<string>());
+        Assert.Equal(WebSocketMessageType.Close, closing.MessageType);
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, socket.CloseStatus);
+    }
+
+    [Fact]
+    public async Task Progress_OfARunWithSlowNodes_IsReportedOverSseAndWebSocket_AsNodesStartAndFinish()
+    {
+        await using var upstream = await FakeUpstream.StartAsync();
+        var user = await _client.RegisterAsync();
+        var slow = (string id, int ms) => Node(id, "http_request", new { url = $"{upstream.BaseUrl}/slow?ms={ms}" });
+        // start → a → (b | c) → end: b and c run side by side, b finishing first.
+        var id = await _client.CreateWorkflowAsync(user, Definition(
+            [Node("start", "start"), slow("a", 300), slow("b", 200), slow("c", 700), Node("end", "end", new { outputs = new { } })],
+            [Edge("start", "a"), Edge("a", "b"), Edge("a", "c"), Edge("b", "end"), Edge("c", "end")]));
+        var ws = factory.Server.CreateWebSocketClient();
+        using var socket = await ws.ConnectAsync(new Uri(factory.Server.BaseAddress, $"api/v1/ws?access_token={user.AccessToken}"), CancellationToken.None);
+        await SendAsync(socket, new { action = "subscribe", workflowId = id });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        Assert.Equal("subscribed", (await ReceiveAsync(socket, timeout.Token))["type"]!.GetValue<string>());
+
+        var executionId = await _client.ExecuteAsync(user, id);
+        var (sse, _) = await ReadSseAsync(await OpenAsync(user, $"/api/v1/executions/{executionId}/events"));
+        var frames = new List<JsonNode>();
+        while (frames.LastOrDefault()?["type"]?.GetValue<string>() != "execution.completed")
+        {
+            frames.Add(await ReceiveAsync(socket, timeout.Token));
+        }
+
+        var progress = sse.Where(e => e.Type == "execution.progress").Select(e => e.Data["data"]!).ToList();
+        var current = progress.Select(p => string.Join(",", p["currentNodes"]!.AsArray().Select(n => n!["nodeId"]!.GetValue<string>()))).ToList();
+        Assert.Equal(["a", "b,c", "c"], current);
+        Assert.Equal([1, 2, 3], progress.Select(p => p["completedNodes"]!.GetValue<int>()));
+        Assert.Equal([20, 40, 60], progress.Select(p => p["percent"]!.GetValue<int>()));
+        Assert.All(progress, p => Assert.Equal(5, p["totalNodes"]!.GetValue<int>()));
+        Assert.All(progress, p => Assert.Equal(p["currentNodes"]!.AsArray().Count, p["currentCount"]!.GetValue<int>()));
+        Assert.All(progress.SelectMany(p => p["currentNodes"]!.AsArray()), n => Assert.Equal("http_request", n!["type"]!.GetValue<string>()));
+        // Each report comes with the step that started its nodes, before they run; the run's end is its own event.
+        var types = sse.Select(e => e.Type).ToList();
+        Assert.True(types.IndexOf("execution.progress") < sse.FindIndex(e => e.Type == "node.started" && e.Data["nodeId"]?.GetValue<string>() == "a"));
+        Assert.Equal("node.output", types[^2]);
+        // The WebSocket sends the same log: the same reports at the same places.
+        var overSocket = frames.Where(f => f["type"]!.GetValue<string>() == "execution.progress").ToList();
+        Assert.Equal(sse.Where(e => e.Type == "execution.progress").Select(e => e.Id), overSocket.Select(f => f["seq"]!.GetValue<long>()));
+        Assert.Equal(progress.Select(p => p.ToJsonString()), overSocket.Select(f => f["data"]!.ToJsonString()));
+        Assert.All(overSocket, f => Assert.Equal(executionId, f["executionId"]!.GetValue<string>()));
+    }
+
     private static Task SendAsync(WebSocket socket, object message) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(message)), WebSocketMessageType.Text, true, CancellationToken.None);
 
