@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Serverless.Functions.Features.Integrations;
 using Serverless.Functions.Features.Workflows;
 using Serverless.Functions.Platform.Security;
 using Serverless.Orchestrations.Runtime;
@@ -25,7 +26,9 @@ internal sealed record PluginInvoker(string Source, string? UserId, RunPrincipal
 /// The workflow runtime's services are resolved when a workflow plugin runs: the plugin node is a node type, which the
 /// workflow engine depends on, so the engine cannot be a constructor dependency here.
 /// </remarks>
-internal sealed class PluginRunner(PluginStore store, PluginHttp http, PluginGuard guard, IServiceProvider services, TimeProvider time, ILogger<PluginRunner> logger)
+internal sealed class PluginRunner(
+    PluginStore store, PluginHttp http, PluginGuard guard, WorkflowStore workflowStore, IntegrationStore credentials, IServiceProvider services, TimeProvider time,
+    ILogger<PluginRunner> logger)
 {
     /// <summary>Runs <paramref name="plugin"/> now and records the execution under <paramref name="executionId"/> (a new id when null).</summary>
     public async Task<(PluginExecutionRecord Execution, PluginOutcome Outcome)> ExecuteAsync(
@@ -200,6 +203,12 @@ internal sealed class PluginRunner(PluginStore store, PluginHttp http, PluginGua
             return PluginOutcome.Fail(PluginErrors.CapabilityDenied, "The workspace did not grant this plugin the right to start workflows.");
         }
 
+        if (await UngrantedCredentialAsync(workspaceId, plugin, cancellationToken) is { } provider)
+        {
+            return PluginOutcome.Fail(PluginErrors.CapabilityDenied,
+                $"The plugin's workflow uses a {provider} credential; the workspace did not grant the plugin credentials:{provider}.");
+        }
+
         var metadata = new JsonObject { ["plugin"] = plugin.Id };
         var runs = services.GetRequiredService<WorkflowRuns>();
         var (run, error) = await services.GetRequiredService<WorkflowRunner>().StartAsync(workspaceId, plugin.Manifest.Runtime.WorkflowId!, null, input, metadata, invoker.Principal, cancellationToken);
@@ -217,6 +226,30 @@ internal sealed class PluginRunner(PluginStore store, PluginHttp http, PluginGua
         return ended.Status == ExecutionStatus.Succeeded
             ? PluginOutcome.Success(ended.Outputs?.DeepClone())
             : PluginOutcome.Fail(PluginErrors.Failed, $"The plugin's workflow run {run.Id} {ended.Status}: {ended.Error?.Message}");
+    }
+
+    /// <summary>
+    /// The provider of a stored credential the plugin's workflow attaches (a node's <c>config.credentialId</c>) that the
+    /// workspace did not grant the plugin, or null when it uses none beyond its grant.
+    /// </summary>
+    private async Task<string?> UngrantedCredentialAsync(string workspaceId, WorkspacePlugin plugin, CancellationToken cancellationToken)
+    {
+        if (await workflowStore.GetAsync(workspaceId, plugin.Manifest.Runtime.WorkflowId!, cancellationToken) is not { } workflow)
+        {
+            return null;
+        }
+
+        foreach (var node in workflow.Value.Definition.Nodes)
+        {
+            if (node.Config?["credentialId"] is JsonValue id && id.GetValueKind() == JsonValueKind.String
+                && await credentials.GetAsync(workspaceId, id.GetValue<string>(), cancellationToken) is { } credential
+                && !plugin.Granted.Credentials.Contains(credential.Provider, StringComparer.Ordinal))
+            {
+                return credential.Provider;
+            }
+        }
+
+        return null;
     }
 
     private static string ErrorText(IResult? error) => error is Platform.Http.ErrorResult e ? e.Message : "it was refused.";

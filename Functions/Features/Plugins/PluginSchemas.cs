@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
@@ -17,7 +18,28 @@ internal static class PluginSchemas
 
     private static readonly EvaluationOptions Evaluation = new() { OutputFormat = OutputFormat.List, RequireFormatValidation = true };
 
+    /// <summary>Built schemas by their JSON text: every execution checks two or three, and building is most of the cost.</summary>
+    private static readonly ConcurrentDictionary<string, (JsonSchema? Schema, string? Error)> Built = new(StringComparer.Ordinal);
+
+    private const int MaxBuilt = 1000;
+
     public static (JsonSchema? Schema, string? Error) Build(JsonObject schema)
+    {
+        var text = schema.ToJsonString();
+        if (Built.TryGetValue(text, out var built))
+        {
+            return built;
+        }
+
+        if (Built.Count >= MaxBuilt)
+        {
+            Built.Clear();
+        }
+
+        return Built[text] = BuildNew(schema);
+    }
+
+    private static (JsonSchema? Schema, string? Error) BuildNew(JsonObject schema)
     {
         try
         {

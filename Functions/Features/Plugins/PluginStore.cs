@@ -51,6 +51,7 @@ internal sealed record PluginExecutionRecord(
 /// their own, newest first through an index.
 /// </summary>
 internal sealed class PluginStore(IEntityStore store, SecretProtector protector)
+    : PartitionRecords<PluginRecord>(store, "plugins", p => p.Id)
 {
     public const int MaxPerWorkspace = 50;
 
@@ -60,53 +61,27 @@ internal sealed class PluginStore(IEntityStore store, SecretProtector protector)
         new Dictionary<string, Func<PluginExecutionRecord, string>> { ["createdAt"] = e => e.CreatedAt.UtcDateTime.ToString("O") },
         new Dictionary<string, Func<PluginExecutionRecord, string?>> { ["status"] = e => e.Status });
 
-    private readonly EntityTable<PluginRecord> _plugins = new(store, "plugins");
     private readonly IndexedTable<PluginExecutionRecord> _executions = new(store, "pluginexecutions", ExecutionIndex, EntityTable<PluginExecutionRecord>.Json);
-
-    public async Task<IReadOnlyList<PluginRecord>> ListAsync(string workspaceId, CancellationToken cancellationToken)
-    {
-        var all = new List<PluginRecord>();
-        await foreach (var row in _plugins.QueryAllAsync(new EntityQuery { PartitionKey = workspaceId }, cancellationToken))
-        {
-            all.Add(row.Value);
-        }
-
-        return all;
-    }
-
-    public async Task<PluginRecord?> GetAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
-        StoreKeys.IsValidKey(id) ? (await _plugins.FindAsync(workspaceId, id, cancellationToken))?.Value : null;
-
-    public Task<WriteResult> InsertAsync(string workspaceId, PluginRecord plugin, CancellationToken cancellationToken) =>
-        _plugins.InsertAsync(workspaceId, plugin.Id, plugin, cancellationToken);
 
     /// <summary>Changes the workspace's record of a plugin, creating it from <paramref name="initial"/> (a built-in's defaults) when there is none.</summary>
     public async Task<PluginRecord?> UpdateAsync(
         string workspaceId, string id, Func<PluginRecord, PluginRecord?> change, PluginRecord? initial, CancellationToken cancellationToken)
     {
-        if (!StoreKeys.IsValidKey(id))
+        if (await UpdateAsync(workspaceId, id, change, cancellationToken) is { } updated)
         {
-            return null;
+            return updated;
         }
 
-        if (await _plugins.UpdateAsync(workspaceId, id, change, cancellationToken) is { } updated)
-        {
-            return updated.Value;
-        }
-
-        if (initial is null || change(initial) is not { } created)
+        if (initial is null || !StoreKeys.IsValidKey(id) || change(initial) is not { } created)
         {
             return null;
         }
 
         // Two first changes at once: the loser applies its change on top of the winner's record.
-        return (await _plugins.InsertAsync(workspaceId, id, created, cancellationToken)).Succeeded
+        return (await InsertAsync(workspaceId, created, cancellationToken)).Succeeded
             ? created
-            : (await _plugins.UpdateAsync(workspaceId, id, change, cancellationToken))?.Value;
+            : await UpdateAsync(workspaceId, id, change, cancellationToken);
     }
-
-    public async Task<bool> DeleteAsync(string workspaceId, string id, CancellationToken cancellationToken) =>
-        StoreKeys.IsValidKey(id) && (await _plugins.DeleteAsync(workspaceId, id, null, cancellationToken)).Succeeded;
 
     public string Seal(string workspaceId, string pluginId, string field, string value) => protector.Protect(value, Purpose(workspaceId, pluginId, field));
 

@@ -29,6 +29,8 @@ public sealed class PluginFixture : GatewayFixture
     {
         ["Plugins:AllowedPrivateHosts"] = "127.0.0.1",
         ["Plugins:TimeoutSeconds"] = "10",
+        ["Integrations:AllowedPrivateHosts"] = "127.0.0.1",
+        ["Http:AllowedPrivateHosts"] = "127.0.0.1",
         // Workflow runs and the asynchronous executions' queue function run as they do in the app.
         ["Triggers:Enabled"] = "true",
     };
@@ -50,6 +52,7 @@ public sealed class PluginFixture : GatewayFixture
                         ["config"] = body["config"]?.DeepClone(),
                         ["pluginHeader"] = request.Headers["X-Plugin-Id"].ToString(),
                         ["executionId"] = body["context"]?["executionId"]?.DeepClone(),
+                        ["authorization"] = request.Headers.Authorization.ToString(),
                     },
                 });
             });

@@ -401,6 +401,36 @@ public sealed class PluginTests(PluginFixture fixture) : IClassFixture<PluginFix
     }
 
     [Fact]
+    public async Task WorkflowPlugin_UsingAStoredCredential_NeedsThatProviderGranted()
+    {
+        var user = await _client.RegisterAsync();
+        var credential = await _client.ApiPostAsync("/api/v1/integrations",
+            new { provider = "http_bearer", name = "echo token", credentials = new { baseUrl = fixture.ServerUrl, token = "bearer-plugin-secret" } }, user.AccessToken);
+        Assert.True(credential.Status == HttpStatusCode.Created, credential.Body?.ToJsonString());
+        var workflow = await _client.CreateWorkflowAsync(user, Line(new { said = "{{call.body.output.echo.text}}", auth = "{{call.body.output.authorization}}" },
+            Node("call", "http_request", new { method = "POST", url = Url("/echo"), body = new { input = new { text = "{{inputs.text}}" } }, credentialId = credential.Data["id"]!.GetValue<string>() })));
+        JsonObject Manifest(string id) => new()
+        {
+            ["id"] = id,
+            ["name"] = "Credentialed",
+            ["version"] = "1.0.0",
+            ["runtime"] = new JsonObject { ["kind"] = "workflow", ["workflowId"] = workflow },
+            ["capabilities"] = new JsonObject { ["workflows"] = true, ["credentials"] = new JsonArray("http_bearer") },
+        };
+        await _client.InstallAsync(user, Manifest("with-token"));
+        await _client.InstallAsync(user, Manifest("without-token"), grant: new { workflows = true, credentials = Array.Empty<string>() });
+
+        var allowed = await _client.ExecutePluginAsync(user, "with-token", new { text = "hi" });
+        var refused = await _client.ExecutePluginAsync(user, "without-token", new { text = "hi" });
+
+        Assert.True(allowed.Status == HttpStatusCode.OK, allowed.Body?.ToJsonString());
+        Assert.Equal("hi", allowed.Data["output"]!["said"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+        Assert.Contains("credentials:http_bearer", refused.Body!["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain("bearer-plugin-secret", allowed.Body!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Assistant_ListsPlugins_AndRunsOne()
     {
         var user = await _client.RegisterAsync();
