@@ -92,7 +92,7 @@ internal static class PlatformSetup
 
         services.AddHealth();
         services.AddWorkspaces();
-        services.AddIdentityFeature();
+        services.AddIdentityFeature(configuration);
         services.AddApiKeys();
         services.AddWorkflows(configuration);
         services.AddDurableRuns(configuration, standalone);

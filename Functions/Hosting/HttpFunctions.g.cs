@@ -30,6 +30,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("CompleteOAuthSignIn")]
+    public Task<IActionResult> CompleteOAuthSignIn([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/oauth/{provider}/callback")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("CreateAlert")]
     public Task<IActionResult> CreateAlert([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/alerts")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -217,6 +222,11 @@ public sealed partial class HttpFunctions
 
     [Function("EnablePlugin")]
     public Task<IActionResult> EnablePlugin([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/plugins/{id}/enable")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ExchangeOAuthCode")]
+    public Task<IActionResult> ExchangeOAuthCode([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/oauth/token")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -510,6 +520,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("ListIdentities")]
+    public Task<IActionResult> ListIdentities([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/user/identities")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("ListIntegrationProviders")]
     public Task<IActionResult> ListIntegrationProviders([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/integrations/providers")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -705,6 +720,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("StartOAuthSignIn")]
+    public Task<IActionResult> StartOAuthSignIn([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/oauth/{provider}/login")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("StopExecution")]
     public Task<IActionResult> StopExecution([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/executions/{id}/stop")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -732,6 +752,11 @@ public sealed partial class HttpFunctions
 
     [Function("TestWebhook")]
     public Task<IActionResult> TestWebhook([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/webhooks/{id}/test")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("UnlinkIdentity")]
+    public Task<IActionResult> UnlinkIdentity([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/user/identities/{provider}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 

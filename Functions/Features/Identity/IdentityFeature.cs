@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Serverless.Functions.Features.Identity.OAuth;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 
@@ -5,8 +7,14 @@ namespace Serverless.Functions.Features.Identity;
 
 internal static class IdentityFeature
 {
-    public static IServiceCollection AddIdentityFeature(this IServiceCollection services)
+    public static IServiceCollection AddIdentityFeature(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<OAuthOptions>().Bind(configuration.GetSection(OAuthOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OAuthOptions>, OAuthOptionsValidator>();
+        services.AddSingleton<UserAccounts>();
+        services.AddSingleton<OAuthStates>();
+        services.AddSingleton<ExternalIdentities>();
+        services.AddSingleton<OAuthClient>();
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<IUserLookup>(sp => sp.GetRequiredService<UserDirectory>());
         services.AddSingleton<Sessions>();
@@ -45,7 +53,22 @@ internal static class IdentityFeature
             .WithSummary("The scopes an API key can hold")
             .AllowAnonymous().Returns<IReadOnlyList<ScopeInfo>>();
 
+        var oauth = app.MapGroup("/api/v1/oauth").WithTags("Auth");
+        oauth.MapGet("/{provider}/login", StartOAuthSignIn.HandleAsync).WithName("StartOAuthSignIn")
+            .WithSummary("Redirect to the provider's sign-in (state, PKCE S256, nonce kept server-side); redirect_uri must be an allowed frontend URI")
+            .AllowAnonymous().WithRateLimitClass(RateLimitClass.Auth).Produces(302).Errors(404, 422, 429);
+        oauth.MapGet("/{provider}/callback", CompleteOAuthSignIn.HandleAsync).WithName("CompleteOAuthSignIn")
+            .WithSummary("The provider's return: exchange the code, link or create the user, redirect to the frontend with a one-time ?code= (or ?error=)")
+            .AllowAnonymous().WithRateLimitClass(RateLimitClass.Auth).Produces(302).Errors(400, 404, 429);
+        oauth.MapPost("/token", ExchangeOAuthCode.HandleAsync).WithName("ExchangeOAuthCode")
+            .WithSummary("Trade the one-time sign-in code for an access and a refresh token")
+            .AllowAnonymous().WithRateLimitClass(RateLimitClass.Auth).Returns<SessionDto>().Errors(400, 422, 429);
+
         var user = app.MapGroup("/api/v1/user").WithTags("User");
+        user.MapGet("/identities", ListIdentities.HandleAsync).WithName("ListIdentities")
+            .WithSummary("The provider accounts linked to the caller, and whether a password is set").RequireScope(Scopes.ProfileRead).Returns<IdentitiesDto>();
+        user.MapDelete("/identities/{provider}", UnlinkIdentity.HandleAsync).WithName("UnlinkIdentity")
+            .WithSummary("Unlink a provider account (never the last way to sign in)").RequireScope(Scopes.ProfileWrite).Produces(204).Errors(404, 409);
         user.MapGet("/profile", GetProfile.HandleAsync).WithName("GetProfile")
             .WithSummary("Read the caller's profile").RequireScope(Scopes.ProfileRead).Returns<UserDto>();
         user.MapPut("/profile", UpdateProfile.HandleAsync).WithName("UpdateProfile")

@@ -14,4 +14,10 @@ internal static partial class IdentityLog
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Password of user {UserId} reset; every session ended")]
     public static partial void PasswordReset(ILogger logger, string userId);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Sign-in with provider {Provider} failed ({Error}): {Reason}")]
+    public static partial void OAuthFailed(ILogger logger, string provider, string error, string reason);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "User {UserId} linked a {Provider} account")]
+    public static partial void OAuthLinked(ILogger logger, string userId, string provider);
 }

@@ -15,6 +15,7 @@ internal sealed class OneTimeTokens(IEntityStore store, Expirations expirations,
 {
     public const string VerifyEmail = "verify-email";
     public const string ResetPassword = "reset-password";
+    public const string OAuthSignIn = "oauth-sign-in";
 
     private readonly EntityTable<OneTimeTokenRecord> _tokens = new(store, "onetimetokens");
 

@@ -1,9 +1,6 @@
 using System.Text.Json.Serialization;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
-using Serverless.Functions.Features.Workspaces;
 using Serverless.Functions.Platform.Email;
-using Serverless.Functions.Platform.Events;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 
@@ -16,9 +13,8 @@ internal static class Register
         string? Email, string? Username, string? Password, string? Name, string? Lastname, [property: JsonPropertyName("full_name")] string? FullName);
 
     public static async Task<IResult> HandleAsync(
-        Request request, UserDirectory users, WorkspaceDirectory workspaces, OneTimeTokens oneTimeTokens, EmailOutbox outbox,
-        IOptions<AuthOptions> auth, IOptions<EmailOptions> email, PlatformEventLog events, TimeProvider time, ILogger<UserDirectory> logger,
-        CancellationToken cancellationToken)
+        Request request, UserAccounts accounts, OneTimeTokens oneTimeTokens, EmailOutbox outbox,
+        IOptions<AuthOptions> auth, IOptions<EmailOptions> email, CancellationToken cancellationToken)
     {
         request = request with { Name = string.IsNullOrWhiteSpace(request.Name) ? request.FullName : request.Name };
         var emailValue = string.IsNullOrWhiteSpace(request.Email) ? null : request.Email.Trim();
@@ -35,39 +31,11 @@ internal static class Register
             return check.ToResult();
         }
 
-        var userId = Secrets.NewId("usr");
-        var claimed = new List<(string Kind, string Value)>();
-        foreach (var (kind, value) in new[] { ("email", emailValue), ("username", username) })
+        var (user, taken) = await accounts.CreateAsync(emailValue, username, request.Name, request.Lastname, false, request.Password!, cancellationToken);
+        if (user is null)
         {
-            if (value is null)
-            {
-                continue;
-            }
-
-            if (!await users.ClaimLoginAsync(kind, value, userId, cancellationToken))
-            {
-                foreach (var (k, v) in claimed)
-                {
-                    await users.ReleaseLoginAsync(k, v, cancellationToken);
-                }
-
-                return Api.Conflict($"This {kind} is already registered.");
-            }
-
-            claimed.Add((kind, value));
+            return Api.Conflict($"This {taken} is already registered.");
         }
-
-        var admin = await users.ClaimPlatformAdminAsync(userId, cancellationToken);
-        var displayName = request.Name ?? username ?? emailValue!;
-        var workspace = await workspaces.CreateAsync(null, $"{displayName}'s workspace", null, userId, personal: true, cancellationToken);
-        var now = time.GetUtcNow();
-        var user = new UserRecord(userId, emailValue, username, request.Name, request.Lastname, "", admin, false, workspace.Id,
-            0, null, Secrets.NewToken(16), new UserSettings(), now, now);
-        user = user with { PasswordHash = users.HashPassword(user, request.Password!) };
-        await users.InsertAsync(user, cancellationToken);
-        IdentityLog.Registered(logger, user.Id, admin);
-        await events.AppendOnceAsync(workspace.Id, $"{PlatformEventTypes.UserCreated}:{user.Id}", PlatformEventTypes.UserCreated,
-            new JsonObject { ["userId"] = user.Id, ["email"] = user.Email }, cancellationToken);
 
         if (emailValue is not null)
         {

@@ -1,0 +1,25 @@
+using Serverless.Functions.Platform.Http;
+
+namespace Serverless.Functions.Features.Identity.OAuth;
+
+internal static class ExchangeOAuthCode
+{
+    internal sealed record Request(string? Code);
+
+    public static async Task<IResult> HandleAsync(Request request, OneTimeTokens oneTimeTokens, UserDirectory users, Sessions sessions, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Code))
+        {
+            return Api.Validation("code", "code is required.");
+        }
+
+        var user = await oneTimeTokens.ConsumeAsync(OneTimeTokens.OAuthSignIn, request.Code, users, cancellationToken);
+        if (user is null)
+        {
+            return Api.BadRequest("The sign-in code is unknown, already used or expired.");
+        }
+
+        var tokens = await sessions.StartAsync(user, cancellationToken);
+        return Api.Ok(SessionDto.From(tokens, user));
+    }
+}
