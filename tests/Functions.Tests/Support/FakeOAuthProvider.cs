@@ -19,6 +19,7 @@ public enum IdTokenFault
     SignedByAnotherKey,
     WrongAudience,
     WrongNonce,
+    IssuerOfAnotherTenant,
 }
 
 /// <summary>
@@ -32,7 +33,7 @@ public sealed class FakeOAuthProvider : IAsyncDisposable
     public const string ClientId = "test-client";
     public const string ClientSecret = "test-secret";
 
-    private sealed record Grant(string CodeChallenge, string RedirectUri, string? Nonce, FakeAccount Account, IdTokenFault Fault);
+    private sealed record Grant(string CodeChallenge, string RedirectUri, string? Nonce, FakeAccount Account, IdTokenFault Fault, string? Tenant);
 
     private readonly ConcurrentDictionary<string, Grant> _grants = new();
     private readonly ConcurrentDictionary<string, FakeAccount> _accessTokens = new();
@@ -55,28 +56,33 @@ public sealed class FakeOAuthProvider : IAsyncDisposable
             app.MapGet("/user/emails", (HttpRequest request) => fake.Account(request) is { } a
                 ? Results.Json(new object[] { new { email = "other-" + a.Email, primary = false, verified = true }, new { email = a.Email, primary = true, verified = a.EmailVerified } })
                 : Results.Unauthorized());
-            app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
-            {
-                ["issuer"] = fake.BaseUrl,
-                ["authorization_endpoint"] = fake.BaseUrl + "/authorize",
-                ["token_endpoint"] = fake.BaseUrl + "/token",
-                ["jwks_uri"] = fake.BaseUrl + "/jwks",
-                ["response_types_supported"] = new[] { "code" },
-                ["subject_types_supported"] = new[] { "public" },
-                ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
-            }));
+            app.MapGet("/.well-known/openid-configuration", () => fake.Discovery(fake.BaseUrl));
+            // Like Microsoft's multi-tenant authority: the issuer is a template, each token names its tenant.
+            app.MapGet("/common/.well-known/openid-configuration", () => fake.Discovery(fake.BaseUrl + "/{tenantid}/v2.0"));
             app.MapGet("/jwks", () => Results.Json(new { keys = new[] { fake.Jwk() } }));
         });
         return fake;
     }
 
+    private IResult Discovery(string issuer) => Results.Json(new Dictionary<string, object>
+            {
+                ["issuer"] = issuer,
+                ["authorization_endpoint"] = BaseUrl + "/authorize",
+                ["token_endpoint"] = BaseUrl + "/token",
+                ["jwks_uri"] = BaseUrl + "/jwks",
+                ["response_types_supported"] = new[] { "code" },
+                ["subject_types_supported"] = new[] { "public" },
+                ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
+            });
+
     /// <summary>The user approves at the provider: <paramref name="authorizeUrl"/> is where the app sent the browser. Returns the code.</summary>
-    public string Approve(Uri authorizeUrl, FakeAccount account, IdTokenFault fault = IdTokenFault.None)
+    /// <param name="tenant">For the multi-tenant issuer: the tenant whose issuer and <c>tid</c> the id_token carries.</param>
+    public string Approve(Uri authorizeUrl, FakeAccount account, IdTokenFault fault = IdTokenFault.None, string? tenant = null)
     {
         var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(authorizeUrl.Query);
         var code = "code-" + Guid.NewGuid().ToString("N");
         _grants[code] = new Grant(query["code_challenge"].ToString(), query["redirect_uri"].ToString(),
-            query.TryGetValue("nonce", out var nonce) ? nonce.ToString() : null, account, fault);
+            query.TryGetValue("nonce", out var nonce) ? nonce.ToString() : null, account, fault, tenant);
         return code;
     }
 
@@ -102,21 +108,27 @@ public sealed class FakeOAuthProvider : IAsyncDisposable
     private string IdToken(Grant grant)
     {
         var now = DateTime.UtcNow;
+        var claims = new Dictionary<string, object>
+        {
+            ["sub"] = grant.Account.Subject,
+            ["email"] = grant.Account.Email,
+            ["email_verified"] = grant.Account.EmailVerified,
+            ["name"] = grant.Account.Name,
+            ["nonce"] = grant.Fault == IdTokenFault.WrongNonce ? "not-the-nonce" : grant.Nonce ?? "",
+        };
+        if (grant.Tenant is not null)
+        {
+            claims["tid"] = grant.Tenant;
+        }
+
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = BaseUrl,
+            Issuer = grant.Tenant is null ? BaseUrl : $"{BaseUrl}/{(grant.Fault == IdTokenFault.IssuerOfAnotherTenant ? "another-tenant" : grant.Tenant)}/v2.0",
             Audience = grant.Fault == IdTokenFault.WrongAudience ? "someone-else" : ClientId,
             IssuedAt = now,
             NotBefore = now,
             Expires = now.AddMinutes(5),
-            Claims = new Dictionary<string, object>
-            {
-                ["sub"] = grant.Account.Subject,
-                ["email"] = grant.Account.Email,
-                ["email_verified"] = grant.Account.EmailVerified,
-                ["name"] = grant.Account.Name,
-                ["nonce"] = grant.Fault == IdTokenFault.WrongNonce ? "not-the-nonce" : grant.Nonce ?? "",
-            },
+            Claims = claims,
             SigningCredentials = new SigningCredentials(grant.Fault == IdTokenFault.SignedByAnotherKey ? _otherKey : _key, SecurityAlgorithms.RsaSha256),
         });
     }

@@ -202,14 +202,24 @@ internal sealed class OAuthClient(IOptions<OAuthOptions> options) : IDisposable
                 new OpenIdConnectConfigurationRetriever(),
                 new HttpDocumentRetriever(_http) { RequireHttps = !options.Value.AllowHttpLoopback });
         });
+        OpenIdConnectConfiguration configuration;
         try
         {
-            return await manager.GetConfigurationAsync(cancellationToken);
+            configuration = await manager.GetConfigurationAsync(cancellationToken);
         }
         catch (InvalidOperationException e)
         {
             throw new OAuthFailure("provider_unavailable", "The provider's discovery document could not be read: " + e.Message);
         }
+
+        // The document names the endpoints the code and the tokens travel to: they are held to the settings' rule.
+        if (!options.Value.IsAllowedEndpoint(configuration.AuthorizationEndpoint) || !options.Value.IsAllowedEndpoint(configuration.TokenEndpoint)
+            || !string.IsNullOrEmpty(configuration.UserInfoEndpoint) && !options.Value.IsAllowedEndpoint(configuration.UserInfoEndpoint))
+        {
+            throw new OAuthFailure("provider_unavailable", "The provider's discovery document names an endpoint that is not https.");
+        }
+
+        return configuration;
     }
 
     private async Task<JsonDocument> GetJsonAsync(string url, string accessToken, CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Options;
 
 namespace Serverless.Functions.Features.Identity.OAuth;
@@ -30,8 +29,7 @@ internal sealed class OAuthOptions
 
     public bool IsAllowedEndpoint(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri)
-        && (uri.Scheme == Uri.UriSchemeHttps
-            || (AllowHttpLoopback && uri.Scheme == Uri.UriSchemeHttp && (uri.IsLoopback || IPAddress.TryParse(uri.Host, out var ip) && IPAddress.IsLoopback(ip))));
+        && (uri.Scheme == Uri.UriSchemeHttps || (AllowHttpLoopback && uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
 }
 
 /// <summary>One provider as settings give it; empty endpoints take the kind's well-known ones.</summary>
@@ -109,6 +107,11 @@ internal sealed class OAuthOptionsValidator : IValidateOptions<OAuthOptions>
                     problems.Add($"{at}__{key} must be an absolute https URL.");
                 }
             }
+        }
+
+        if (options.PublicBaseUrl.Length > 0 && !Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out _))
+        {
+            problems.Add("OAuth__PublicBaseUrl must be an absolute URL.");
         }
 
         foreach (var uri in options.RedirectUris)

@@ -36,6 +36,14 @@ public sealed class OAuthFixture : IAsyncLifetime
             ["OAuth:Providers:1:ClientId"] = FakeOAuthProvider.ClientId,
             ["OAuth:Providers:1:ClientSecret"] = FakeOAuthProvider.ClientSecret,
             ["OAuth:Providers:1:Authority"] = Provider.BaseUrl,
+            ["OAuth:Providers:2:Name"] = "fakems",
+            ["OAuth:Providers:2:Kind"] = "microsoft",
+            ["OAuth:Providers:2:ClientId"] = FakeOAuthProvider.ClientId,
+            ["OAuth:Providers:2:ClientSecret"] = FakeOAuthProvider.ClientSecret,
+            ["OAuth:Providers:2:Authority"] = Provider.BaseUrl + "/common",
+            // An entry without a client id is off, as in the sample settings.
+            ["OAuth:Providers:3:Name"] = "google",
+            ["OAuth:Providers:3:Kind"] = "google",
         });
         Client = Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
     }
@@ -82,10 +90,13 @@ public sealed class OAuthSignInTests(OAuthFixture fixture) : IClassFixture<OAuth
         Assert.Equal("openid email profile", query["scope"].ToString());
     }
 
-    [Fact]
-    public async Task Login_UnknownProvider_Is404()
+    [Theory]
+    [InlineData("gitlab")]
+    [InlineData("google")]
+    [InlineData("GitHub")]
+    public async Task Login_UnknownOrDisabledProvider_Is404(string provider)
     {
-        var response = await _client.ApiGetAsync(LoginUrl("gitlab"));
+        var response = await _client.ApiGetAsync(LoginUrl(provider));
 
         Assert.Equal(HttpStatusCode.NotFound, response.Status);
     }
@@ -259,6 +270,28 @@ public sealed class OAuthSignInTests(OAuthFixture fixture) : IClassFixture<OAuth
 
         Assert.Equal("invalid_id_token", query["error"].ToString());
         Assert.False(query.ContainsKey("code"));
+    }
+
+    [Fact]
+    public async Task Microsoft_IdTokenOfItsTenantsIssuer_SignsIn()
+    {
+        var authorize = await StartAsync("fakems");
+        var code = fixture.Provider.Approve(authorize, OidcAccount(), tenant: "tenant-1");
+
+        var query = await CallbackAsync(CallbackUrl("fakems", authorize, code));
+
+        Assert.True(query.ContainsKey("code"), "The callback returned error " + query.GetValueOrDefault("error"));
+    }
+
+    [Fact]
+    public async Task Microsoft_IssuerOfAnotherTenantThanItsTid_IsRefused()
+    {
+        var authorize = await StartAsync("fakems");
+        var code = fixture.Provider.Approve(authorize, OidcAccount(), IdTokenFault.IssuerOfAnotherTenant, tenant: "tenant-1");
+
+        var query = await CallbackAsync(CallbackUrl("fakems", authorize, code));
+
+        Assert.Equal("invalid_id_token", query["error"].ToString());
     }
 
     [Fact]
