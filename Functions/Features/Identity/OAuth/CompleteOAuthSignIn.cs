@@ -54,15 +54,15 @@ internal static class CompleteOAuthSignIn
     }
 
     /// <summary>
-    /// The user the provider account is linked to; else the user whose email it is, only when the provider verified
-    /// that email (an unverified one that is taken is refused: it could be anybody's); else a new user.
+    /// The user the provider account is linked to; else the user whose email it is, only when both the provider and
+    /// we verified that email (an unverified one could be anybody's: linking a verified sign-in to an account someone
+    /// registered with another's email would hand that someone the account); else a new user.
     /// </summary>
     private static async Task<(UserRecord? User, string? Failure)> FindOrCreateUserAsync(
         string provider, ExternalProfile profile, ExternalIdentities identities, UserDirectory users, UserAccounts accounts, ILogger logger,
         CancellationToken cancellationToken)
     {
-        if (await identities.FindUserIdAsync(provider, profile.Subject, cancellationToken) is { } linkedId
-            && await users.GetAsync(linkedId, cancellationToken) is { } linked)
+        if (await LinkedUserAsync(provider, profile, identities, users, cancellationToken) is { } linked)
         {
             return (linked, null);
         }
@@ -74,27 +74,32 @@ internal static class CompleteOAuthSignIn
             return (null, "email_not_verified");
         }
 
+        if (user is not null && !user.EmailVerified)
+        {
+            return (null, "account_not_verified");
+        }
+
         if (user is null)
         {
             var name = profile.Name is { Length: > 100 } n ? n[..100] : profile.Name;
             (user, _) = await accounts.CreateAsync(email, null, name, null, profile.EmailVerified, null, cancellationToken);
             if (user is null)
             {
-                // The email was registered between the lookup and the claim.
-                return (null, "account_exists");
+                // A first sign-in of the same account racing this one won the email; else someone registered it meanwhile.
+                return await LinkedUserAsync(provider, profile, identities, users, cancellationToken) is { } winner ? (winner, null) : (null, "account_exists");
             }
-        }
-        else if (!user.EmailVerified)
-        {
-            user = (await users.UpdateAsync(user.Id, u => u with { EmailVerified = true }, cancellationToken))?.Value ?? user;
         }
 
         if (!await identities.LinkAsync(user.Id, provider, profile, cancellationToken))
         {
-            return (null, "identity_conflict");
+            return await LinkedUserAsync(provider, profile, identities, users, cancellationToken) is { } winner ? (winner, null) : (null, "identity_conflict");
         }
 
         IdentityLog.OAuthLinked(logger, user.Id, provider);
         return (user, null);
     }
+
+    private static async Task<UserRecord?> LinkedUserAsync(
+        string provider, ExternalProfile profile, ExternalIdentities identities, UserDirectory users, CancellationToken cancellationToken) =>
+        await identities.FindUserIdAsync(provider, profile.Subject, cancellationToken) is { } userId ? await users.GetAsync(userId, cancellationToken) : null;
 }

@@ -22,6 +22,8 @@ public sealed class OAuthFixture : IAsyncLifetime
         Provider = await FakeOAuthProvider.StartAsync();
         Factory = PlatformFactory.With(new Dictionary<string, string?>
         {
+            // The trigger host drains the mail outbox: some tests verify an email with the mailed token.
+            ["Triggers:Enabled"] = "true",
             ["OAuth:AllowHttpLoopback"] = "true",
             ["OAuth:AllowedRedirectUris"] = $"https://other.example/cb, {RedirectUri}",
             ["OAuth:Providers:0:Name"] = "github",
@@ -207,7 +209,7 @@ public sealed class OAuthSignInTests(OAuthFixture fixture) : IClassFixture<OAuth
     [Fact]
     public async Task GitHub_VerifiedEmailOfAPasswordUser_LinksToThatUser()
     {
-        var user = await _client.RegisterAsync();
+        var user = await RegisterVerifiedAsync();
 
         var session = await SignInAsync("github", GitHubAccount() with { Email = user.Email.ToUpperInvariant() });
         var identities = await _client.ApiGetAsync("/api/v1/user/identities", user.AccessToken);
@@ -215,6 +217,20 @@ public sealed class OAuthSignInTests(OAuthFixture fixture) : IClassFixture<OAuth
         Assert.Equal(user.Id, session.UserId);
         Assert.True(identities.Data["hasPassword"]!.GetValue<bool>());
         Assert.Single(identities.Data["identities"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task GitHub_VerifiedEmailOfAUserWhoNeverVerifiedIt_IsNotLinked()
+    {
+        var user = await _client.RegisterAsync();
+        var authorize = await StartAsync("github");
+        var code = fixture.Provider.Approve(authorize, GitHubAccount() with { Email = user.Email });
+
+        var query = await CallbackAsync(CallbackUrl("github", authorize, code));
+        var identities = await _client.ApiGetAsync("/api/v1/user/identities", user.AccessToken);
+
+        Assert.Equal("account_not_verified", query["error"].ToString());
+        Assert.Empty(identities.Data["identities"]!.AsArray());
     }
 
     [Fact]
@@ -330,7 +346,7 @@ public sealed class OAuthSignInTests(OAuthFixture fixture) : IClassFixture<OAuth
     [Fact]
     public async Task Unlink_UserWithAPassword_MayRemoveTheOnlyProvider()
     {
-        var user = await _client.RegisterAsync();
+        var user = await RegisterVerifiedAsync();
         await SignInAsync("github", GitHubAccount() with { Email = user.Email });
 
         var unlinked = await _client.ApiDeleteAsync("/api/v1/user/identities/github", user.AccessToken);
@@ -346,6 +362,14 @@ public sealed class OAuthSignInTests(OAuthFixture fixture) : IClassFixture<OAuth
         new(Random.Shared.NextInt64(1, long.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture), $"gh-{Guid.NewGuid():N}@example.com", true);
 
     private static FakeAccount OidcAccount() => new("sub-" + Guid.NewGuid().ToString("N"), $"oidc-{Guid.NewGuid():N}@example.com", true);
+
+    private async Task<TestUser> RegisterVerifiedAsync()
+    {
+        var user = await _client.RegisterAsync();
+        var token = Http.TokenIn((await fixture.Factory.Mail.WaitForAsync(user.Email, "confirm")).Body);
+        Assert.Equal(HttpStatusCode.OK, (await _client.ApiPostAsync("/api/v1/auth/verify-email", new { token })).Status);
+        return user;
+    }
 
     private static string LoginUrl(string provider) =>
         $"/api/v1/oauth/{provider}/login?redirect_uri={Uri.EscapeDataString(OAuthFixture.RedirectUri)}&state=front-state";
