@@ -196,6 +196,17 @@ public sealed class OAuthSignInTests(OAuthFixture fixture) : IClassFixture<OAuth
     }
 
     [Fact]
+    public async Task PasswordLogin_OfAUserCreatedBySignIn_IsRefused()
+    {
+        var account = GitHubAccount();
+        await SignInAsync("github", account);
+
+        var login = await _client.ApiPostAsync("/api/v1/auth/login", new { email = account.Email, password = "Sup3rsecret" });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, login.Status);
+    }
+
+    [Fact]
     public async Task GitHub_SameAccountAgain_SignsInTheSameUser()
     {
         var account = GitHubAccount();
