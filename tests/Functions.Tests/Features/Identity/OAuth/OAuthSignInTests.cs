@@ -43,9 +43,14 @@ public sealed class OAuthFixture : IAsyncLifetime
             ["OAuth:Providers:2:ClientId"] = FakeOAuthProvider.ClientId,
             ["OAuth:Providers:2:ClientSecret"] = FakeOAuthProvider.ClientSecret,
             ["OAuth:Providers:2:Authority"] = Provider.BaseUrl + "/common",
+            // Only a client id and secret: GitHub's own endpoints.
+            ["OAuth:Providers:3:Name"] = "github-plain",
+            ["OAuth:Providers:3:Kind"] = "github",
+            ["OAuth:Providers:3:ClientId"] = "plain-client",
+            ["OAuth:Providers:3:ClientSecret"] = "plain-secret",
             // An entry without a client id is off, as in the sample settings.
-            ["OAuth:Providers:3:Name"] = "google",
-            ["OAuth:Providers:3:Kind"] = "google",
+            ["OAuth:Providers:4:Name"] = "google",
+            ["OAuth:Providers:4:Kind"] = "google",
         });
         Client = Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
     }
@@ -78,6 +83,17 @@ public sealed class OAuthSignInTests(OAuthFixture fixture) : IClassFixture<OAuth
         Assert.True(query["state"].ToString().Length >= 32);
         Assert.EndsWith("/api/v1/oauth/github/callback", query["redirect_uri"].ToString(), StringComparison.Ordinal);
         Assert.Equal("read:user user:email", query["scope"].ToString());
+    }
+
+    [Fact]
+    public async Task Login_GitHubWithOnlyClientIdAndSecret_RedirectsToGitHubItself()
+    {
+        using var response = await _client.GetAsync(LoginUrl("github-plain"));
+
+        var location = response.Headers.Location!;
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("https://github.com/login/oauth/authorize", location.GetLeftPart(UriPartial.Path));
+        Assert.Equal("plain-client", QueryHelpers.ParseQuery(location.Query)["client_id"].ToString());
     }
 
     [Fact]
