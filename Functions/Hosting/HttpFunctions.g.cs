@@ -75,6 +75,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("CreateGraph")]
+    public Task<IActionResult> CreateGraph([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/graphs")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("CreateIntegration")]
     public Task<IActionResult> CreateIntegration([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/integrations")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -230,6 +235,21 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("ExecuteExternalGraph")]
+    public Task<IActionResult> ExecuteExternalGraph([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/graphs/{id}/execute")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ExecuteExternalTool")]
+    public Task<IActionResult> ExecuteExternalTool([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/tools/execute")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ExecuteGraph")]
+    public Task<IActionResult> ExecuteGraph([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/graphs/{id}/execute")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("ExecutePlugin")]
     public Task<IActionResult> ExecutePlugin([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/plugins/{id}/execute")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -242,6 +262,11 @@ public sealed partial class HttpFunctions
 
     [Function("ExecuteProcess")]
     public Task<IActionResult> ExecuteProcess([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/processes/{id}/execute")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ExecuteTool")]
+    public Task<IActionResult> ExecuteTool([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/tools/execute")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -342,6 +367,11 @@ public sealed partial class HttpFunctions
 
     [Function("GetExecution")]
     public Task<IActionResult> GetExecution([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetGraph")]
+    public Task<IActionResult> GetGraph([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/graphs/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -515,8 +545,18 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("ListExternalGraphs")]
+    public Task<IActionResult> ListExternalGraphs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/graphs")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("ListExternalIntegrations")]
     public Task<IActionResult> ListExternalIntegrations([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/integrations")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListGraphs")]
+    public Task<IActionResult> ListGraphs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/graphs")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -772,6 +812,11 @@ public sealed partial class HttpFunctions
 
     [Function("UpdateDataset")]
     public Task<IActionResult> UpdateDataset([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/datasets/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("UpdateGraph")]
+    public Task<IActionResult> UpdateGraph([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/graphs/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 

@@ -74,7 +74,7 @@ public sealed partial class DefinitionValidator(NodeRegistry registry)
     {
         if (node?.Id is not { } id || !IdPattern().IsMatch(id) || id == "inputs")
         {
-            problems.Add(new($"{at}.id", "A node id is 1-64 letters, digits, '_' or '-', starts with a letter or '_', and is not 'inputs'.", node?.Id));
+            problems.Add(new($"{at}.id", "A node id is 1-64 letters, digits, '_' or '-', and is not 'inputs' (references reach only ids that start with a letter or '_').", node?.Id));
             return;
         }
 
@@ -89,17 +89,26 @@ public sealed partial class DefinitionValidator(NodeRegistry registry)
             return;
         }
 
+        problems.AddRange(ValidateConfig(type, node, $"{at}.config"));
+    }
+
+    /// <summary>
+    /// The checks of one node's config on its own: the type's required fields, the common settings and the type's own
+    /// checks (what running a block outside a workflow checks first); <paramref name="at"/> names the config in the problems.
+    /// </summary>
+    public static IEnumerable<DefinitionProblem> ValidateConfig(INodeType type, NodeDefinition node, string at)
+    {
         foreach (var required in type.Descriptor.RequiredConfig)
         {
             if (node.Config?[required] is null)
             {
-                problems.Add(new($"{at}.config.{required}", $"{node.Type} needs config.{required}.", id));
+                yield return new($"{at}.{required}", $"{node.Type} needs config.{required}.", node.Id);
             }
         }
 
         foreach (var problem in CheckCommonSettings(node.Config).Concat(type.Validate(node)))
         {
-            problems.Add(new($"{at}.config", problem, id));
+            yield return new(at, problem, node.Id);
         }
     }
 
@@ -261,6 +270,7 @@ public sealed partial class DefinitionValidator(NodeRegistry registry)
         }
     }
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_-]{0,63}$")]
+    // A leading digit is allowed because AutoGPT's node ids are UUIDs; such a node cannot be referenced, which the engine never needs.
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")]
     private static partial Regex IdPattern();
 }

@@ -18,13 +18,33 @@ public sealed record WorkflowDefinition(IReadOnlyList<NodeDefinition> Nodes, IRe
 /// <param name="Type">A registered node type (see <c>GET /api/v1/blocks</c>).</param>
 /// <param name="Name">Display name.</param>
 /// <param name="Config">Type-specific settings plus the common <c>retry</c>, <c>timeoutSeconds</c>, <c>onError</c>, <c>defaultOutput</c>.</param>
-public sealed record NodeDefinition(string Id, string Type, string? Name, JsonObject? Config);
+public sealed record NodeDefinition(string Id, string Type, string? Name, JsonObject? Config)
+{
+    /// <summary>
+    /// Editor data the engine never reads (a position, AutoGPT's node <c>metadata</c> but its <c>name</c>), kept with the
+    /// node so a graph exported to another shape and imported again comes back the same.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonObject? Metadata { get; init; }
+}
 
 /// <summary>An edge; <paramref name="SourceHandle"/> selects a branch of the source (true/false, approved/rejected, error).</summary>
 /// <param name="Source">The upstream node id.</param>
 /// <param name="Target">The downstream node id.</param>
 /// <param name="SourceHandle">The branch of the source this edge follows; null follows the default (non-error) outcome.</param>
-public sealed record EdgeDefinition(string Source, string Target, string? SourceHandle);
+public sealed record EdgeDefinition(string Source, string Target, string? SourceHandle)
+{
+    /// <summary>
+    /// The input of the target the edge feeds (AutoGPT's <c>sink_name</c>). Nodes read upstream values by reference, not
+    /// through input pins, so the engine never reads it; it is kept so the graph round-trips.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? TargetHandle { get; init; }
+
+    /// <summary>Editor data the engine never reads (e.g. an AutoGPT link's <c>id</c> or <c>is_static</c>), kept so the graph round-trips.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonObject? Metadata { get; init; }
+}
 
 /// <summary>The branch names edges can follow.</summary>
 public static class Handles

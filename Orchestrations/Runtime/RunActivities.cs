@@ -48,7 +48,7 @@ public sealed class RunNodeActivity(WorkflowRuns runs) : TaskActivity<NodeAttemp
         var scopes = Observe(runs.AttemptObservers, run, node, attempt.Attempt);
         try
         {
-            var result = await RunAttemptAsync(runs.Registry.Get(node.Type), node, nodeContext);
+            var result = await NodeAttempts.RunAsync(runs.Registry.Get(node.Type), nodeContext, CancellationToken.None);
             foreach (var scope in scopes)
             {
                 scope.OnAttemptEnded(result);
@@ -82,29 +82,6 @@ public sealed class RunNodeActivity(WorkflowRuns runs) : TaskActivity<NodeAttemp
         }
 
         return scopes is null ? [] : [.. scopes];
-    }
-
-    private static async Task<NodeResult> RunAttemptAsync(INodeType type, NodeDefinition node, NodeContext context)
-    {
-        var settings = NodeSettings.From(node.Config);
-        using var timeout = new CancellationTokenSource();
-        if (settings.TimeoutSeconds is { } seconds)
-        {
-            timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
-        }
-
-        try
-        {
-            return await type.ExecuteAsync(context, timeout.Token);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
-            return NodeResult.Fail("NODE_TIMEOUT", $"The node did not finish within {settings.TimeoutSeconds} s.", retryable: true);
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            return NodeResult.Fail("NODE_ERROR", exception.Message, retryable: true);
-        }
     }
 }
 

@@ -130,17 +130,7 @@ internal sealed class StateMachine(NodeRegistry registry, TimeProvider clock)
     }
 
     /// <summary>Resolves a node's config against the run's current state, leaving the type's literal fields as written.</summary>
-    public static JsonObject ResolveConfig(ExecutionDocument doc, NodeDefinition node, INodeType type)
-    {
-        var literal = type.LiteralConfig;
-        if (literal.Count == 0 || node.Config is not { } config)
-        {
-            return Templates.Resolve(node.Config ?? [], new RunScope(doc)) as JsonObject ?? [];
-        }
-
-        var scope = new RunScope(doc);
-        return new JsonObject(config.Select(p => KeyValuePair.Create(p.Key, literal.Contains(p.Key) ? p.Value?.DeepClone() : Templates.Resolve(p.Value, scope))));
-    }
+    public static JsonObject ResolveConfig(ExecutionDocument doc, NodeDefinition node, INodeType type) => NodeAttempts.ResolveConfig(node, type, new RunScope(doc));
 
     /// <summary>The context an attempt or resume of <paramref name="node"/> runs with.</summary>
     public static NodeContext BuildContext(ExecutionDocument doc, NodeDefinition node, JsonObject config, int attempt, TimeProvider clock,

@@ -35,14 +35,9 @@ internal static class ExecutePlugin
         }
 
         var input = request?.Input ?? [];
-        if (!plugin.Enabled)
+        if (Refusal(plugin, input) is { } refused)
         {
-            return Api.Conflict($"The plugin {id} is disabled in this workspace (POST /api/v1/plugins/{id}/enable).");
-        }
-
-        if (PluginSchemas.Check(plugin.Manifest.InputSchema, input, "input") is { Count: > 0 } errors)
-        {
-            return Api.Validation(errors, "The input does not match the plugin's input schema.");
+            return refused;
         }
 
         var invoker = new PluginInvoker(PluginInvoker.Api, caller.UserId, RunPrincipals.Of(caller));
@@ -60,6 +55,19 @@ internal static class ExecutePlugin
         return outcome.Succeeded
             ? Api.Ok(new Response(execution.Id, id, execution.Status, execution.Output, execution.LatencyMs, StatusUrl(id, execution.Id)))
             : Api.Error(outcome.HttpStatus, outcome.ErrorCode!, outcome.Error!, outcome.Details);
+    }
+
+    /// <summary>Why <paramref name="plugin"/> will not run <paramref name="input"/> now (409 disabled, 422 input), or null.</summary>
+    public static IResult? Refusal(WorkspacePlugin plugin, JsonObject input)
+    {
+        if (!plugin.Enabled)
+        {
+            return Api.Conflict($"The plugin {plugin.Id} is disabled in this workspace (POST /api/v1/plugins/{plugin.Id}/enable).");
+        }
+
+        return PluginSchemas.Check(plugin.Manifest.InputSchema, input, "input") is { Count: > 0 } errors
+            ? Api.Validation(errors, "The input does not match the plugin's input schema.")
+            : null;
     }
 
     public static string StatusUrl(string pluginId, string executionId) => $"/api/v1/plugins/{pluginId}/executions/{executionId}";

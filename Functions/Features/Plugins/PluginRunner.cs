@@ -16,6 +16,7 @@ internal sealed record PluginInvoker(string Source, string? UserId, RunPrincipal
     public const string Api = "api";
     public const string Node = "node";
     public const string Assistant = "assistant";
+    public const string Tool = "tool";
 }
 
 /// <summary>

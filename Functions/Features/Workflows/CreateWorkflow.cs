@@ -13,6 +13,14 @@ internal static class CreateWorkflow
     public static async Task<IResult> HandleAsync(
         Request request, Caller caller, WorkspaceContext workspace, WorkflowStore workflows, DefinitionValidator validator, CancellationToken cancellationToken)
     {
+        var (workflow, error) = await CreateAsync(request, caller, workspace, workflows, validator, cancellationToken);
+        return error ?? Api.Created(WorkflowDto.From(workflow!), $"/api/v1/workflows/{workflow!.Id}");
+    }
+
+    /// <summary>Checks and stores a new workflow: the one place workflows are created, whatever shape the request came in.</summary>
+    public static async Task<(WorkflowRecord? Workflow, IResult? Error)> CreateAsync(
+        Request request, Caller caller, WorkspaceContext workspace, WorkflowStore workflows, DefinitionValidator validator, CancellationToken cancellationToken)
+    {
         var definition = request.Definition is { } given ? WorkflowChecks.Normalized(given) : WorkflowStore.DefaultDefinition;
         var check = new Validator()
             .Require("name", request.Name, 200)
@@ -24,11 +32,11 @@ internal static class CreateWorkflow
             .CheckInputsSchema(request.InputsSchema);
         if (!check.IsValid)
         {
-            return check.ToResult();
+            return (null, check.ToResult());
         }
 
         var workflow = await workflows.CreateAsync(workspace.WorkspaceId, request.Name!.Trim(), request.Description, request.Status ?? WorkflowStatus.Active,
             request.IsTemplate ?? false, definition, request.InputsSchema, null, caller.UserId, cancellationToken, request.MinutesSavedPerRun);
-        return Api.Created(WorkflowDto.From(workflow), $"/api/v1/workflows/{workflow.Id}");
+        return (workflow, null);
     }
 }

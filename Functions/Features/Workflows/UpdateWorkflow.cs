@@ -14,6 +14,14 @@ internal static class UpdateWorkflow
     public static async Task<IResult> HandleAsync(
         string id, Request request, Caller caller, WorkspaceContext workspace, WorkflowStore workflows, DefinitionValidator validator, CancellationToken cancellationToken)
     {
+        var (workflow, error) = await UpdateAsync(id, request, caller, workspace, workflows, validator, cancellationToken);
+        return error ?? Api.Ok(WorkflowDto.From(workflow!));
+    }
+
+    /// <summary>Checks and saves a change: the one place workflows change, whatever shape the request came in.</summary>
+    public static async Task<(WorkflowRecord? Workflow, IResult? Error)> UpdateAsync(
+        string id, Request request, Caller caller, WorkspaceContext workspace, WorkflowStore workflows, DefinitionValidator validator, CancellationToken cancellationToken)
+    {
         var check = new Validator()
             .When(request.Name is not null && string.IsNullOrWhiteSpace(request.Name), "name", "name cannot be empty.")
             .MaxLength("name", request.Name, 200)
@@ -28,7 +36,7 @@ internal static class UpdateWorkflow
 
         if (!check.IsValid)
         {
-            return check.ToResult();
+            return (null, check.ToResult());
         }
 
         for (var attempt = 0; attempt < 5; attempt++)
@@ -36,14 +44,14 @@ internal static class UpdateWorkflow
             var current = await workflows.GetAsync(workspace.WorkspaceId, id, cancellationToken);
             if (current is null)
             {
-                return Api.NotFound("The workflow was not found.");
+                return (null, Api.NotFound("The workflow was not found."));
             }
 
             var workflow = current.Value;
             var onlyStatus = request is { Name: null, Description: null, IsTemplate: null, Definition: null, InputsSchema: null, MinutesSavedPerRun: null };
             if (workflow.Status == WorkflowStatus.Archived && !onlyStatus)
             {
-                return Api.Conflict("The workflow is archived and read-only; set its status to ACTIVE or PAUSED first.");
+                return (null, Api.Conflict("The workflow is archived and read-only; set its status to ACTIVE or PAUSED first."));
             }
 
             var newVersion = request.Definition is not null || request.InputsSchema is not null;
@@ -59,15 +67,15 @@ internal static class UpdateWorkflow
             };
             if (new Validator().CheckActivation(validator, request.Status, updated.Definition) is { IsValid: false } inactive)
             {
-                return inactive.ToResult();
+                return (null, inactive.ToResult());
             }
 
             if (await workflows.SaveAsync(current, updated, newVersion, caller.UserId, cancellationToken) is { } saved)
             {
-                return Api.Ok(WorkflowDto.From(saved));
+                return (saved, null);
             }
         }
 
-        return Api.Conflict("The workflow changed while it was being updated; try again.");
+        return (null, Api.Conflict("The workflow changed while it was being updated; try again."));
     }
 }

@@ -222,7 +222,8 @@ public sealed class AnalyticsTests(AnalyticsFixture fixture) : IClassFixture<Ana
             Assert.True(answer.Status == HttpStatusCode.OK, $"{tz}: {answer.Status} {answer.Body}");
             var groups = answer.Data["groups"]!.AsArray();
             var expected = new Dictionary<DateTime, int>();
-            for (var day = TimeZoneInfo.ConvertTime(from, zone).Date; day < TimeZoneInfo.ConvertTime(to, zone); day = day.AddDays(1))
+            // A local midnight as an instant (comparing the bare date with `to` would read it as the machine's local time).
+            for (var day = TimeZoneInfo.ConvertTime(from, zone).Date; new DateTimeOffset(day, zone.GetUtcOffset(day)) < to; day = day.AddDays(1))
             {
                 expected[day] = times.Count(t => TimeZoneInfo.ConvertTime(t, zone).Date == day);
             }
