@@ -17,6 +17,19 @@ internal static class Dimensions
     public const string NodeType = "nodeType";
     /// <summary>Only in the platform partition: one value per workspace.</summary>
     public const string Workspace = "workspace";
+
+    /// <summary>
+    /// The latency histograms a dimension's cells keep: those a view shows (model latency and time to first token per
+    /// model, node latency per node type, run latency in total and per workflow, app and workspace). The others would only
+    /// make every row longer to store and to read.
+    /// </summary>
+    public static Latencies LatenciesOf(string dimension) => dimension switch
+    {
+        Model => Latencies.Model | Latencies.FirstToken,
+        NodeType => Latencies.Node,
+        All or Workflow or App or Workspace => Latencies.Run,
+        _ => Latencies.None,
+    };
 }
 
 /// <summary>Bucket sizes. Five-minute buckets exist for <see cref="Dimensions.All"/> and <see cref="Dimensions.Workflow"/> only (alert windows).</summary>
@@ -53,7 +66,11 @@ internal sealed class AnalyticsRollups(IEntityStore store, Microsoft.Extensions.
     private readonly SemaphoreSlim _signal = new(0);
     private Dictionary<(string Partition, string RowKey), RollupCell> _pending = [];
 
-    /// <summary>Adds <paramref name="delta"/> to the cells of <paramref name="dimension"/> = <paramref name="value"/> for the buckets holding <paramref name="at"/>.</summary>
+    /// <summary>
+    /// Adds <paramref name="delta"/> (its counts and sums, and those of its latency histograms the dimension keeps: see
+    /// <see cref="Dimensions.LatenciesOf"/>) to the cells of <paramref name="dimension"/> = <paramref name="value"/> for the
+    /// buckets holding <paramref name="at"/>.
+    /// </summary>
     public void Add(string partition, string dimension, string? value, DateTimeOffset at, RollupCell delta)
     {
         if (dimension != Dimensions.All && string.IsNullOrEmpty(value))
@@ -62,6 +79,7 @@ internal sealed class AnalyticsRollups(IEntityStore store, Microsoft.Extensions.
         }
 
         var shown = dimension == Dimensions.All ? "" : value!;
+        var latencies = Dimensions.LatenciesOf(dimension);
         var first = false;
         lock (_gate)
         {
@@ -74,7 +92,7 @@ internal sealed class AnalyticsRollups(IEntityStore store, Microsoft.Extensions.
                     first |= _pending.Count == 1;
                 }
 
-                cell.Merge(delta);
+                cell.Merge(delta, latencies);
             }
         }
 
