@@ -152,7 +152,7 @@ internal static class AnalyticsSuite
         services.AddStorage(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:DataDirectory"] = dataDir }).Build());
         await using var provider = services.BuildServiceProvider();
         var store = provider.GetRequiredService<IEntityStore>();
-        var rollups = new AnalyticsRollups(store, Options.Create(new AnalyticsOptions()), NullLogger<AnalyticsRollups>.Instance);
+        var rollups = new AnalyticsRollups(store, Options.Create(new AnalyticsOptions()), TimeProvider.System, NullLogger<AnalyticsRollups>.Instance);
         var recorder = new AnalyticsRecorder(rollups);
         var ledger = new UsageLedger(store, recorder, NullLogger<UsageLedger>.Instance);
         await ledger.StartAsync(ct);

@@ -158,6 +158,12 @@ internal sealed class AnalyticsReader(AnalyticsRollups rollups)
             sum.Merge(row.Cell);
         }
 
+        // A value whose rows in the period were all taken out again (a day row less its hours outside) had nothing in it.
+        foreach (var value in sums.Where(s => s.Value.IsEmpty).Select(s => s.Key).ToList())
+        {
+            sums.Remove(value);
+        }
+
         return sums;
     }
 

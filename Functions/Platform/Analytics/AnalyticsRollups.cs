@@ -54,7 +54,8 @@ internal sealed record RollupRow(DateTimeOffset Start, Granularity Granularity, 
 /// reported twice (the ending activity runs at least once) is counted twice. Both are rare and only skew
 /// statistics; billing reads the usage rows, not these.
 /// </remarks>
-internal sealed class AnalyticsRollups(IEntityStore store, Microsoft.Extensions.Options.IOptions<AnalyticsOptions> options, ILogger<AnalyticsRollups> logger)
+internal sealed class AnalyticsRollups(
+    IEntityStore store, Microsoft.Extensions.Options.IOptions<AnalyticsOptions> options, TimeProvider time, ILogger<AnalyticsRollups> logger)
     : BackgroundService
 {
     public const string Table = "analytics";
@@ -129,22 +130,74 @@ internal sealed class AnalyticsRollups(IEntityStore store, Microsoft.Extensions.
 
     /// <summary>
     /// The cells of [<paramref name="from"/>, <paramref name="to"/>) (widened to whole hours) in as few rows as possible:
-    /// day rows for the whole UTC days inside, hour rows for the hours at either edge.
+    /// day rows for the UTC days inside, and for a day the period covers in part, either its hours inside or its day row
+    /// less its hours outside (those rows come back negated), whichever reads fewer rows. Hours after the current one
+    /// hold nothing, so a period ending now reads today's day row, not its hours.
     /// </summary>
     public async Task<List<RollupRow>> ReadPeriodAsync(string partition, string dimension, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         var start = BucketStart(from, Granularity.Hour);
         var end = AlignUp(to, Granularity.Hour);
-        var firstDay = AlignUp(start, Granularity.Day);
-        var lastDay = BucketStart(end, Granularity.Day);
-        if (lastDay <= firstDay)
+        var days = (From: BucketStart(start, Granularity.Day), To: AlignUp(end, Granularity.Day));
+        var future = BucketStart(time.GetUtcNow(), Granularity.Hour).AddHours(1);
+        // At most how many hour rows [a, b) holds: none after the current hour.
+        double Rows(DateTimeOffset a, DateTimeOffset b) => Math.Max(0, ((b < future ? b : future) - a).TotalHours);
+
+        var added = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        var subtracted = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        if (days.To - days.From == SizeOf(Granularity.Day))
         {
-            return await ReadAsync(partition, dimension, Granularity.Hour, start, end, cancellationToken);
+            if (1 + Rows(days.From, start) + Rows(end, days.To) < Rows(start, end))
+            {
+                subtracted.AddRange([(days.From, start), (end, days.To)]);
+            }
+            else if (start != days.From || end != days.To)
+            {
+                added.Add((start, end));
+                days.To = days.From;
+            }
+        }
+        else
+        {
+            var second = days.From.AddDays(1);
+            if (start == days.From || 1 + Rows(days.From, start) < Rows(start, second))
+            {
+                subtracted.Add((days.From, start));
+            }
+            else
+            {
+                added.Add((start, second));
+                days.From = second;
+            }
+
+            var last = days.To.AddDays(-1);
+            if (end == days.To || 1 + Rows(end, days.To) < Rows(last, end))
+            {
+                subtracted.Add((end, days.To));
+            }
+            else
+            {
+                added.Add((last, end));
+                days.To = last;
+            }
         }
 
-        var rows = await ReadAsync(partition, dimension, Granularity.Hour, start, firstDay, cancellationToken);
-        rows.AddRange(await ReadAsync(partition, dimension, Granularity.Day, firstDay, lastDay, cancellationToken));
-        rows.AddRange(await ReadAsync(partition, dimension, Granularity.Hour, lastDay, end, cancellationToken));
+        var rows = new List<RollupRow>();
+        foreach (var (a, b) in added)
+        {
+            rows.AddRange(await ReadAsync(partition, dimension, Granularity.Hour, a, b, cancellationToken));
+        }
+
+        if (days.From < days.To)
+        {
+            rows.AddRange(await ReadAsync(partition, dimension, Granularity.Day, days.From, days.To, cancellationToken));
+        }
+
+        foreach (var (a, b) in subtracted.Where(r => r.From < r.To))
+        {
+            rows.AddRange((await ReadAsync(partition, dimension, Granularity.Hour, a, b, cancellationToken)).Select(r => r with { Cell = r.Cell.Negated() }));
+        }
+
         return rows;
     }
 

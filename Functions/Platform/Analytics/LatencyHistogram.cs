@@ -111,6 +111,19 @@ internal sealed class LatencyHistogram
         }
     }
 
+    /// <summary>A histogram that takes this one out again when merged (counts and sum negated).</summary>
+    public LatencyHistogram Negated()
+    {
+        var counts = Unpacked();
+        var negated = new LatencyHistogram { Count = -Count, Sum = -Sum, _counts = new long[counts.Length] };
+        for (var bucket = 0; bucket < counts.Length; bucket++)
+        {
+            negated._counts[bucket] = -counts[bucket];
+        }
+
+        return negated;
+    }
+
     public static LatencyHistogram? Combine(LatencyHistogram? into, LatencyHistogram? other)
     {
         if (other is null || other.Count == 0)

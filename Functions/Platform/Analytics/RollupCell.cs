@@ -49,6 +49,9 @@ internal sealed class RollupCell
 
     [JsonIgnore] public long TotalTokens => PromptTokens + CompletionTokens;
 
+    /// <summary>Nothing counted: every delta counts a model call, a run or node attempts.</summary>
+    [JsonIgnore] public bool IsEmpty => Requests == 0 && Runs == 0 && Nodes == 0;
+
     /// <summary>Adds <paramref name="other"/>'s counts and sums, and those of its latency histograms that <paramref name="keep"/> names.</summary>
     public void Merge(RollupCell other, Latencies keep = Latencies.All)
     {
@@ -70,6 +73,28 @@ internal sealed class RollupCell
         NodesFailed += other.NodesFailed;
         NodeLatency = keep.HasFlag(Latencies.Node) ? LatencyHistogram.Combine(NodeLatency, other.NodeLatency) : NodeLatency;
     }
+
+    /// <summary>This cell with every sum and count negated: merging it takes this cell out again.</summary>
+    public RollupCell Negated() => new()
+    {
+        Value = Value,
+        Requests = -Requests,
+        Errors = -Errors,
+        PromptTokens = -PromptTokens,
+        CompletionTokens = -CompletionTokens,
+        CostUsd = -CostUsd,
+        ModelLatency = ModelLatency?.Negated(),
+        FirstToken = FirstToken?.Negated(),
+        Runs = -Runs,
+        RunsSucceeded = -RunsSucceeded,
+        RunsFailed = -RunsFailed,
+        RunsCancelled = -RunsCancelled,
+        RunLatency = RunLatency?.Negated(),
+        MinutesSaved = -MinutesSaved,
+        Nodes = -Nodes,
+        NodesFailed = -NodesFailed,
+        NodeLatency = NodeLatency?.Negated(),
+    };
 
     public static RollupCell Sum(IEnumerable<RollupCell> cells)
     {

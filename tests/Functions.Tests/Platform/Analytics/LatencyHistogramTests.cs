@@ -62,6 +62,21 @@ public sealed class LatencyHistogramTests
     }
 
     [Fact]
+    public void Negated_WhenMergedIn_TakesTheHistogramOutAgain()
+    {
+        var kept = Of(3, 40, 40, 900);
+        var sum = new LatencyHistogram();
+        sum.Merge(Deserialize(Serialize(kept)));
+        sum.Merge(Deserialize(Serialize(Of(7, 40, 12_000))));
+        sum.Merge(Deserialize(Serialize(Of(7, 40, 12_000))).Negated());
+
+        Assert.Equal(kept.Occupied(), sum.Occupied());
+        Assert.Equal(kept.Count, sum.Count);
+        Assert.Equal(kept.Sum, sum.Sum, 6);
+        Assert.Equal(Percents.Select(kept.Percentile), Percents.Select(sum.Percentile));
+    }
+
+    [Fact]
     public void Cell_WrittenByTheEarlierRelease_ReadsItsCountsAndHistograms()
     {
         const string earlier = """
