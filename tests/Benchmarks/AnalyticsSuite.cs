@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -152,7 +153,7 @@ internal static class AnalyticsSuite
         services.AddStorage(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:DataDirectory"] = dataDir }).Build());
         await using var provider = services.BuildServiceProvider();
         var store = provider.GetRequiredService<IEntityStore>();
-        var rollups = new AnalyticsRollups(store, Options.Create(new AnalyticsOptions()), TimeProvider.System, NullLogger<AnalyticsRollups>.Instance);
+        var rollups = new AnalyticsRollups(store, Options.Create(new AnalyticsOptions()), new MemoryCache(new MemoryCacheOptions()), TimeProvider.System, NullLogger<AnalyticsRollups>.Instance);
         var recorder = new AnalyticsRecorder(rollups);
         var ledger = new UsageLedger(store, recorder, NullLogger<UsageLedger>.Instance);
         await ledger.StartAsync(ct);

@@ -192,10 +192,12 @@ internal sealed class AnalyticsReader(AnalyticsRollups rollups)
         }
 
         var granularity = interval != Interval.Hour && period.UtcDays ? Granularity.Day : Granularity.Hour;
-        var rows = await rollups.ReadAsync(partition, dimension, granularity, starts[0], period.To, cancellationToken);
+        var rows = value is null
+            ? await rollups.ReadAsync(partition, dimension, granularity, starts[0], period.To, cancellationToken)
+            : await rollups.ReadValueAsync(partition, dimension, value, granularity, starts[0], period.To, cancellationToken);
         foreach (var row in rows)
         {
-            if ((value is null || row.Value == value) && index.TryGetValue(period.BucketOf(row.Start, interval), out var at))
+            if (index.TryGetValue(period.BucketOf(row.Start, interval), out var at))
             {
                 series[at].Cell.Merge(row.Cell);
             }

@@ -1,15 +1,17 @@
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Serverless.Functions.Features.Analytics;
 using Serverless.Functions.Platform.Analytics;
 using Serverless.Functions.Platform.Storage;
+using Serverless.Functions.Tests.Support;
 using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Tests.Platform.Analytics;
 
 /// <summary>
-/// The roll-ups on the embedded store, below HTTP: what a period reads must equal the sum of the deltas in it, whichever
-/// rows (day, hour) answer it.
+/// The roll-ups on the embedded store, below HTTP: what a period or one value's series reads must equal the sum of the
+/// deltas in it, whichever rows (day, hour, value-first, rows of the earlier release) answer it.
 /// </summary>
 public sealed class AnalyticsRollupsTests : IDisposable
 {
@@ -18,7 +20,7 @@ public sealed class AnalyticsRollupsTests : IDisposable
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "rollups-" + Guid.NewGuid().ToString("N"));
     private readonly SqliteDatabase _database;
-    private readonly IEntityStore _store;
+    private readonly CountingStore _store;
     private readonly Clock _clock = new(Now);
     private readonly AnalyticsRollups _rollups;
     private readonly List<(DateTimeOffset At, string Workflow, RollupCell Delta)> _made = [];
@@ -26,7 +28,7 @@ public sealed class AnalyticsRollupsTests : IDisposable
     public AnalyticsRollupsTests()
     {
         _database = new SqliteDatabase(Options.Create(new StorageOptions { DataDirectory = _directory }));
-        _store = new SqliteEntityStore(_database);
+        _store = new CountingStore(new SqliteEntityStore(_database));
         _rollups = NewRollups();
     }
 
@@ -70,8 +72,80 @@ public sealed class AnalyticsRollupsTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task ReadValue_InANewPartition_ReadsOnlyThatValuesRows()
+    {
+        for (var hour = 1; hour <= 30; hour++)
+        {
+            Record(Now.AddHours(-hour), "a");
+            Record(Now.AddHours(-hour), "b");
+        }
+
+        await _rollups.FlushAsync(CancellationToken.None);
+
+        _store.Rows = 0;
+        var rows = await _rollups.ReadValueAsync(Workspace, Dimensions.Workflow, "a", Granularity.Hour, Now.AddDays(-2), Now, CancellationToken.None);
+
+        Assert.Equal(30, rows.Count);
+        Assert.Equal(30, _store.Rows);
+        AssertSame(RollupCell.Sum(_made.Where(m => m.Workflow == "a").Select(m => m.Delta)), RollupCell.Sum(rows.Select(r => r.Cell)), "a");
+    }
+
+    [Fact]
+    public async Task ReadValue_WhereTheEarlierReleaseWroteCells_ReadsThemAndEverythingAfter()
+    {
+        // The earlier release: time-first rows only, histograms as bucket objects, no marker.
+        var day = AnalyticsRollups.BucketStart(Now.AddDays(-1), Granularity.Day);
+        foreach (var (granularity, stamp) in new[] { (Granularity.Hour, day.AddHours(9)), (Granularity.Day, day) })
+        {
+            var key = $"workflow|{(granularity == Granularity.Hour ? "h" : "d")}|{stamp:yyyyMMddHHmm}|a";
+            await _store.InsertAsync(AnalyticsRollups.Table, Workspace, key,
+                """{"value":"a","runs":2,"runsSucceeded":1,"runsFailed":1,"runLatency":{"buckets":{"170":2},"count":2,"sum":1600}}""", CancellationToken.None);
+        }
+
+        Record(Now.AddHours(-1), "a");
+        Record(Now.AddHours(-1), "b");
+        await _rollups.FlushAsync(CancellationToken.None);
+        _clock.Now = Now.AddDays(2);
+        Record(_clock.Now.AddHours(-2), "a");
+        Record(_clock.Now.AddHours(-2), "b");
+        await _rollups.FlushAsync(CancellationToken.None);
+
+        foreach (var granularity in new[] { Granularity.Hour, Granularity.Day })
+        {
+            var rows = await NewRollups().ReadValueAsync(Workspace, Dimensions.Workflow, "a", granularity, day, _clock.Now, CancellationToken.None);
+            var all = await _rollups.ReadAsync(Workspace, Dimensions.Workflow, granularity, day, _clock.Now, CancellationToken.None);
+            Assert.Equal(all.Where(r => r.Value == "a").Select(r => (r.Start, r.Cell.Runs)), rows.Select(r => (r.Start, r.Cell.Runs)));
+            Assert.Equal(4, rows.Sum(r => r.Cell.Runs));
+            Assert.Equal(1600 + _made.Where(m => m.Workflow == "a").Sum(m => m.Delta.RunLatency!.Sum), RollupCell.Sum(rows.Select(r => r.Cell)).RunLatency!.Sum, 6);
+        }
+
+        // The buckets from the midnight after this release first wrote to the partition are read value first.
+        _store.Rows = 0;
+        var later = await NewRollups().ReadValueAsync(Workspace, Dimensions.Workflow, "a", Granularity.Hour, day.AddDays(2), _clock.Now, CancellationToken.None);
+        Assert.Equal(1, Assert.Single(later).Cell.Runs);
+        Assert.Equal(1, _store.Rows);
+    }
+
+    [Fact]
+    public async Task DeleteFiveMinuteCells_DeletesTheirValueFirstCopiesToo()
+    {
+        Record(Now.AddDays(-3), "a");
+        Record(Now.AddDays(-3), "b");
+        Record(Now.AddMinutes(-7), "a");
+        await _rollups.FlushAsync(CancellationToken.None);
+
+        var deleted = await _rollups.DeleteFiveMinuteCellsAsync(Workspace, Now.AddDays(-2), CancellationToken.None);
+
+        Assert.Equal(2 + 2 + 1, deleted); // all: one cell; workflow: a and b, each in both forms
+        var left = await _store.QueryAsync(AnalyticsRollups.Table, new EntityQuery { PartitionKey = Workspace, Take = EntityQuery.MaxTake }, CancellationToken.None);
+        Assert.Equal(3, left.Items.Count(e => e.RowKey.Contains("|m5|", StringComparison.Ordinal)));
+        var recent = await _rollups.ReadValueAsync(Workspace, Dimensions.Workflow, "a", Granularity.FiveMinutes, Now.AddDays(-4), Now, CancellationToken.None);
+        Assert.Equal(1, Assert.Single(recent).Cell.Runs);
+    }
+
     private AnalyticsRollups NewRollups() =>
-        new(_store, Options.Create(new AnalyticsOptions()), _clock, NullLogger<AnalyticsRollups>.Instance);
+        new(_store, Options.Create(new AnalyticsOptions()), new MemoryCache(new MemoryCacheOptions()), _clock, NullLogger<AnalyticsRollups>.Instance);
 
     /// <summary>A run of <paramref name="workflow"/> ending at <paramref name="at"/>, with a model call.</summary>
     private void Record(DateTimeOffset at, string workflow, Random? random = null)
@@ -98,5 +172,18 @@ public sealed class AnalyticsRollupsTests : IDisposable
         public DateTimeOffset Now { get; set; } = now;
 
         public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    /// <summary>The embedded store, counting the rows its scans return.</summary>
+    private sealed class CountingStore(IEntityStore inner) : ForwardingEntityStore(inner)
+    {
+        public int Rows { get; set; }
+
+        public override async Task<EntityPage> QueryAsync(string table, EntityQuery query, CancellationToken cancellationToken)
+        {
+            var page = await base.QueryAsync(table, query, cancellationToken);
+            Rows += page.Items.Count;
+            return page;
+        }
     }
 }
