@@ -222,7 +222,8 @@ public sealed class AnalyticsTests(AnalyticsFixture fixture) : IClassFixture<Ana
             Assert.True(answer.Status == HttpStatusCode.OK, $"{tz}: {answer.Status} {answer.Body}");
             var groups = answer.Data["groups"]!.AsArray();
             var expected = new Dictionary<DateTime, int>();
-            for (var day = TimeZoneInfo.ConvertTime(from, zone).Date; day < TimeZoneInfo.ConvertTime(to, zone); day = day.AddDays(1))
+            // Local dates against local clock time: a DateTime compared with a DateTimeOffset would be read as UTC.
+            for (var day = TimeZoneInfo.ConvertTime(from, zone).Date; day < TimeZoneInfo.ConvertTime(to, zone).DateTime; day = day.AddDays(1))
             {
                 expected[day] = times.Count(t => TimeZoneInfo.ConvertTime(t, zone).Date == day);
             }
