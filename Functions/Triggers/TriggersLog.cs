@@ -29,4 +29,7 @@ internal static partial class TriggersLog
 
     [LoggerMessage(EventId = 417, Level = LogLevel.Warning, Message = "Ignored a message on {Queue}: not something its function handles, or about nothing that exists")]
     public static partial void Ignored(ILogger logger, string queue);
+
+    [LoggerMessage(EventId = 418, Level = LogLevel.Warning, Message = "Could not read the backlog of queue {Queue}; the queue.backlog gauge keeps its last value")]
+    public static partial void BacklogUnread(ILogger logger, Exception exception, string queue);
 }

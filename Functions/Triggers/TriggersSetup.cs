@@ -11,6 +11,9 @@ internal static class TriggersSetup
         services.AddSingleton<TriggerCatalog>();
         services.AddTriggerFunctions<TriggerFunctions>();
         services.AddSingleton<CleanupExpiredRecords>();
+        services.AddMetrics();
+        services.AddSingleton<QueueBacklog>();
+        services.AddHostedService(sp => sp.GetRequiredService<QueueBacklog>());
         if (standalone)
         {
             services.AddSingleton<QueueSignal>();

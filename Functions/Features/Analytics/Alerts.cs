@@ -102,9 +102,8 @@ internal sealed class AlertStore(IEntityStore store, AnalyticsRollups rollups, P
         var window = Windows[alert.Window];
         var granularity = window <= TimeSpan.FromHours(6) ? Granularity.FiveMinutes : Granularity.Hour;
         var dimension = alert.WorkflowId is null ? Dimensions.All : Dimensions.Workflow;
-        var rows = await rollups.ReadAsync(alert.WorkspaceId, dimension, granularity, now - window, now, cancellationToken);
-        var value = alert.WorkflowId ?? "";
-        return GetMetrics.Types[alert.Metric](RollupCell.Sum(rows.Where(r => r.Value == value).Select(r => r.Cell)));
+        var rows = await rollups.ReadValueAsync(alert.WorkspaceId, dimension, alert.WorkflowId ?? "", granularity, now - window, now, cancellationToken);
+        return GetMetrics.Types[alert.Metric](RollupCell.Sum(rows.Select(r => r.Cell)));
     }
 
     private async Task<bool> EvaluateAsync(AlertRecord alert, CancellationToken cancellationToken)

@@ -158,6 +158,12 @@ internal sealed class AnalyticsReader(AnalyticsRollups rollups)
             sum.Merge(row.Cell);
         }
 
+        // A value whose rows in the period were all taken out again (a day row less its hours outside) had nothing in it.
+        foreach (var value in sums.Where(s => s.Value.IsEmpty).Select(s => s.Key).ToList())
+        {
+            sums.Remove(value);
+        }
+
         return sums;
     }
 
@@ -186,10 +192,12 @@ internal sealed class AnalyticsReader(AnalyticsRollups rollups)
         }
 
         var granularity = interval != Interval.Hour && period.UtcDays ? Granularity.Day : Granularity.Hour;
-        var rows = await rollups.ReadAsync(partition, dimension, granularity, starts[0], period.To, cancellationToken);
+        var rows = value is null
+            ? await rollups.ReadAsync(partition, dimension, granularity, starts[0], period.To, cancellationToken)
+            : await rollups.ReadValueAsync(partition, dimension, value, granularity, starts[0], period.To, cancellationToken);
         foreach (var row in rows)
         {
-            if ((value is null || row.Value == value) && index.TryGetValue(period.BucketOf(row.Start, interval), out var at))
+            if (index.TryGetValue(period.BucketOf(row.Start, interval), out var at))
             {
                 series[at].Cell.Merge(row.Cell);
             }

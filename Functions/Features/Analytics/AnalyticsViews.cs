@@ -36,9 +36,9 @@ internal sealed record RunPerformanceView(string? Key, long Runs, long Succeeded
         key, cell.Runs, cell.RunsSucceeded, cell.RunsFailed, cell.RunsCancelled,
         cell.Runs == 0 ? null : Math.Round((double)cell.RunsSucceeded / cell.Runs, 4), LatencyView.From(cell.RunLatency));
 
-    /// <summary>The values that had runs, most runs first.</summary>
-    public static List<RunPerformanceView> Ranked(Dictionary<string, RollupCell> cells) =>
-        [.. cells.Values.Where(c => c.Runs > 0).OrderByDescending(c => c.Runs).ThenBy(c => c.Value, StringComparer.Ordinal).Select(c => From(c.Value, c))];
+    /// <summary>The values that had runs, most runs first (the first <paramref name="take"/>; only theirs are made into percentiles).</summary>
+    public static List<RunPerformanceView> Ranked(Dictionary<string, RollupCell> cells, int take = int.MaxValue) =>
+        [.. cells.Values.Where(c => c.Runs > 0).OrderByDescending(c => c.Runs).ThenBy(c => c.Value, StringComparer.Ordinal).Take(take).Select(c => From(c.Value, c))];
 }
 
 internal sealed record NodePerformanceView(string Type, long Attempts, long Failed, LatencyView LatencyMs)

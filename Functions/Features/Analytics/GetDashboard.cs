@@ -24,7 +24,7 @@ internal static class GetDashboard
         var now = time.GetUtcNow();
         var today = await reader.TotalAsync(partition, period! with { From = period!.BucketOf(now, Interval.Day), To = now.AddTicks(1) }, cancellationToken);
         var workflows = await reader.ByValueAsync(partition, Dimensions.Workflow, period!, cancellationToken);
-        var top = RunPerformanceView.Ranked(workflows).Take(TopWorkflows).ToList();
+        var top = RunPerformanceView.Ranked(workflows, TopWorkflows);
         return Api.Ok(new DashboardView(
             total.Runs,
             total.Runs == 0 ? null : Math.Round((double)total.RunsSucceeded / total.Runs, 4),

@@ -2,6 +2,18 @@ using System.Text.Json.Serialization;
 
 namespace Serverless.Functions.Platform.Analytics;
 
+/// <summary>The latency histograms of a <see cref="RollupCell"/>.</summary>
+[Flags]
+internal enum Latencies
+{
+    None = 0,
+    Model = 1,
+    FirstToken = 2,
+    Run = 4,
+    Node = 8,
+    All = Model | FirstToken | Run | Node,
+}
+
 /// <summary>
 /// What happened in one time bucket for one value of one dimension (a model, a workflow, …): model calls, runs and
 /// node attempts, as sums and latency histograms. Cells add up, so a period is the sum of its buckets.
@@ -37,7 +49,11 @@ internal sealed class RollupCell
 
     [JsonIgnore] public long TotalTokens => PromptTokens + CompletionTokens;
 
-    public void Merge(RollupCell other)
+    /// <summary>Nothing counted: every delta counts a model call, a run or node attempts.</summary>
+    [JsonIgnore] public bool IsEmpty => Requests == 0 && Runs == 0 && Nodes == 0;
+
+    /// <summary>Adds <paramref name="other"/>'s counts and sums, and those of its latency histograms that <paramref name="keep"/> names.</summary>
+    public void Merge(RollupCell other, Latencies keep = Latencies.All)
     {
         Value ??= other.Value;
         Requests += other.Requests;
@@ -45,18 +61,40 @@ internal sealed class RollupCell
         PromptTokens += other.PromptTokens;
         CompletionTokens += other.CompletionTokens;
         CostUsd += other.CostUsd;
-        ModelLatency = LatencyHistogram.Combine(ModelLatency, other.ModelLatency);
-        FirstToken = LatencyHistogram.Combine(FirstToken, other.FirstToken);
+        ModelLatency = keep.HasFlag(Latencies.Model) ? LatencyHistogram.Combine(ModelLatency, other.ModelLatency) : ModelLatency;
+        FirstToken = keep.HasFlag(Latencies.FirstToken) ? LatencyHistogram.Combine(FirstToken, other.FirstToken) : FirstToken;
         Runs += other.Runs;
         RunsSucceeded += other.RunsSucceeded;
         RunsFailed += other.RunsFailed;
         RunsCancelled += other.RunsCancelled;
-        RunLatency = LatencyHistogram.Combine(RunLatency, other.RunLatency);
+        RunLatency = keep.HasFlag(Latencies.Run) ? LatencyHistogram.Combine(RunLatency, other.RunLatency) : RunLatency;
         MinutesSaved += other.MinutesSaved;
         Nodes += other.Nodes;
         NodesFailed += other.NodesFailed;
-        NodeLatency = LatencyHistogram.Combine(NodeLatency, other.NodeLatency);
+        NodeLatency = keep.HasFlag(Latencies.Node) ? LatencyHistogram.Combine(NodeLatency, other.NodeLatency) : NodeLatency;
     }
+
+    /// <summary>This cell with every sum and count negated: merging it takes this cell out again.</summary>
+    public RollupCell Negated() => new()
+    {
+        Value = Value,
+        Requests = -Requests,
+        Errors = -Errors,
+        PromptTokens = -PromptTokens,
+        CompletionTokens = -CompletionTokens,
+        CostUsd = -CostUsd,
+        ModelLatency = ModelLatency?.Negated(),
+        FirstToken = FirstToken?.Negated(),
+        Runs = -Runs,
+        RunsSucceeded = -RunsSucceeded,
+        RunsFailed = -RunsFailed,
+        RunsCancelled = -RunsCancelled,
+        RunLatency = RunLatency?.Negated(),
+        MinutesSaved = -MinutesSaved,
+        Nodes = -Nodes,
+        NodesFailed = -NodesFailed,
+        NodeLatency = NodeLatency?.Negated(),
+    };
 
     public static RollupCell Sum(IEnumerable<RollupCell> cells)
     {

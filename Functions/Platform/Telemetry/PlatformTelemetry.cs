@@ -57,6 +57,7 @@ internal static class PlatformTelemetry
         public const string ModelProvider = "model.provider";
         public const string Model = "model";
         public const string Direction = "direction";
+        public const string QueueName = "messaging.destination.name";
     }
 
     /// <summary>Metric names.</summary>
@@ -69,6 +70,7 @@ internal static class PlatformTelemetry
         public const string NodeDuration = "workflow.node.duration";
         public const string ModelTokens = "model.tokens";
         public const string ModelCost = "model.cost";
+        public const string QueueBacklog = "queue.backlog";
     }
 
     public static readonly Counter<long> RunsStartedCounter = Meter.CreateCounter<long>(Metrics.RunsStarted, "{run}", "Workflow runs that left the queue and started");

@@ -116,7 +116,7 @@ public sealed class TelemetryExportTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Export_Metrics_NameRunsNodesModelsAndHttp()
+    public async Task Export_Metrics_NameRunsNodesModelsQueuesAndHttp()
     {
         var user = await _client.RegisterAsync();
         var workflow = await _client.CreateWorkflowAsync(user, Line(new { text = "{{ask.text}}" }, Node("ask", "llm", new { model = Model, userPrompt = "hi" })));
@@ -127,7 +127,7 @@ public sealed class TelemetryExportTests : IAsyncLifetime
         [
             PlatformTelemetry.Metrics.RunsStarted, PlatformTelemetry.Metrics.RunsFinished, PlatformTelemetry.Metrics.RunDuration,
             PlatformTelemetry.Metrics.NodeDuration, PlatformTelemetry.Metrics.ModelTokens, PlatformTelemetry.Metrics.ModelCost,
-            "http.server.request.duration", "http.client.request.duration",
+            PlatformTelemetry.Metrics.QueueBacklog, "http.server.request.duration", "http.client.request.duration",
         ];
         for (var i = 0; i < 100 && !expected.All(_receiver.MetricNames().Contains); i++)
         {

@@ -43,39 +43,27 @@ public sealed class ChatFixture : GatewayFixture
 }
 
 /// <summary>The SQLite store with the fixture's insert hook in front of it.</summary>
-internal sealed class HookedEntityStore(IEntityStore inner, ChatFixture fixture) : IEntityStore
+internal sealed class HookedEntityStore(IEntityStore inner, ChatFixture fixture) : ForwardingEntityStore(inner)
 {
-    public Task<Entity?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken) =>
-        inner.GetAsync(table, partitionKey, rowKey, cancellationToken);
-
-    public async Task<WriteResult> InsertAsync(string table, string partitionKey, string rowKey, string json, CancellationToken cancellationToken)
+    public override async Task<WriteResult> InsertAsync(string table, string partitionKey, string rowKey, string json, CancellationToken cancellationToken)
     {
         if (fixture.BeforeInsert is { } hook)
         {
             await hook(table, json);
         }
 
-        return await inner.InsertAsync(table, partitionKey, rowKey, json, cancellationToken);
+        return await base.InsertAsync(table, partitionKey, rowKey, json, cancellationToken);
     }
 
-    public Task<WriteResult> UpsertAsync(string table, string partitionKey, string rowKey, string json, CancellationToken cancellationToken) =>
-        inner.UpsertAsync(table, partitionKey, rowKey, json, cancellationToken);
-
-    public Task<WriteResult> ReplaceAsync(string table, string partitionKey, string rowKey, string json, string ifMatch, CancellationToken cancellationToken) =>
-        inner.ReplaceAsync(table, partitionKey, rowKey, json, ifMatch, cancellationToken);
-
-    public Task<WriteResult> DeleteAsync(string table, string partitionKey, string rowKey, string? ifMatch, CancellationToken cancellationToken) =>
-        inner.DeleteAsync(table, partitionKey, rowKey, ifMatch, cancellationToken);
-
-    public async Task<EntityPage> QueryAsync(string table, EntityQuery query, CancellationToken cancellationToken)
+    public override async Task<EntityPage> QueryAsync(string table, EntityQuery query, CancellationToken cancellationToken)
     {
-        var page = await inner.QueryAsync(table, query, cancellationToken);
+        var page = await base.QueryAsync(table, query, cancellationToken);
         fixture.RowsScanned.AddOrUpdate(table, page.Items.Count, (_, count) => count + page.Items.Count);
         return page;
     }
 
     // Indexed tables insert an item in a batch with its index rows: the hook sees the item's insert.
-    public async Task<BatchResult> SubmitBatchAsync(string table, string partitionKey, IReadOnlyList<BatchWrite> writes, CancellationToken cancellationToken)
+    public override async Task<BatchResult> SubmitBatchAsync(string table, string partitionKey, IReadOnlyList<BatchWrite> writes, CancellationToken cancellationToken)
     {
         if (fixture.BeforeInsert is { } hook)
         {
@@ -85,10 +73,8 @@ internal sealed class HookedEntityStore(IEntityStore inner, ChatFixture fixture)
             }
         }
 
-        return await inner.SubmitBatchAsync(table, partitionKey, writes, cancellationToken);
+        return await base.SubmitBatchAsync(table, partitionKey, writes, cancellationToken);
     }
-
-    public Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
 }
 
 internal sealed class FakeRetriever : IKnowledgeRetriever
