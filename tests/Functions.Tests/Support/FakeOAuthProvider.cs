@@ -20,6 +20,7 @@ public enum IdTokenFault
     WrongAudience,
     WrongNonce,
     IssuerOfAnotherTenant,
+    Expired,
 }
 
 /// <summary>
@@ -42,6 +43,9 @@ public sealed class FakeOAuthProvider : IAsyncDisposable
     private WebApplication _app = null!;
 
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>The clock id_tokens are issued on: the app's, so a test that moves the app's clock moves the provider's too.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
 
     public static async Task<FakeOAuthProvider> StartAsync()
     {
@@ -107,7 +111,7 @@ public sealed class FakeOAuthProvider : IAsyncDisposable
 
     private string IdToken(Grant grant)
     {
-        var now = DateTime.UtcNow;
+        var now = (grant.Fault == IdTokenFault.Expired ? Clock.GetUtcNow().AddMinutes(-10) : Clock.GetUtcNow()).UtcDateTime;
         var claims = new Dictionary<string, object>
         {
             ["sub"] = grant.Account.Subject,

@@ -52,16 +52,34 @@ internal sealed class ExternalIdentities(IEntityStore store, TimeProvider time)
         return true;
     }
 
-    public async Task<bool> UnlinkAsync(string userId, string provider, CancellationToken cancellationToken)
+    /// <summary>Removes the user's account of that provider; answers what was removed, or null when none was linked.</summary>
+    public async Task<ExternalIdentityRecord?> UnlinkAsync(string userId, string provider, CancellationToken cancellationToken)
     {
         var existing = await _byUser.FindAsync(userId, provider, cancellationToken);
         if (existing is null)
         {
-            return false;
+            return null;
         }
 
         await _bySubject.DeleteAsync(provider, Secrets.Hash(existing.Value.Subject), null, cancellationToken);
-        await _byUser.DeleteAsync(userId, provider, existing.ETag, cancellationToken);
-        return true;
+        if ((await _byUser.DeleteAsync(userId, provider, existing.ETag, cancellationToken)).Succeeded)
+        {
+            return existing.Value;
+        }
+
+        // Changed meanwhile (a sign-in refreshed it, or another unlink took it): the account stays linked as it now is.
+        if (await _byUser.FindAsync(userId, provider, cancellationToken) is { } now)
+        {
+            await _bySubject.UpsertAsync(provider, Secrets.Hash(now.Value.Subject), new ExternalSubjectRecord(userId, now.Value.LinkedAt), cancellationToken);
+        }
+
+        return null;
+    }
+
+    /// <summary>Puts back an account <see cref="UnlinkAsync"/> removed (index row first, as when linking).</summary>
+    public async Task RestoreAsync(string userId, ExternalIdentityRecord identity, CancellationToken cancellationToken)
+    {
+        await _bySubject.UpsertAsync(identity.Provider, Secrets.Hash(identity.Subject), new ExternalSubjectRecord(userId, identity.LinkedAt), cancellationToken);
+        await _byUser.UpsertAsync(userId, identity.Provider, identity, cancellationToken);
     }
 }

@@ -23,7 +23,7 @@ internal sealed class OAuthFailure(string code, string message) : Exception(mess
 /// The protocol side of sign-in: the authorize URL, the code exchange (PKCE, client secret in the body) and the
 /// identity: GitHub's REST API, or an id_token checked against the issuer's discovery document and JWKS.
 /// </summary>
-internal sealed class OAuthClient(IOptions<OAuthOptions> options) : IDisposable
+internal sealed class OAuthClient(IOptions<OAuthOptions> options, TimeProvider time) : IDisposable
 {
     private const string GitHubAuthorize = "https://github.com/login/oauth/authorize";
     private const string GitHubToken = "https://github.com/login/oauth/access_token";
@@ -172,7 +172,7 @@ internal sealed class OAuthClient(IOptions<OAuthOptions> options) : IDisposable
         return profile with { Email = Text(info.RootElement, "email"), EmailVerified = verified, Name = profile.Name ?? Text(info.RootElement, "name") };
     }
 
-    private static Task<TokenValidationResult> ValidateIdTokenAsync(OAuthProviderSettings provider, OpenIdConnectConfiguration configuration, string idToken) =>
+    private Task<TokenValidationResult> ValidateIdTokenAsync(OAuthProviderSettings provider, OpenIdConnectConfiguration configuration, string idToken) =>
         new JsonWebTokenHandler().ValidateTokenAsync(idToken, new TokenValidationParameters
         {
             ValidIssuer = configuration.Issuer,
@@ -181,6 +181,12 @@ internal sealed class OAuthClient(IOptions<OAuthOptions> options) : IDisposable
             ValidateIssuerSigningKey = true,
             RequireSignedTokens = true,
             ClockSkew = TimeSpan.FromMinutes(2),
+            // The platform's clock, not the machine's: the same clock that expires our own tokens and sign-in states.
+            LifetimeValidator = (notBefore, expires, _, parameters) =>
+            {
+                var now = time.GetUtcNow().UtcDateTime;
+                return (notBefore is null || notBefore.Value - parameters.ClockSkew <= now) && expires is { } end && now < end + parameters.ClockSkew;
+            },
             // Microsoft's multi-tenant discovery names the issuer with a {tenantid} placeholder: each token carries its tenant.
             IssuerValidator = configuration.Issuer.Contains("{tenantid}", StringComparison.Ordinal) ? TenantIssuer(configuration.Issuer) : null,
         });

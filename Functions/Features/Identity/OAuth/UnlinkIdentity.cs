@@ -23,7 +23,19 @@ internal static class UnlinkIdentity
             return Api.Conflict("This is the last way to sign in: set a password (forgot-password) or link another provider first.");
         }
 
-        await identities.UnlinkAsync(user.Id, provider, cancellationToken);
+        // Two unlinks at once could each see the other's account and remove both: the last way in is checked again
+        // after the removal, and put back when nothing is left (whichever removal comes last sees the other's).
+        if (await identities.UnlinkAsync(user.Id, provider, cancellationToken) is not { } removed)
+        {
+            return Api.NotFound($"No '{provider}' account is linked.");
+        }
+
+        if (user.PasswordHash.Length == 0 && (await identities.ListAsync(user.Id, cancellationToken)).Count == 0)
+        {
+            await identities.RestoreAsync(user.Id, removed, cancellationToken);
+            return Api.Conflict("This is the last way to sign in: set a password (forgot-password) or link another provider first.");
+        }
+
         return Api.NoContent();
     }
 }

@@ -52,6 +52,7 @@ public sealed class OAuthFixture : IAsyncLifetime
             ["OAuth:Providers:4:Name"] = "google",
             ["OAuth:Providers:4:Kind"] = "google",
         });
+        Provider.Clock = Factory.Clock;
         Client = Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
     }
 
@@ -303,6 +304,7 @@ public sealed class OAuthSignInTests(OAuthFixture fixture) : IClassFixture<OAuth
     [InlineData(IdTokenFault.SignedByAnotherKey)]
     [InlineData(IdTokenFault.WrongAudience)]
     [InlineData(IdTokenFault.WrongNonce)]
+    [InlineData(IdTokenFault.Expired)]
     public async Task Oidc_SpoiledIdToken_IsRefused(IdTokenFault fault)
     {
         var account = OidcAccount();
@@ -368,6 +370,29 @@ public sealed class OAuthSignInTests(OAuthFixture fixture) : IClassFixture<OAuth
         Assert.Equal(HttpStatusCode.NoContent, unlinked.Status);
         Assert.Equal(HttpStatusCode.NotFound, again.Status);
         Assert.Equal("github", Assert.Single(identities.Data["identities"]!.AsArray())!["provider"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Unlink_BothProvidersAtOnce_NeverRemovesTheLastWayToSignIn()
+    {
+        for (var trial = 0; trial < 5; trial++)
+        {
+            var account = OidcAccount();
+            var session = await SignInAsync("fakeid", account);
+            var github = GitHubAccount() with { Email = account.Email };
+            await SignInAsync("github", github);
+
+            var results = await Task.WhenAll(
+                _client.ApiDeleteAsync("/api/v1/user/identities/fakeid", session.AccessToken),
+                _client.ApiDeleteAsync("/api/v1/user/identities/github", session.AccessToken));
+            var identities = await _client.ApiGetAsync("/api/v1/user/identities", session.AccessToken);
+
+            Assert.NotEmpty(identities.Data["identities"]!.AsArray());
+            Assert.Equal(identities.Data["identities"]!.AsArray().Count, 2 - results.Count(r => r.Status == HttpStatusCode.NoContent));
+            Assert.All(results, r => Assert.Contains(r.Status, new[] { HttpStatusCode.NoContent, HttpStatusCode.Conflict }));
+            var left = identities.Data["identities"]!.AsArray()[0]!["provider"]!.GetValue<string>();
+            Assert.Equal(session.UserId, (await SignInAsync(left, left == "github" ? github : account)).UserId);
+        }
     }
 
     [Fact]
