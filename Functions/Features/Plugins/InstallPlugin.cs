@@ -91,6 +91,7 @@ internal static class DeletePlugin
             return Api.NotFound("The plugin was not found.");
         }
 
+        await store.DeleteExecutionsAsync(workspace.WorkspaceId, id, cancellationToken);
         PluginsLog.Removed(logger, id, workspace.WorkspaceId);
         return Api.NoContent();
     }

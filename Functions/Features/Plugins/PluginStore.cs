@@ -54,6 +54,8 @@ internal sealed class PluginStore(IEntityStore store, SecretProtector protector)
     : PartitionRecords<PluginRecord>(store, "plugins", p => p.Id)
 {
     public const int MaxPerWorkspace = 50;
+    private const string ExecutionsTable = "pluginexecutions";
+    private readonly IEntityStore _store = store;
 
     public static readonly ListIndex<PluginExecutionRecord> ExecutionIndex = new(
         version: 1,
@@ -61,7 +63,7 @@ internal sealed class PluginStore(IEntityStore store, SecretProtector protector)
         new Dictionary<string, Func<PluginExecutionRecord, string>> { ["createdAt"] = e => e.CreatedAt.UtcDateTime.ToString("O") },
         new Dictionary<string, Func<PluginExecutionRecord, string?>> { ["status"] = e => e.Status });
 
-    private readonly IndexedTable<PluginExecutionRecord> _executions = new(store, "pluginexecutions", ExecutionIndex, EntityTable<PluginExecutionRecord>.Json);
+    private readonly IndexedTable<PluginExecutionRecord> _executions = new(store, ExecutionsTable, ExecutionIndex, EntityTable<PluginExecutionRecord>.Json);
 
     /// <summary>Changes the workspace's record of a plugin, creating it from <paramref name="initial"/> (a built-in's defaults) when there is none.</summary>
     public async Task<PluginRecord?> UpdateAsync(
@@ -104,6 +106,10 @@ internal sealed class PluginStore(IEntityStore store, SecretProtector protector)
     public async Task<IReadOnlyList<PluginExecutionRecord>> RecentExecutionsAsync(string workspaceId, string pluginId, int limit, CancellationToken cancellationToken) =>
         (await _executions.ListAsync(ExecutionPartition(workspaceId, pluginId), new IndexQuery<PluginExecutionRecord> { Order = "createdAt", Descending = true, Limit = limit },
             cancellationToken)).Items;
+
+    /// <summary>Deletes a plugin's execution history, so an id installed again starts with none of its predecessor's runs.</summary>
+    public Task<int> DeleteExecutionsAsync(string workspaceId, string pluginId, CancellationToken cancellationToken) =>
+        EntityPartitions.DeleteAllAsync(_store, ExecutionsTable, ExecutionPartition(workspaceId, pluginId), cancellationToken);
 
     private static string Purpose(string workspaceId, string pluginId, string field) => $"plugin-config:{workspaceId}:{pluginId}:{field}";
 }

@@ -242,6 +242,24 @@ public sealed class PluginTests(PluginFixture fixture) : IClassFixture<PluginFix
     }
 
     [Fact]
+    public async Task Delete_ThenInstallTheSameId_StartsWithoutThePredecessorsExecutions()
+    {
+        var user = await _client.RegisterAsync();
+        await _client.InstallAsync(user, Manifests.Http("reborn", Url("/echo")));
+        var executed = await _client.ExecutePluginAsync(user, "reborn", new { text = "first life" });
+        var executionId = executed.Data["executionId"]!.GetValue<string>();
+
+        await _client.ApiDeleteAsync("/api/v1/plugins/reborn", user.AccessToken);
+        await _client.InstallAsync(user, Manifests.Http("reborn", Url("/echo")));
+        var status = await _client.ApiGetAsync("/api/v1/plugins/reborn/status", user.AccessToken);
+        var old = await _client.ApiGetAsync($"/api/v1/plugins/reborn/executions/{executionId}", user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, executed.Status);
+        Assert.Empty(status.Data["executions"]!.AsArray());
+        Assert.Equal(HttpStatusCode.NotFound, old.Status);
+    }
+
+    [Fact]
     public async Task AnotherWorkspace_CannotSeeRunConfigureOrRemoveThePlugin()
     {
         var owner = await _client.RegisterAsync();
