@@ -875,6 +875,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("UpgradePlugin")]
+    public Task<IActionResult> UpgradePlugin([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/plugins/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("UploadDocuments")]
     public Task<IActionResult> UploadDocuments([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/datasets/{id}/upload")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>

@@ -17,31 +17,13 @@ internal static class InstallPlugin
         Request request, Caller caller, WorkspaceContext workspace, PluginStore store, PluginCatalog catalog, PluginGuard guard, WorkflowStore workflows,
         TimeProvider time, ILogger<PluginStore> logger, CancellationToken cancellationToken)
     {
-        var (manifest, check) = PluginManifest.Parse(request.Manifest);
-        var grant = manifest?.Capabilities;
-        if (manifest is not null && request.Grant is not null)
+        var (manifest, grant, problem) = await CheckAsync(request.Manifest, request.Grant, m => m.Capabilities, workspace.WorkspaceId, guard, workflows, cancellationToken);
+        if (problem is not null)
         {
-            grant = PluginManifest.ParseCapabilities(request.Grant, "grant", check);
-            var beyond = manifest.Capabilities.Missing(grant);
-            check.When(beyond.Count > 0, "grant", $"A grant gives at most what the manifest asks; it does not ask for {string.Join(", ", beyond)}.");
+            return problem;
         }
 
-        if (!check.IsValid)
-        {
-            return check.ToResult();
-        }
-
-        if (manifest!.Runtime.Url is { } url && await guard.CheckAsync(new Uri(url), cancellationToken) is { } refused)
-        {
-            return Api.Validation("manifest.runtime.url", refused + " Plugins__AllowedPrivateHosts lists the exceptions.");
-        }
-
-        if (manifest.Runtime.WorkflowId is { } workflowId && await workflows.GetAsync(workspace.WorkspaceId, workflowId, cancellationToken) is null)
-        {
-            return Api.Validation("manifest.runtime.workflowId", "The workflow was not found in this workspace.");
-        }
-
-        if (catalog.IsBuiltin(manifest.Id))
+        if (catalog.IsBuiltin(manifest!.Id))
         {
             return Api.Conflict($"{manifest.Id} is a built-in plugin's id; choose another.");
         }
@@ -55,12 +37,48 @@ internal static class InstallPlugin
         var record = new PluginRecord(manifest.Id, manifest, grant!, true, [], new Dictionary<string, string>(), caller.UserId, now, now);
         if (!(await store.InsertAsync(workspace.WorkspaceId, record, cancellationToken)).Succeeded)
         {
-            return Api.Conflict($"A plugin {manifest.Id} is already installed; delete it before installing another version.");
+            return Api.Conflict($"A plugin {manifest.Id} is already installed; PUT /api/v1/plugins/{manifest.Id} installs another version of it.");
         }
 
         var missing = grant!.Missing(manifest.Capabilities);
         PluginsLog.Installed(logger, manifest.Id, workspace.WorkspaceId, missing.Count == 0 ? "as requested" : "without " + string.Join(", ", missing));
         return Api.Created(PluginDto.From(new WorkspacePlugin(manifest, record, null)), $"/api/v1/plugins/{manifest.Id}");
+    }
+
+    /// <summary>
+    /// A manifest and the grant to give it, checked as install and upgrade both need: the manifest itself, a given grant
+    /// no wider than what the manifest asks (else <paramref name="defaultGrant"/>), a runtime URL the guard allows, a
+    /// workflow of this workspace.
+    /// </summary>
+    public static async Task<(PluginManifest? Manifest, PluginCapabilities? Grant, IResult? Problem)> CheckAsync(
+        JsonObject? manifestJson, JsonObject? grantJson, Func<PluginManifest, PluginCapabilities> defaultGrant, string workspaceId, PluginGuard guard,
+        WorkflowStore workflows, CancellationToken cancellationToken)
+    {
+        var (manifest, check) = PluginManifest.Parse(manifestJson);
+        var grant = manifest is null ? null : defaultGrant(manifest);
+        if (manifest is not null && grantJson is not null)
+        {
+            grant = PluginManifest.ParseCapabilities(grantJson, "grant", check);
+            var beyond = manifest.Capabilities.Missing(grant);
+            check.When(beyond.Count > 0, "grant", $"A grant gives at most what the manifest asks; it does not ask for {string.Join(", ", beyond)}.");
+        }
+
+        if (!check.IsValid)
+        {
+            return (null, null, check.ToResult());
+        }
+
+        if (manifest!.Runtime.Url is { } url && await guard.CheckAsync(new Uri(url), cancellationToken) is { } refused)
+        {
+            return (null, null, Api.Validation("manifest.runtime.url", refused + " Plugins__AllowedPrivateHosts lists the exceptions."));
+        }
+
+        if (manifest.Runtime.WorkflowId is { } workflowId && await workflows.GetAsync(workspaceId, workflowId, cancellationToken) is null)
+        {
+            return (null, null, Api.Validation("manifest.runtime.workflowId", "The workflow was not found in this workspace."));
+        }
+
+        return (manifest, grant, null);
     }
 }
 

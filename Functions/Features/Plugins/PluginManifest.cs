@@ -29,7 +29,14 @@ internal sealed record PluginCapabilities(IReadOnlyList<string> Network, IReadOn
         || string.Equals(allowed, host, StringComparison.OrdinalIgnoreCase)
         || allowed.StartsWith("*.", StringComparison.Ordinal) && host.EndsWith(allowed[1..], StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>What both hold: what a grant keeps of <paramref name="other"/>.</summary>
+    public PluginCapabilities Intersect(PluginCapabilities other) => new(
+        [.. Network.Where(h => other.Network.Contains(h, StringComparer.OrdinalIgnoreCase))],
+        [.. Credentials.Where(c => other.Credentials.Contains(c, StringComparer.Ordinal))],
+        Workflows && other.Workflows);
+
     /// <summary>The parts of <paramref name="requested"/> this grant leaves out (empty: it grants everything asked).</summary>
+
     public IReadOnlyList<string> Missing(PluginCapabilities requested) =>
     [
         .. requested.Network.Where(h => !Network.Contains(h, StringComparer.OrdinalIgnoreCase)).Select(h => "network:" + h),

@@ -42,6 +42,9 @@ internal static class PluginsFeature
             .RequireScope(Scopes.PluginsWrite).RequireWorkspace(WorkspaceRole.Admin).Returns<PluginDto>(201).Errors(400, 403, 409, 422);
         group.MapGet("/{id}", GetPlugin.HandleAsync).WithName("GetPlugin")
             .WithSummary("One plugin").RequireScope(Scopes.PluginsRead).RequireWorkspace().Returns<PluginDto>().Errors(404);
+        group.MapPut("/{id}", UpgradePlugin.HandleAsync).WithName("UpgradePlugin")
+            .WithSummary("Install another version of an installed plugin {manifest, grant?}: config, state and history stay; without grant it keeps the old grant and nothing new; secrets are cleared when it could reach a new host")
+            .RequireScope(Scopes.PluginsWrite).RequireWorkspace(WorkspaceRole.Admin).Returns<UpgradePlugin.Response>().Errors(400, 403, 404, 409, 422);
         group.MapDelete("/{id}", DeletePlugin.HandleAsync).WithName("DeletePlugin")
             .WithSummary("Remove an installed plugin (built-in ones can only be disabled)")
             .RequireScope(Scopes.PluginsWrite).RequireWorkspace(WorkspaceRole.Admin).Produces(204).Errors(403, 404, 409);

@@ -16,4 +16,7 @@ internal static partial class PluginsLog
 
     [LoggerMessage(EventId = 2104, Level = LogLevel.Information, Message = "Plugin {PluginId} in workspace {WorkspaceId} {State}")]
     public static partial void Toggled(ILogger logger, string pluginId, string workspaceId, string state);
+
+    [LoggerMessage(EventId = 2105, Level = LogLevel.Information, Message = "Plugin {PluginId} in workspace {WorkspaceId} went from version {FromVersion} to {ToVersion}; {SecretsCleared} secret config values cleared")]
+    public static partial void Upgraded(ILogger logger, string pluginId, string workspaceId, string fromVersion, string toVersion, int secretsCleared);
 }

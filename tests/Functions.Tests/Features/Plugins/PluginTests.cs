@@ -260,6 +260,85 @@ public sealed class PluginTests(PluginFixture fixture) : IClassFixture<PluginFix
     }
 
     [Fact]
+    public async Task Upgrade_KeepsConfigStateAndHistory_AndGrantsNothingNewUnasked()
+    {
+        var user = await _client.RegisterAsync();
+        await _client.InstallAsync(user, Manifests.Http("upgradable", Url("/echo"), configSchema: TokenConfig));
+        await _client.ApiPutAsync("/api/v1/plugins/upgradable/config", new { token = "tok-kept" }, user.AccessToken);
+        await _client.ExecutePluginAsync(user, "upgradable", new { text = "v1" });
+        var v2 = Manifests.Http("upgradable", Url("/echo"), capabilities: new { network = new[] { "127.0.0.1", "api.example.org" } }, configSchema: TokenConfig);
+        v2["version"] = "2.0.0";
+
+        var upgraded = await _client.ApiPutAsync("/api/v1/plugins/upgradable", new JsonObject { ["manifest"] = v2 }, user.AccessToken);
+        var executed = await _client.ExecutePluginAsync(user, "upgradable", new { text = "v2" });
+        var status = await _client.ApiGetAsync("/api/v1/plugins/upgradable/status", user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, upgraded.Status);
+        Assert.Equal("2.0.0", upgraded.Data["plugin"]!["version"]!.GetValue<string>());
+        Assert.Equal("1.0.0", upgraded.Data["previousVersion"]!.GetValue<string>());
+        Assert.Equal(["network:api.example.org"], upgraded.Data["notGranted"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(["127.0.0.1"], upgraded.Data["plugin"]!["granted"]!["network"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Empty(upgraded.Data["secretsCleared"]!.AsArray());
+        Assert.Equal(HttpStatusCode.OK, executed.Status);
+        Assert.Equal("tok-kept", fixture.Received["/echo"].Last()["config"]!["token"]!.GetValue<string>());
+        Assert.Equal(2, status.Data["executions"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Upgrade_ThatCouldReachANewHost_ClearsTheSecrets()
+    {
+        var user = await _client.RegisterAsync();
+        await _client.InstallAsync(user, Manifests.Http("moving", Url("/echo"), configSchema: TokenConfig));
+        await _client.ApiPutAsync("/api/v1/plugins/moving/config", new { token = "tok-stays-home" }, user.AccessToken);
+        var elsewhere = new UriBuilder(Url("/echo")) { Port = new Uri(Url("/echo")).Port + 1 }.Uri.ToString();
+        var moved = Manifests.Http("moving", elsewhere, configSchema: TokenConfig);
+        moved["version"] = "1.0.1";
+
+        var upgraded = await _client.ApiPutAsync("/api/v1/plugins/moving", new JsonObject { ["manifest"] = moved }, user.AccessToken);
+        var config = await _client.ApiGetAsync("/api/v1/plugins/moving/config", user.AccessToken);
+        var executed = await _client.ExecutePluginAsync(user, "moving", new { text = "x" });
+
+        Assert.Equal(HttpStatusCode.OK, upgraded.Status);
+        Assert.Equal(["token"], upgraded.Data["secretsCleared"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Empty(config.Data["secretsSet"]!.AsArray());
+        Assert.Equal(HttpStatusCode.Conflict, executed.Status);
+        Assert.Equal("PLUGIN_NOT_CONFIGURED", executed.ErrorCode);
+    }
+
+    [Fact]
+    public async Task Upgrade_BadRequests_AreRefusedAndChangeNothing()
+    {
+        var user = await _client.RegisterAsync();
+        var stranger = await _client.RegisterAsync();
+        await _client.InstallAsync(user, Manifests.Http("steady", Url("/echo")));
+        var other = Manifests.Http("not-steady", Url("/echo"));
+        var broken = Manifests.Http("steady", Url("/echo"));
+        broken["version"] = "two";
+
+        var wrongId = await _client.ApiPutAsync("/api/v1/plugins/steady", new JsonObject { ["manifest"] = other }, user.AccessToken);
+        var invalid = await _client.ApiPutAsync("/api/v1/plugins/steady", new JsonObject { ["manifest"] = broken }, user.AccessToken);
+        var builtin = await _client.ApiPutAsync("/api/v1/plugins/calculator", new JsonObject { ["manifest"] = Manifests.Http("calculator", Url("/echo")) }, user.AccessToken);
+        var missing = await _client.ApiPutAsync("/api/v1/plugins/nowhere", new JsonObject { ["manifest"] = Manifests.Http("nowhere", Url("/echo")) }, user.AccessToken);
+        var foreign = await _client.ApiPutAsync("/api/v1/plugins/steady", new JsonObject { ["manifest"] = Manifests.Http("steady", Url("/echo")) }, stranger.AccessToken);
+        var after = await _client.ApiGetAsync("/api/v1/plugins/steady", user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, wrongId.Status);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.Status);
+        Assert.Contains(invalid.Body!["error"]!["details"]!.AsArray(), d => d!["field"]!.GetValue<string>() == "manifest.version");
+        Assert.Equal(HttpStatusCode.Conflict, builtin.Status);
+        Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+        Assert.Equal(HttpStatusCode.NotFound, foreign.Status);
+        Assert.Equal("1.0.0", after.Data["version"]!.GetValue<string>());
+    }
+
+    private static readonly object TokenConfig = new
+    {
+        type = "object",
+        required = new[] { "token" },
+        properties = new { token = new { type = "string", secret = true } },
+    };
+
+    [Fact]
     public async Task AnotherWorkspace_CannotSeeRunConfigureOrRemoveThePlugin()
     {
         var owner = await _client.RegisterAsync();
