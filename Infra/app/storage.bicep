@@ -32,6 +32,7 @@ var tableNames = [
   'expirations'
   'idempotency'
   'identitysubjects'
+  'integrationexpiries'
   'integrations'
   'libraryagents'
   'librarypresets'

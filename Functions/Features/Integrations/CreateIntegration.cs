@@ -6,7 +6,7 @@ namespace Serverless.Functions.Features.Integrations;
 internal static class CreateIntegration
 {
     public static async Task<IResult> HandleAsync(
-        IntegrationRequest request, Caller caller, WorkspaceContext workspace, IntegrationStore store, IntegrationGuard guard, TimeProvider time,
+        IntegrationRequest request, Caller caller, WorkspaceContext workspace, IntegrationStore store, IntegrationGuard guard, CredentialExpiries expiries, TimeProvider time,
         ILogger<IntegrationStore> logger, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -42,6 +42,7 @@ internal static class CreateIntegration
         var integration = new IntegrationRecord(id, provider.Id, request.Name!.Trim(), fields, [.. secrets.Keys.Order(StringComparer.Ordinal)],
             store.Seal(workspace.WorkspaceId, id, secrets), 1, CredentialStatus.Active, request.ExpiresAt, null, null, null, null, null, caller.UserId, now, now);
         await store.InsertAsync(workspace.WorkspaceId, integration, cancellationToken);
+        await expiries.ScheduleAsync(workspace.WorkspaceId, integration, cancellationToken);
         IntegrationsLog.Created(logger, id, provider.Id, workspace.WorkspaceId);
         return Api.Created(IntegrationDto.From(integration, now), $"/api/v1/integrations/{id}");
     }

@@ -1,5 +1,6 @@
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
+using Serverless.Functions.Triggers;
 using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Features.Integrations;
@@ -18,6 +19,8 @@ internal static class IntegrationsFeature
         services.AddSingleton<CredentialResolver>();
         services.AddSingleton<ICredentialResolver>(sp => sp.GetRequiredService<CredentialResolver>());
         services.AddSingleton<CredentialTester>();
+        services.AddSingleton<CredentialExpiries>();
+        services.AddTriggerFunctions<IntegrationsFunctions>();
         return services;
     }
 

@@ -11,7 +11,7 @@ internal static class UpdateIntegration
     /// replaces expiresAt too (absent: it no longer expires), since the old expiry belonged to the old secret.
     /// </summary>
     public static async Task<IResult> HandleAsync(
-        string id, IntegrationRequest request, WorkspaceContext workspace, IntegrationStore store, IntegrationGuard guard, TimeProvider time,
+        string id, IntegrationRequest request, WorkspaceContext workspace, IntegrationStore store, IntegrationGuard guard, CredentialExpiries expiries, TimeProvider time,
         ILogger<IntegrationStore> logger, CancellationToken cancellationToken)
     {
         if (await store.GetAsync(workspace.WorkspaceId, id, cancellationToken) is not { } existing)
@@ -76,6 +76,11 @@ internal static class UpdateIntegration
         if (updated is null)
         {
             return GetIntegration.NotFound();
+        }
+
+        if (renewed)
+        {
+            await expiries.ScheduleAsync(workspace.WorkspaceId, updated, cancellationToken);
         }
 
         IntegrationsLog.Updated(logger, id, workspace.WorkspaceId, rotating);

@@ -39,7 +39,7 @@ public sealed class FunctionsTests(PlatformFactory factory) : IClassFixture<Plat
         var functions = factory.Services.GetRequiredService<TriggerCatalog>().All.ToDictionary(f => f.Name);
 
         Assert.Equal(["CleanupExpiredRecords", "DeliverWebhook", "DispatchPlatformEvent", "EvaluateAlerts", "FireDueProcesses", "FireScheduledTriggers", "IngestDocument",
-            "IngestionWatchdog", "RunAnalyticsExport", "RunPluginExecution", "SendEmail", "SweepAnalytics", "SweepWorkflowRuns"], functions.Keys.Order());
+            "IngestionWatchdog", "RunAnalyticsExport", "RunPluginExecution", "SendEmail", "SweepAnalytics", "SweepExpiredCredentials", "SweepWorkflowRuns"], functions.Keys.Order());
         Assert.Equal(EmailOutbox.QueueName, functions["SendEmail"].QueueName);
         Assert.Equal(DocumentIngestion.QueueName, functions["IngestDocument"].QueueName);
         Assert.Equal(Serverless.Functions.Platform.Events.PlatformEventMessage.QueueName, functions["DispatchPlatformEvent"].QueueName);

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Features.Integrations;
 using Serverless.Functions.Tests.Support;
 
 namespace Serverless.Functions.Tests.Features.Integrations;
@@ -58,6 +60,43 @@ public sealed class TestIntegrationTests : IntegrationTestBase
         Assert.Equal(2, (await ExpiredEventsAsync(id)).Count);
         Assert.DoesNotContain(revoked, string.Join("\n", (await ExpiredEventsAsync(id)).Select(e => e.Payload.ToJsonString())) + Logs.All, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Sweep_PastItsExpiry_MarksItExpiredAndRaisesCredentialExpiredOnce_WithoutAnyUse()
+    {
+        var id = await CreateBearerAsync(CredentialUpstream.GoodToken, expiresAt: Factory.Clock.GetUtcNow().AddMinutes(5));
+
+        await SweepAsync();
+        var before = await ExpiredEventsAsync(id);
+        Factory.Clock.Advance(TimeSpan.FromMinutes(6));
+        await SweepAsync();
+        await SweepAsync();
+        var stored = await Factory.Services.GetRequiredService<IntegrationStore>().GetAsync(Owner.PersonalWorkspaceId, id, CancellationToken.None);
+
+        Assert.Empty(before);
+        Assert.Equal("credential.expired", Assert.Single(await ExpiredEventsAsync(id)).Type);
+        Assert.Equal("expired", stored!.Status);
+        Assert.Contains("expiry", stored.ExpiredReason, StringComparison.Ordinal);
+        Assert.DoesNotContain(Upstream.Received, c => c.Path == "/me");
+    }
+
+    [Fact]
+    public async Task Sweep_AfterTheSecretWasReplaced_LeavesTheNewSecretActive()
+    {
+        var id = await CreateBearerAsync(CredentialUpstream.GoodToken, expiresAt: Factory.Clock.GetUtcNow().AddMinutes(5));
+        var rotated = await Client.ApiPutAsync($"/api/v1/integrations/{id}",
+            new { credentials = new { token = CredentialUpstream.GoodToken }, expiresAt = Factory.Clock.GetUtcNow().AddDays(30) }, Owner.AccessToken);
+
+        Factory.Clock.Advance(TimeSpan.FromMinutes(6));
+        await SweepAsync();
+        var read = await Client.ApiGetAsync($"/api/v1/integrations/{id}", Owner.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, rotated.Status);
+        Assert.Empty(await ExpiredEventsAsync(id));
+        Assert.Equal("active", read.Data["status"]!.GetValue<string>());
+    }
+
+    private Task SweepAsync() => TriggerInvoker.InvokeAsync(Factory.Services, "SweepExpiredCredentials", null);
 
     [Fact]
     public async Task Test_PastItsExpiry_SendsNothing_AndRaisesCredentialExpiredOnce()
