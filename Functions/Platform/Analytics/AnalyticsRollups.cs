@@ -62,7 +62,9 @@ internal sealed record RollupRow(DateTimeOffset Start, Granularity Granularity, 
 /// <para>
 /// Row keys: <c>{dimension}|{m5|h|d}|{yyyyMMddHHmm}|{value}</c>, time first, so a period of every value is one range.
 /// Cells of <see cref="Dimensions.ValueFirst"/> dimensions are written a second time as
-/// <c>{dimension}@|{m5|h|d}|{value}|{yyyyMMddHHmm}</c>, so a period of one value is one range too. Releases before
+/// <c>{dimension}@|{m5|d}|{value}|{yyyyMMddHHmm}</c>, so a period of one value is one range too; their hour cells are
+/// grouped per UTC day, <c>{dimension}@|hd|{value}|{yyyyMMdd0000}</c> holding the day's hours, so a week of one value's
+/// hours is 7–8 rows however many of its hours saw a run (each layout has its own marker). Releases before
 /// that wrote only the first form, so each partition holds a marker (<c>{dimension}@|since</c>) naming the first
 /// bucket its second form is complete from: the first flush of this release into a partition writes it, the next
 /// UTC midnight when the partition already held cells of the dimension, else the beginning of time. Reads of one value
@@ -110,7 +112,13 @@ internal sealed class AnalyticsRollups(
             {
                 var start = BucketStart(at, granularity);
                 first |= Pend(partition, RowKey(dimension, granularity, start, shown), shown, delta, latencies);
-                if (Dimensions.ValueFirst(dimension))
+                if (Dimensions.ValueFirst(dimension) && granularity == Granularity.Hour)
+                {
+                    var day = BucketStart(at, Granularity.Day);
+                    var hour = new RollupCell { Value = shown, Hours = new() { [(int)(start - day).TotalHours] = delta } };
+                    Pend(partition, HourGroupRowKey(dimension, shown, day), shown, hour, latencies);
+                }
+                else if (Dimensions.ValueFirst(dimension))
                 {
                     Pend(partition, ValueFirstRowKey(dimension, granularity, shown, start), shown, delta, latencies);
                 }
@@ -157,7 +165,8 @@ internal sealed class AnalyticsRollups(
         var start = BucketStart(from, granularity);
         var end = AlignUp(to, granularity);
         var split = end;
-        if (Dimensions.ValueFirst(dimension) && await ValueFirstSinceAsync(partition, dimension, create: false, cancellationToken) is { } since)
+        var grouped = granularity == Granularity.Hour;
+        if (Dimensions.ValueFirst(dimension) && await ValueFirstSinceAsync(partition, dimension, grouped, create: false, cancellationToken) is { } since)
         {
             split = since <= start ? start : since >= end ? end : AlignUp(since, granularity);
         }
@@ -168,13 +177,33 @@ internal sealed class AnalyticsRollups(
             rows.AddRange(await ReadRangeAsync(partition, RowKeyPrefix(dimension, granularity), "", granularity, start, split, cancellationToken));
         }
 
-        if (split < end)
+        if (split < end && grouped)
+        {
+            rows.AddRange(await ReadHourGroupsAsync(partition, dimension, value, split, end, cancellationToken));
+        }
+        else if (split < end)
         {
             rows.AddRange(await ReadRangeAsync(partition, ValueFirstPrefix(dimension, granularity), KeyValue(value) + "|", granularity, split, end, cancellationToken));
         }
 
         rows.RemoveAll(r => r.Value != value);
         return rows;
+    }
+
+    /// <summary>The hour cells of one value in [<paramref name="start"/>, <paramref name="end"/>) (whole hours), from its rows that group a day's hours.</summary>
+    private async Task<List<RollupRow>> ReadHourGroupsAsync(
+        string partition, string dimension, string value, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
+    {
+        var days = await ReadRangeAsync(
+            partition, HourGroupPrefix(dimension), KeyValue(value) + "|", Granularity.Day, BucketStart(start, Granularity.Day), AlignUp(end, Granularity.Day), cancellationToken);
+        return
+        [
+            .. from day in days
+               from hour in day.Cell.Hours ?? []
+               let at = day.Start.AddHours(hour.Key)
+               where at >= start && at < end
+               select new RollupRow(at, Granularity.Hour, day.Value, hour.Value),
+        ];
     }
 
     /// <summary>The rows <c>{prefix}{infix}{stamp}…</c> with stamps in [<paramref name="start"/>, <paramref name="end"/>).</summary>
@@ -361,7 +390,9 @@ internal sealed class AnalyticsRollups(
 
     private static string ValueFirstPrefix(string dimension, Granularity granularity) => $"{dimension}@|{GranularityCode(granularity)}|";
 
-    private static string MarkerKey(string dimension) => $"{dimension}@|since";
+    private static string HourGroupPrefix(string dimension) => $"{dimension}@|hd|";
+
+    private static string MarkerKey(string dimension, bool grouped) => grouped ? $"{dimension}@|hd-since" : $"{dimension}@|since";
 
     private static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture);
 
@@ -378,27 +409,30 @@ internal sealed class AnalyticsRollups(
     private static string ValueFirstRowKey(string dimension, Granularity granularity, string value, DateTimeOffset start) =>
         ValueFirstPrefix(dimension, granularity) + KeyValue(value) + "|" + Stamp(start);
 
+    private static string HourGroupRowKey(string dimension, string value, DateTimeOffset day) => HourGroupPrefix(dimension) + KeyValue(value) + "|" + Stamp(day);
+
     /// <summary>
-    /// The first bucket start from which the partition's value-first rows of <paramref name="dimension"/> are complete,
-    /// or null when no marker says so yet; <paramref name="create"/> writes the marker when it is missing.
+    /// The first bucket start from which the partition's value-first rows of <paramref name="dimension"/> (its rows that
+    /// group a day's hours when <paramref name="grouped"/>) are complete, or null when no marker says so yet;
+    /// <paramref name="create"/> writes the marker when it is missing.
     /// </summary>
-    private async Task<DateTimeOffset?> ValueFirstSinceAsync(string partition, string dimension, bool create, CancellationToken cancellationToken)
+    private async Task<DateTimeOffset?> ValueFirstSinceAsync(string partition, string dimension, bool grouped, bool create, CancellationToken cancellationToken)
     {
-        var key = (nameof(AnalyticsRollups), partition, dimension);
+        var key = (nameof(AnalyticsRollups), partition, dimension, grouped);
         if (cache.TryGetValue(key, out DateTimeOffset? known) && (known is not null || !create))
         {
             return known;
         }
 
-        var marker = (await _markers.GetAsync(partition, MarkerKey(dimension), cancellationToken))?.Value;
+        var marker = (await _markers.GetAsync(partition, MarkerKey(dimension, grouped), cancellationToken))?.Value;
         if (marker is null && create)
         {
             // Cells written before this release have no value-first copy: only buckets that start after them are complete.
             var earlier = await store.QueryAsync(Table, new EntityQuery { PartitionKey = partition, RowKeyPrefix = dimension + "|", Take = 1 }, cancellationToken);
             var since = earlier.Items.Count == 0 ? DateTimeOffset.MinValue : BucketStart(time.GetUtcNow(), Granularity.Day).AddDays(1);
-            marker = (await _markers.InsertAsync(partition, MarkerKey(dimension), new LayoutMarker(since), cancellationToken)).Succeeded
+            marker = (await _markers.InsertAsync(partition, MarkerKey(dimension, grouped), new LayoutMarker(since), cancellationToken)).Succeeded
                 ? new LayoutMarker(since)
-                : (await _markers.GetAsync(partition, MarkerKey(dimension), cancellationToken))?.Value;
+                : (await _markers.GetAsync(partition, MarkerKey(dimension, grouped), cancellationToken))?.Value;
         }
 
         // A marker never changes once written; a missing one is looked for again soon (the time-first rows serve meanwhile).
@@ -478,17 +512,18 @@ internal sealed class AnalyticsRollups(
     private async Task MarkValueFirstAsync(IEnumerable<(string Partition, string RowKey)> keys, CancellationToken cancellationToken)
     {
         var marks = keys.Where(k => k.RowKey.Contains("@|", StringComparison.Ordinal))
-            .Select(k => (k.Partition, Dimension: k.RowKey[..k.RowKey.IndexOf('@', StringComparison.Ordinal)])).Distinct();
-        foreach (var (partition, dimension) in marks)
+            .Select(k => (k.Partition, Dimension: k.RowKey[..k.RowKey.IndexOf('@', StringComparison.Ordinal)], Grouped: k.RowKey.Contains("@|hd|", StringComparison.Ordinal)))
+            .Distinct();
+        foreach (var (partition, dimension, grouped) in marks)
         {
             try
             {
-                await ValueFirstSinceAsync(partition, dimension, create: true, cancellationToken);
+                await ValueFirstSinceAsync(partition, dimension, grouped, create: true, cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 // The rows are written anyway; a later flush writes the marker, then vouching only for later buckets.
-                AnalyticsLog.RollupWriteFailed(logger, exception, partition, MarkerKey(dimension));
+                AnalyticsLog.RollupWriteFailed(logger, exception, partition, MarkerKey(dimension, grouped));
             }
         }
     }

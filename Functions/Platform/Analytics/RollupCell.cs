@@ -47,6 +47,12 @@ internal sealed class RollupCell
     [JsonIgnore(Condition = Sparse)] public long NodesFailed { get; set; }
     [JsonIgnore(Condition = Sparse)] public LatencyHistogram? NodeLatency { get; set; }
 
+    /// <summary>
+    /// Only in a row that groups a day's hour cells (see <see cref="AnalyticsRollups"/>): each hour's cell by its hour of
+    /// the UTC day (0–23). The row's own sums stay empty.
+    /// </summary>
+    [JsonIgnore(Condition = Sparse)] public SortedDictionary<int, RollupCell>? Hours { get; set; }
+
     [JsonIgnore] public long TotalTokens => PromptTokens + CompletionTokens;
 
     /// <summary>Nothing counted: every delta counts a model call, a run or node attempts.</summary>
@@ -72,6 +78,16 @@ internal sealed class RollupCell
         Nodes += other.Nodes;
         NodesFailed += other.NodesFailed;
         NodeLatency = keep.HasFlag(Latencies.Node) ? LatencyHistogram.Combine(NodeLatency, other.NodeLatency) : NodeLatency;
+        foreach (var (hour, cell) in other.Hours ?? [])
+        {
+            Hours ??= [];
+            if (!Hours.TryGetValue(hour, out var mine))
+            {
+                Hours[hour] = mine = new RollupCell { Value = cell.Value };
+            }
+
+            mine.Merge(cell, keep);
+        }
     }
 
     /// <summary>This cell with every sum and count negated: merging it takes this cell out again.</summary>
@@ -94,6 +110,7 @@ internal sealed class RollupCell
         Nodes = -Nodes,
         NodesFailed = -NodesFailed,
         NodeLatency = NodeLatency?.Negated(),
+        Hours = Hours is null ? null : new SortedDictionary<int, RollupCell>(Hours.ToDictionary(h => h.Key, h => h.Value.Negated())),
     };
 
     public static RollupCell Sum(IEnumerable<RollupCell> cells)

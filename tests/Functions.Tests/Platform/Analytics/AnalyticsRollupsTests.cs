@@ -73,22 +73,35 @@ public sealed class AnalyticsRollupsTests : IDisposable
     }
 
     [Fact]
-    public async Task ReadValue_InANewPartition_ReadsOnlyThatValuesRows()
+    public async Task ReadValue_InANewPartition_ReadsOnlyThatValuesRows_ADaysHoursInOneRow()
     {
+        // Over several flushes, some hours twice: each flush merges into the day's row.
         for (var hour = 1; hour <= 30; hour++)
         {
             Record(Now.AddHours(-hour), "a");
             Record(Now.AddHours(-hour), "b");
+            if (hour % 4 == 0)
+            {
+                Record(Now.AddHours(-hour).AddMinutes(1), "a");
+                await _rollups.FlushAsync(CancellationToken.None);
+            }
         }
 
         await _rollups.FlushAsync(CancellationToken.None);
 
         _store.Rows = 0;
         var rows = await _rollups.ReadValueAsync(Workspace, Dimensions.Workflow, "a", Granularity.Hour, Now.AddDays(-2), Now, CancellationToken.None);
+        var rowsRead = _store.Rows;
+        var part = await _rollups.ReadValueAsync(Workspace, Dimensions.Workflow, "a", Granularity.Hour, Now.AddHours(-10), Now.AddHours(-5), CancellationToken.None);
 
         Assert.Equal(30, rows.Count);
-        Assert.Equal(30, _store.Rows);
+        Assert.Equal(2, rowsRead); // the hours of yesterday and of today
         AssertSame(RollupCell.Sum(_made.Where(m => m.Workflow == "a").Select(m => m.Delta)), RollupCell.Sum(rows.Select(r => r.Cell)), "a");
+        var partStart = AnalyticsRollups.BucketStart(Now.AddHours(-10), Granularity.Hour);
+        var partEnd = AnalyticsRollups.BucketStart(Now.AddHours(-5), Granularity.Hour).AddHours(1);
+        Assert.Equal(Enumerable.Range(0, 6).Select(h => partStart.AddHours(h)), part.Select(r => r.Start).Order());
+        AssertSame(RollupCell.Sum(_made.Where(m => m.Workflow == "a" && m.At >= partStart && m.At < partEnd).Select(m => m.Delta)),
+            RollupCell.Sum(part.Select(r => r.Cell)), "a, six hours");
     }
 
     [Fact]
