@@ -39,6 +39,7 @@ var tableNames = [
   'modelusage'
   'oauthstates'
   'onetimetokens'
+  'ottosessions'
   'platform'
   'platformevents'
   'pluginexecutions'

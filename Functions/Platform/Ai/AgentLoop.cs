@@ -39,7 +39,8 @@ internal sealed class AgentLoop(ModelGateway gateway)
     {
         var sessionId = message.SessionId ?? Secrets.NewId("ses");
         var session = await sessions.FindAsync(message.WorkspaceId, sessionId, message.UserId, cancellationToken);
-        if (session is null && message.SessionId is not null && await sessions.ExistsAsync(message.WorkspaceId, sessionId, cancellationToken))
+        if (session is null && message.SessionId is not null
+            && (!sessions.ClientsNameSessions || await sessions.ExistsAsync(message.WorkspaceId, sessionId, cancellationToken)))
         {
             return (null, Api.NotFound("The session was not found."));
         }

@@ -13,8 +13,14 @@ internal sealed record AgentSession(string Id, string UserId, IReadOnlyList<stri
 /// An assistant's sessions: per workspace, each belonging to the user who started it; nobody else can continue or read
 /// one. Each assistant keeps its own table (a subclass names it), so one assistant's session id means nothing to another.
 /// </summary>
-internal abstract partial class AgentSessions(IEntityStore store, TimeProvider time, string table)
+/// <param name="clientsNameSessions">
+/// Whether a request may start a session under an id of its own choosing (the task assistant, as Behflow's clients do);
+/// otherwise ids are issued by the server and an unknown one is not found, whichever user or workspace it belongs to.
+/// </param>
+internal abstract partial class AgentSessions(IEntityStore store, TimeProvider time, string table, bool clientsNameSessions)
 {
+    public bool ClientsNameSessions => clientsNameSessions;
+
     /// <summary>A session id a client may name: ids are row keys, so only a safe alphabet gets that far.</summary>
     public static Validator CheckSessionId(Validator check, string? sessionId) =>
         check.When(sessionId is { } id && !SessionIdPattern().IsMatch(id), "sessionId", "sessionId must be 1-100 letters, digits, '-' or '_'.");
