@@ -5,13 +5,22 @@ using static Serverless.Functions.Tests.Support.WorkflowApi;
 
 namespace Serverless.Functions.Tests.Features.Otto;
 
-/// <summary>The gateway's fake upstreams plus a trigger host that runs workflows (for get_recent_runs after a real failed run).</summary>
+/// <summary>
+/// The gateway's fake upstreams plus a trigger host that runs workflows (for get_recent_runs after a real failed run);
+/// small step and history caps so the tests reach them.
+/// </summary>
 public sealed class OttoFixture : GatewayFixture
 {
+    public const int MaxSteps = 3;
+
+    public const int HistoryMessages = 6;
+
     protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
         ["Triggers:Enabled"] = "true",
         ["Workflows:HeartbeatSeconds"] = "1",
+        ["Otto:MaxSteps"] = MaxSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Otto:HistoryMessages"] = HistoryMessages.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }
 
@@ -168,6 +177,35 @@ public sealed class OttoTests(OttoFixture fixture) : IClassFixture<OttoFixture>
     }
 
     [Fact]
+    public async Task Otto_Session_KeepsOnlyTheLastMessages_AndAModelStillCallingToolsAtTheStepCapStops()
+    {
+        var user = await _client.RegisterAsync();
+        string? sessionId = null;
+        // Each turn adds the user's message and the answer: after four turns the first no longer fits in six messages.
+        for (var turn = 1; turn <= 4; turn++)
+        {
+            fixture.Primary.EnqueueReply($"answer {turn}");
+            var response = await _client.ApiPostAsync(Assist, new { message = $"question number {turn}", sessionId }, user.AccessToken);
+            Assert.Equal(HttpStatusCode.OK, response.Status);
+            sessionId = response.Data["sessionId"]!.GetValue<string>();
+        }
+
+        for (var step = 0; step < OttoFixture.MaxSteps; step++)
+        {
+            fixture.Primary.EnqueueToolCalls(("list_workflows", new { }));
+        }
+
+        var capped = await _client.ApiPostAsync(Assist, new { message = "keep looking", sessionId }, user.AccessToken);
+
+        var sent = LastModelRequest()["messages"]!.ToJsonString();
+        Assert.DoesNotContain("question number 1", sent);
+        Assert.Contains("question number 3", sent);
+        Assert.Equal(HttpStatusCode.OK, capped.Status);
+        Assert.Equal(string.Join(" ", Enumerable.Repeat("list_workflows:ok", OttoFixture.MaxSteps)), ToolCalls(capped));
+        Assert.Contains("more steps", capped.Data["message"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Otto_GetRecentRuns_AfterAFailedRun_ReportsItsErrorAndFailedNode()
     {
         var user = await _client.RegisterAsync();
@@ -212,6 +250,29 @@ public sealed class OttoTests(OttoFixture fixture) : IClassFixture<OttoFixture>
         Assert.Equal("otto", row["source"]!.GetValue<string>());
         Assert.Equal(created.Data["id"]!.GetValue<string>(), row["apiKeyId"]!.GetValue<string>());
         Assert.Equal(user.Id, row["userId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Otto_KeyLimits_AreTheGatewaysAnswers_429ForTheRateAnd402ForTheBudget()
+    {
+        var user = await _client.RegisterAsync();
+        var scopes = new[] { "workflows:read", "models:use" };
+        var perMinute = (await _client.ApiPostAsync("/api/v1/user/api-keys", new { name = "rate", scopes, modelRequestsPerMinute = 1 }, user.AccessToken)).Data["key"]!.GetValue<string>();
+        var budget = (await _client.ApiPostAsync("/api/v1/user/api-keys", new { name = "budget", scopes, monthlyBudgetUsd = 0.01m }, user.AccessToken)).Data["key"]!.GetValue<string>();
+        fixture.Primary.EnqueueReply("first");
+        var allowed = await _client.ApiPostAsync(Assist, new { message = "hi" }, null, Users.ApiKey(perMinute));
+        var limited = await _client.ApiPostAsync(Assist, new { message = "hi" }, null, Users.ApiKey(perMinute));
+        fixture.Primary.EnqueueReply("spends the budget");
+        var spent = await _client.ApiPostAsync(Assist, new { message = "hi" }, null, Users.ApiKey(budget));
+        var overBudget = await _client.ApiPostAsync(Assist, new { message = "hi" }, null, Users.ApiKey(budget));
+
+        Assert.Equal(HttpStatusCode.OK, allowed.Status);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.Status);
+        Assert.Equal("QUOTA_EXCEEDED", limited.ErrorCode);
+        Assert.NotNull(limited.Header("Retry-After"));
+        Assert.Equal(HttpStatusCode.OK, spent.Status);
+        Assert.Equal(HttpStatusCode.PaymentRequired, overBudget.Status);
+        Assert.Equal("QUOTA_EXCEEDED", overBudget.ErrorCode);
     }
 
     [Fact]
