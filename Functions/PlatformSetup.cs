@@ -17,6 +17,7 @@ using Serverless.Functions.Features.Models;
 using Serverless.Functions.Features.Ollama;
 using Serverless.Functions.Features.Processes;
 using Serverless.Functions.Features.Providers;
+using Serverless.Functions.Features.Otto;
 using Serverless.Functions.Features.Tasks;
 using Serverless.Functions.Features.Tools;
 using Serverless.Functions.Features.Plugins;
@@ -107,6 +108,7 @@ internal static class PlatformSetup
         services.AddProviders(configuration);
         services.AddOllama();
         services.AddTasks(configuration);
+        services.AddOtto(configuration);
         services.AddChat(configuration);
         services.AddDatasets(configuration);
         services.AddWebhooks(configuration);
@@ -150,6 +152,7 @@ internal static class PlatformSetup
         app.MapProviders();
         app.MapOllama();
         app.MapTasks();
+        app.MapOtto();
         app.MapChat();
         app.MapDatasets();
         app.MapWebhooks();

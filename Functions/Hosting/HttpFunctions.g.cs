@@ -15,6 +15,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("AskOtto")]
+    public Task<IActionResult> AskOtto([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/otto/assist")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("ChatStreamSocket")]
     public Task<IActionResult> ChatStreamSocket([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/chat/stream")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>

@@ -40,6 +40,7 @@ var tableNames = [
   'modelusage'
   'oauthstates'
   'onetimetokens'
+  'ottosessions'
   'platform'
   'platformevents'
   'pluginexecutions'

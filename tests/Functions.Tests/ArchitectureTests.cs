@@ -30,6 +30,8 @@ public sealed partial class ArchitectureTests
         { "Functions/Features/Providers", "Serverless.Functions.Features", ["Serverless.Functions.Features.Providers", "Serverless.Functions.Features.Health"] },
         { "Functions/Features/Ollama", "Serverless.Functions.Features", ["Serverless.Functions.Features.Ollama"] },
         { "Functions/Features/Tasks", "Serverless.Functions.Features", ["Serverless.Functions.Features.Tasks"] },
+        // Otto reads workflows, runs and the blocks catalog, and holds proposals to the checks of a new workflow.
+        { "Functions/Features/Otto", "Serverless.Functions.Features", ["Serverless.Functions.Features.Otto", "Serverless.Functions.Features.Workflows"] },
         // Triggers start runs of workflows (WorkflowRunner) and answer with their views.
         { "Functions/Features/WorkflowTriggers", "Serverless.Functions.Features", ["Serverless.Functions.Features.WorkflowTriggers", "Serverless.Functions.Features.Workflows"] },
         { "Functions/Features/Webhooks", "Serverless.Functions.Features", ["Serverless.Functions.Features.Webhooks"] },

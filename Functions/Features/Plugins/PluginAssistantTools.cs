@@ -1,7 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Features.Tasks;
 using Serverless.Functions.Features.Workflows;
+using Serverless.Functions.Platform.Ai;
 
 namespace Serverless.Functions.Features.Plugins;
 
@@ -13,15 +13,14 @@ internal sealed class PluginAssistantTools(PluginCatalog catalog, PluginRunner r
 {
     private const string ListTool = "list_plugins";
     private const string RunTool = "run_plugin";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public IEnumerable<JsonObject> Definitions() =>
     [
-        AssistantTools.Tool(ListTool, "List the plugins you can run in this workspace (web page reader, calculator, current time, text statistics, JSON/CSV transform, and installed ones), each with its input schema.", []),
-        AssistantTools.Tool(RunTool, "Run a plugin with an input that matches its input schema; answers its output.",
+        AgentTools.Tool(ListTool, "List the plugins you can run in this workspace (web page reader, calculator, current time, text statistics, JSON/CSV transform, and installed ones), each with its input schema.", []),
+        AgentTools.Tool(RunTool, "Run a plugin with an input that matches its input schema; answers its output.",
             new JsonObject
             {
-                ["plugin_id"] = AssistantTools.Str("The plugin's id (from list_plugins)."),
+                ["plugin_id"] = AgentTools.Str("The plugin's id (from list_plugins)."),
                 ["input"] = new JsonObject { ["type"] = "object", ["description"] = "The plugin's input, matching its input schema." },
             }, "plugin_id", "input"),
     ];
@@ -34,7 +33,7 @@ internal sealed class PluginAssistantTools(PluginCatalog catalog, PluginRunner r
             {
                 var plugins = (await catalog.ListAsync(turn.WorkspaceId, cancellationToken)).Where(p => p.Enabled)
                     .Select(p => new { id = p.Id, name = p.Manifest.Name, description = p.Manifest.Description, inputSchema = p.Manifest.InputSchema });
-                return JsonSerializer.Serialize(new { ok = true, plugins }, Json);
+                return AgentTools.Answer(new { ok = true, plugins });
             }
 
             case RunTool:
@@ -42,15 +41,15 @@ internal sealed class PluginAssistantTools(PluginCatalog catalog, PluginRunner r
                 var id = arguments["plugin_id"]?.ToString();
                 if (string.IsNullOrEmpty(id) || await catalog.GetAsync(turn.WorkspaceId, id, cancellationToken) is not { } plugin)
                 {
-                    return AssistantTools.Error($"No plugin has the id '{id}'; call {ListTool}.");
+                    return AgentTools.Error($"No plugin has the id '{id}'; call {ListTool}.");
                 }
 
                 var input = arguments["input"] as JsonObject ?? [];
                 var invoker = new PluginInvoker(PluginInvoker.Assistant, turn.Caller.UserId, RunPrincipals.Of(turn.Caller));
                 var (_, outcome) = await runner.ExecuteAsync(turn.WorkspaceId, plugin, (JsonObject)input.DeepClone(), invoker, null, cancellationToken);
                 return outcome.Succeeded
-                    ? JsonSerializer.Serialize(new { ok = true, output = outcome.Output }, Json)
-                    : JsonSerializer.Serialize(new { ok = false, error = outcome.Error, code = outcome.ErrorCode, details = outcome.Details }, Json);
+                    ? AgentTools.Answer(new { ok = true, output = outcome.Output })
+                    : AgentTools.Answer(new { ok = false, error = outcome.Error, code = outcome.ErrorCode, details = outcome.Details });
             }
 
             default:

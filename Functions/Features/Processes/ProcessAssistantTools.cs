@@ -1,7 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Serverless.Functions.Features.Tasks;
 using Serverless.Functions.Features.Workflows;
+using Serverless.Functions.Platform.Ai;
 using Serverless.Functions.Platform.Http;
 
 namespace Serverless.Functions.Features.Processes;
@@ -11,13 +11,12 @@ internal sealed class ProcessAssistantTools(ProcessStore processes, ProcessExecu
 {
     private const string ListTool = "list_processes";
     private const string RunTool = "run_process";
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public IEnumerable<JsonObject> Definitions() =>
     [
-        AssistantTools.Tool(ListTool, "List the workspace's automated processes (id, name, trigger, whether active, next run).", []),
-        AssistantTools.Tool(RunTool, "Run a process now (its workflow starts with the process's inputs).",
-            new JsonObject { ["process_id"] = AssistantTools.Str("The process's id (process_id from list_processes).") }, "process_id"),
+        AgentTools.Tool(ListTool, "List the workspace's automated processes (id, name, trigger, whether active, next run).", []),
+        AgentTools.Tool(RunTool, "Run a process now (its workflow starts with the process's inputs).",
+            new JsonObject { ["process_id"] = AgentTools.Str("The process's id (process_id from list_processes).") }, "process_id"),
     ];
 
     public async Task<string?> TryRunAsync(string name, JsonObject arguments, AssistantTurn turn, CancellationToken cancellationToken)
@@ -28,7 +27,7 @@ internal sealed class ProcessAssistantTools(ProcessStore processes, ProcessExecu
             {
                 var page = await IndexedPaging.PageAsync(processes.List, turn.WorkspaceId, ListQuery.Default with { Limit = 100 },
                     new ListRequest<ProcessRecord>(), cancellationToken);
-                return JsonSerializer.Serialize(new { ok = true, processes = page!.Items.Select(ProcessDto.From) }, Json);
+                return AgentTools.Answer(new { ok = true, processes = page!.Items.Select(ProcessDto.From) });
             }
 
             case RunTool:
@@ -36,16 +35,16 @@ internal sealed class ProcessAssistantTools(ProcessStore processes, ProcessExecu
                 var id = arguments["process_id"]?.ToString() ?? arguments["id"]?.ToString();
                 if (string.IsNullOrEmpty(id))
                 {
-                    return AssistantTools.Error("process_id is required.");
+                    return AgentTools.Error("process_id is required.");
                 }
 
                 if (await processes.GetAsync(turn.WorkspaceId, id, cancellationToken) is not { } process)
                 {
-                    return AssistantTools.Error($"No process has the id '{id}'.");
+                    return AgentTools.Error($"No process has the id '{id}'.");
                 }
 
                 var execution = await executor.StartAsync(process, new ProcessStart(ProcessStart.Manual, RunPrincipals.Of(turn.Caller)), cancellationToken);
-                return JsonSerializer.Serialize(new { ok = execution.Status != ProcessExecutionStatus.Failed, execution = ProcessExecutionDto.From(execution) }, Json);
+                return AgentTools.Answer(new { ok = execution.Status != ProcessExecutionStatus.Failed, execution = ProcessExecutionDto.From(execution) });
             }
 
             default:

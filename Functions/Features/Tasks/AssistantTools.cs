@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using Serverless.Functions.Platform.Ai;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 
@@ -26,9 +26,7 @@ internal sealed class AssistantTools(TaskBoard board, AssistantTurn turn, IEnume
     private readonly string _workspaceId = turn.WorkspaceId;
     private readonly string _userId = turn.Caller.UserId;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    /// <summary>Tasks created or changed in this turn, latest state, in the order first touched.</summary>
+        /// <summary>Tasks created or changed in this turn, latest state, in the order first touched.</summary>
     public Dictionary<string, TaskRecord> Touched { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The task tools and every other feature's.</summary>
@@ -36,46 +34,36 @@ internal sealed class AssistantTools(TaskBoard board, AssistantTurn turn, IEnume
 
     private static JsonObject[] TaskDefinitions() =>
     [
-        Tool("create_task", "Create a task.", new JsonObject
+        AgentTools.Tool("create_task", "Create a task.", new JsonObject
         {
-            ["name"] = Str("Short title of the task."),
-            ["description"] = Str("Details."),
+            ["name"] = AgentTools.Str("Short title of the task."),
+            ["description"] = AgentTools.Str("Details."),
             ["priority"] = Enum(TaskValues.Priorities),
-            ["due_date"] = Str("ISO 8601 date or time."),
+            ["due_date"] = AgentTools.Str("ISO 8601 date or time."),
             ["tags"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } },
         }, "name"),
-        Tool("update_task", "Change fields of an existing task.", new JsonObject
+        AgentTools.Tool("update_task", "Change fields of an existing task.", new JsonObject
         {
-            ["task_id"] = Str("The task's id."),
-            ["name"] = Str("New title."),
-            ["description"] = Str("New details."),
+            ["task_id"] = AgentTools.Str("The task's id."),
+            ["name"] = AgentTools.Str("New title."),
+            ["description"] = AgentTools.Str("New details."),
             ["status"] = Enum(TaskValues.Statuses),
             ["priority"] = Enum(TaskValues.Priorities),
-            ["due_date"] = Str("ISO 8601 date or time."),
+            ["due_date"] = AgentTools.Str("ISO 8601 date or time."),
             ["tags"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } },
         }, "task_id"),
-        Tool("list_tasks", "List the workspace's tasks, optionally filtered.", new JsonObject
+        AgentTools.Tool("list_tasks", "List the workspace's tasks, optionally filtered.", new JsonObject
         {
             ["status"] = Enum(TaskValues.Statuses),
             ["priority"] = Enum(TaskValues.Priorities),
-            ["tag"] = Str("Only tasks with this tag."),
+            ["tag"] = AgentTools.Str("Only tasks with this tag."),
         }),
-        Tool("complete_task", "Mark a task as completed.", new JsonObject { ["task_id"] = Str("The task's id.") }, "task_id"),
+        AgentTools.Tool("complete_task", "Mark a task as completed.", new JsonObject { ["task_id"] = AgentTools.Str("The task's id.") }, "task_id"),
     ];
 
     /// <summary>Runs one tool call and returns what the model reads back (JSON): the task(s), or why it failed.</summary>
-    public async Task<string> RunAsync(string name, string? arguments, CancellationToken cancellationToken)
+    public async Task<string> RunAsync(string name, JsonObject args, CancellationToken cancellationToken)
     {
-        JsonObject args;
-        try
-        {
-            args = JsonNode.Parse(string.IsNullOrWhiteSpace(arguments) ? "{}" : arguments) as JsonObject ?? [];
-        }
-        catch (JsonException)
-        {
-            return Error("The arguments are not valid JSON.");
-        }
-
         switch (name)
         {
             case "create_task":
@@ -84,7 +72,7 @@ internal sealed class AssistantTools(TaskBoard board, AssistantTurn turn, IEnume
                 var changes = TaskInput.Read(args, creating: true, check);
                 if (!check.IsValid)
                 {
-                    return Error(string.Join(" ", check.Errors.Select(e => e.Message)));
+                    return AgentTools.Error(string.Join(" ", check.Errors.Select(e => e.Message)));
                 }
 
                 return Done(await board.CreateAsync(_workspaceId, _userId, changes, cancellationToken));
@@ -96,7 +84,7 @@ internal sealed class AssistantTools(TaskBoard board, AssistantTurn turn, IEnume
                 var id = args["task_id"]?.ToString() ?? args["id"]?.ToString();
                 if (string.IsNullOrEmpty(id))
                 {
-                    return Error("task_id is required.");
+                    return AgentTools.Error("task_id is required.");
                 }
 
                 var check = new Validator();
@@ -105,11 +93,11 @@ internal sealed class AssistantTools(TaskBoard board, AssistantTurn turn, IEnume
                     : TaskInput.Read(args, creating: false, check);
                 if (!check.IsValid)
                 {
-                    return Error(string.Join(" ", check.Errors.Select(e => e.Message)));
+                    return AgentTools.Error(string.Join(" ", check.Errors.Select(e => e.Message)));
                 }
 
                 var task = await board.UpdateAsync(_workspaceId, id, changes, cancellationToken);
-                return task is null ? Error($"No task has the id '{id}'.") : Done(task);
+                return task is null ? AgentTools.Error($"No task has the id '{id}'.") : Done(task);
             }
 
             case "list_tasks":
@@ -132,7 +120,7 @@ internal sealed class AssistantTools(TaskBoard board, AssistantTurn turn, IEnume
                     board.List, _workspaceId, ListQuery.Default with { Limit = 100, SortBy = "createdAt" },
                     new ListRequest<TaskRecord> { Filters = filters, Where = t => tag is null || t.Tags.Contains(tag) }, cancellationToken);
                 var tasks = page!.Items.Select(TaskDto.From);
-                return JsonSerializer.Serialize(new { ok = true, tasks }, Json);
+                return AgentTools.Answer(new { ok = true, tasks });
             }
 
             default:
@@ -144,37 +132,15 @@ internal sealed class AssistantTools(TaskBoard board, AssistantTurn turn, IEnume
                     }
                 }
 
-                return Error($"There is no tool named '{name}'.");
+                return AgentTools.Error($"There is no tool named '{name}'.");
         }
     }
 
     private string Done(TaskRecord task)
     {
         Touched[task.Id] = task;
-        return JsonSerializer.Serialize(new { ok = true, task = TaskDto.From(task) }, Json);
+        return AgentTools.Answer(new { ok = true, task = TaskDto.From(task) });
     }
-
-    /// <summary>What a failed tool call tells the model.</summary>
-    public static string Error(string message) => JsonSerializer.Serialize(new { ok = false, error = message }, Json);
-
-    /// <summary>A function tool's definition in the chat completions format.</summary>
-    public static JsonObject Tool(string name, string description, JsonObject properties, params string[] required) => new()
-    {
-        ["type"] = "function",
-        ["function"] = new JsonObject
-        {
-            ["name"] = name,
-            ["description"] = description,
-            ["parameters"] = new JsonObject
-            {
-                ["type"] = "object",
-                ["properties"] = properties,
-                ["required"] = new JsonArray([.. required.Select(r => (JsonNode)r)]),
-            },
-        },
-    };
-
-    public static JsonObject Str(string description) => new() { ["type"] = "string", ["description"] = description };
 
     private static JsonObject Enum(string[] values) => new() { ["type"] = "string", ["enum"] = new JsonArray([.. values.Select(v => (JsonNode)v)]) };
 }

@@ -21,6 +21,20 @@ internal static class CreateWorkflow
     public static async Task<(WorkflowRecord? Workflow, IResult? Error)> CreateAsync(
         Request request, Caller caller, WorkspaceContext workspace, WorkflowStore workflows, DefinitionValidator validator, CancellationToken cancellationToken)
     {
+        var (definition, check) = Check(request, validator);
+        if (!check.IsValid)
+        {
+            return (null, check.ToResult());
+        }
+
+        var workflow = await workflows.CreateAsync(workspace.WorkspaceId, request.Name!.Trim(), request.Description, request.Status ?? WorkflowStatus.Active,
+            request.IsTemplate ?? false, definition, request.InputsSchema, null, caller.UserId, cancellationToken, request.MinutesSavedPerRun);
+        return (workflow, null);
+    }
+
+    /// <summary>The checks a new workflow passes (also what a proposed graph is held to before a client may save it), and the definition it would be stored with.</summary>
+    public static (WorkflowDefinition Definition, Validator Check) Check(Request request, DefinitionValidator validator)
+    {
         var definition = request.Definition is { } given ? WorkflowChecks.Normalized(given) : WorkflowStore.DefaultDefinition;
         var check = new Validator()
             .Require("name", request.Name, 200)
@@ -30,13 +44,6 @@ internal static class CreateWorkflow
             .CheckDefinition(validator, definition)
             .CheckActivation(validator, request.Status, definition)
             .CheckInputsSchema(request.InputsSchema);
-        if (!check.IsValid)
-        {
-            return (null, check.ToResult());
-        }
-
-        var workflow = await workflows.CreateAsync(workspace.WorkspaceId, request.Name!.Trim(), request.Description, request.Status ?? WorkflowStatus.Active,
-            request.IsTemplate ?? false, definition, request.InputsSchema, null, caller.UserId, cancellationToken, request.MinutesSavedPerRun);
-        return (workflow, null);
+        return (definition, check);
     }
 }

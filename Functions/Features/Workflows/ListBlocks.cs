@@ -18,7 +18,10 @@ internal static class ListBlocks
         }
         """)!.AsObject();
 
-    public static IResult Handle(NodeRegistry registry) => Api.Ok(registry.All.Select(t => Describe(t.Descriptor)).ToList());
+    public static IResult Handle(NodeRegistry registry) => Api.Ok(All(registry));
+
+    /// <summary>The catalog: every registered node type as clients (and Otto) read it.</summary>
+    public static IReadOnlyList<BlockDto> All(NodeRegistry registry) => [.. registry.All.Select(t => Describe(t.Descriptor))];
 
     private static BlockDto Describe(NodeTypeDescriptor d)
     {

@@ -21,6 +21,7 @@ internal static class AiSetup
         services.AddSingleton<KeyQuotas>();
         services.AddSingleton<CredentialAlarms>();
         services.AddSingleton<ModelGateway>();
+        services.AddSingleton<AgentLoop>();
         return services;
     }
 }

@@ -13,4 +13,10 @@ internal sealed class DefaultChatModel(ModelGateway gateway, string configured)
     public async Task<string?> ResolveAsync(string workspaceId, ModelLimits? limits, CancellationToken cancellationToken) =>
         !string.IsNullOrWhiteSpace(configured) ? configured
             : (await gateway.ListModelsAsync(workspaceId, limits, cancellationToken)).FirstOrDefault(m => !m.Embedding)?.Id;
+
+    /// <summary>
+    /// An assistant's model: the one the request names, else the assistant's configured one, else this default.
+    /// </summary>
+    public async Task<string?> ResolveAsync(string? requested, string? assistantModel, string workspaceId, ModelLimits? limits, CancellationToken cancellationToken) =>
+        requested ?? (string.IsNullOrWhiteSpace(assistantModel) ? await ResolveAsync(workspaceId, limits, cancellationToken) : assistantModel);
 }
