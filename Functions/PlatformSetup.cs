@@ -17,6 +17,7 @@ using Serverless.Functions.Features.Models;
 using Serverless.Functions.Features.Ollama;
 using Serverless.Functions.Features.Processes;
 using Serverless.Functions.Features.Providers;
+using Serverless.Functions.Features.Store;
 using Serverless.Functions.Features.Tasks;
 using Serverless.Functions.Features.Tools;
 using Serverless.Functions.Features.Plugins;
@@ -102,6 +103,7 @@ internal static class PlatformSetup
         services.AddProcesses();
         services.AddApps();
         services.AddLibrary();
+        services.AddStore(configuration);
         services.AddModelGateway(configuration);
         services.AddModels();
         services.AddProviders(configuration);
@@ -146,6 +148,7 @@ internal static class PlatformSetup
         app.MapProcesses();
         app.MapApps();
         app.MapLibrary();
+        app.MapStore();
         app.MapModels();
         app.MapProviders();
         app.MapOllama();
