@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using Serverless.Functions.Features.Library;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
-using Serverless.Orchestrations.Ports;
 
 namespace Serverless.Functions.Features.Store;
 
@@ -28,11 +27,9 @@ internal static class ListStoreCreators
     }
 }
 
-/// <summary><c>GET /api/v1/store/creators/{username}</c>: the profile, the creator's listings (up to 100) and their totals.</summary>
+/// <summary><c>GET /api/v1/store/creators/{username}</c>: the profile, the creator's listings (the latest 100) and their totals.</summary>
 internal static class GetStoreCreator
 {
-    private const int MaxListings = 100;
-
     public static async Task<IResult> HandleAsync(string username, StoreData data, CancellationToken cancellationToken)
     {
         if (await data.UserOfUsernameAsync(username.ToLowerInvariant(), cancellationToken) is not { } userId
@@ -41,8 +38,7 @@ internal static class GetStoreCreator
             return Api.NotFound("The creator was not found.");
         }
 
-        var listings = (await data.Listings.ListAsync(StoreData.AllPartition,
-            new IndexQuery<ListingRecord> { Order = "updatedAt", Descending = true, Limit = MaxListings, Filter = ("creator", userId) }, cancellationToken)).Items;
+        var listings = await data.ListingsOfAsync(userId, cancellationToken);
         var ratingSum = listings.Sum(l => l.RatingSum);
         var ratingCount = listings.Sum(l => l.RatingCount);
         var totals = new CreatorTotalsDto(listings.Count, listings.Sum(l => l.Runs), ratingCount == 0 ? null : Math.Round((double)ratingSum / ratingCount, 2), ratingCount);
@@ -86,12 +82,31 @@ internal static partial class UpdateStoreProfile
         }
 
         var now = time.GetUtcNow();
-        var profile = new CreatorRecord(caller.UserId, username!, request.Name ?? current?.Name, request.Description ?? current?.Description, links, avatar,
-            current?.ListingCount ?? 0, current?.CreatedAt ?? now, now);
-        await data.Creators.UpsertAsync(StoreData.AllPartition, profile, cancellationToken);
+        CreatorRecord Changed(CreatorRecord? c) => new(caller.UserId, username!, request.Name ?? c?.Name, request.Description ?? c?.Description, links, avatar,
+            c?.ListingCount ?? 0, c?.CreatedAt ?? now, now);
+        CreatorRecord profile;
+        if (current is null)
+        {
+            profile = Changed(null);
+            if (!(await data.Creators.InsertAsync(StoreData.AllPartition, profile, cancellationToken)).Succeeded)
+            {
+                return Api.Conflict("Your profile was being created at the same time; send it again.");
+            }
+        }
+        else
+        {
+            // Applied to the stored record: what an approval changed meanwhile (the listing count) stays.
+            profile = (await data.Creators.UpdateAsync(StoreData.AllPartition, caller.UserId, Changed, cancellationToken))?.Value ?? Changed(current);
+        }
+
         if (current is not null && current.Username != username)
         {
             await data.ReleaseUsernameAsync(current.Username, cancellationToken);
+            // Cards show the creator's username; a creator has few listings (the creator page shows at most 100).
+            foreach (var listing in await data.ListingsOfAsync(caller.UserId, cancellationToken))
+            {
+                await data.ChangeListingAsync(listing.Id, l => l is null ? null : l with { CreatorUsername = username! }, cancellationToken);
+            }
         }
 
         if (avatar is not null)

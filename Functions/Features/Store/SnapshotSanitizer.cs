@@ -30,7 +30,11 @@ internal static partial class SnapshotSanitizer
 
     public sealed record Result(WorkflowDefinition Definition, IReadOnlyList<StrippedField> Stripped, IReadOnlyList<FieldError> Refused);
 
-    public static Result Sanitize(WorkflowDefinition definition)
+    /// <summary>Where a walk is: the node (null in the inputs schema, where nothing is stripped) and what refusals name.</summary>
+    private sealed record Scope(string? NodeId, string FieldPrefix, List<StrippedField> Stripped, List<FieldError> Refused);
+
+    /// <summary>The sanitized graph; the inputs schema (its defaults and examples) is checked for secrets too.</summary>
+    public static Result Sanitize(WorkflowDefinition definition, JsonObject? inputsSchema)
     {
         var stripped = new List<StrippedField>();
         var refused = new List<FieldError>();
@@ -44,14 +48,15 @@ internal static partial class SnapshotSanitizer
             }
 
             var copy = (JsonObject)config.DeepClone();
-            Walk(copy, "", node.Id, stripped, refused);
+            Walk(copy, "", new Scope(node.Id, $"definition.nodes[{node.Id}].config.", stripped, refused));
             nodes.Add(node with { Config = copy });
         }
 
+        Walk(inputsSchema, "", new Scope(null, "inputsSchema.", stripped, refused));
         return new Result(definition with { Nodes = nodes }, stripped, refused);
     }
 
-    private static void Walk(JsonNode? node, string path, string nodeId, List<StrippedField> stripped, List<FieldError> refused)
+    private static void Walk(JsonNode? node, string path, Scope scope)
     {
         switch (node)
         {
@@ -60,39 +65,40 @@ internal static partial class SnapshotSanitizer
                 {
                     var field = path.Length == 0 ? name : $"{path}.{name}";
                     var normalized = Normalize(name);
-                    if (ReferenceNames.Contains(normalized))
+                    if (scope.NodeId is { } nodeId && ReferenceNames.Contains(normalized))
                     {
                         obj.Remove(name);
-                        stripped.Add(new StrippedField(nodeId, field));
+                        scope.Stripped.Add(new StrippedField(nodeId, field));
                         continue;
                     }
 
                     if (value is JsonValue v && v.TryGetValue<string>(out var text) && IsSecretName(normalized) && HasLiteral(text))
                     {
-                        refused.Add(Refusal(nodeId, field, $"'{name}' holds a literal secret"));
+                        scope.Refused.Add(Refusal(scope, field, $"'{name}' holds a literal secret"));
                         continue;
                     }
 
-                    Walk(value, field, nodeId, stripped, refused);
+                    Walk(value, field, scope);
                 }
 
                 break;
             case JsonArray array:
                 for (var i = 0; i < array.Count; i++)
                 {
-                    Walk(array[i], $"{path}[{i}]", nodeId, stripped, refused);
+                    Walk(array[i], $"{path}[{i}]", scope);
                 }
 
                 break;
             case JsonValue value when value.TryGetValue<string>(out var text) && LooksLikeKey(Templates().Replace(text, "")):
-                refused.Add(Refusal(nodeId, path, "the value looks like a key, token or password"));
+                scope.Refused.Add(Refusal(scope, path, "the value looks like a key, token or password"));
                 break;
         }
     }
 
-    private static FieldError Refusal(string nodeId, string field, string why) =>
-        new($"definition.nodes[{nodeId}].config.{field}",
-            $"Node '{nodeId}', field '{field}': {why}. Replace it with an input ({{{{inputs.name}}}}) or a stored credential before submitting to the store.");
+    private static FieldError Refusal(Scope scope, string field, string why) =>
+        new(scope.FieldPrefix + field,
+            $"{(scope.NodeId is { } nodeId ? $"Node '{nodeId}', field '{field}'" : $"Inputs schema, '{field}'")}: {why}. "
+            + "Replace it with an input ({{inputs.name}}) or a stored credential before submitting to the store.");
 
     private static string Normalize(string name) => new([.. name.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit)]);
 

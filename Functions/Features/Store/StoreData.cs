@@ -70,6 +70,7 @@ internal sealed class StoreData(IEntityStore store)
     public const string AllPartition = "all";
     public const string MediaContainer = "store-media";
     public const string Listed = "yes";
+    public const int MaxListingsPerCreatorPage = 100;
 
     private const string SlugPartition = "slug";
     private const string UsernamePartition = "username";
@@ -176,6 +177,12 @@ internal sealed class StoreData(IEntityStore store)
         var id = idOrSlug.StartsWith("lst_", StringComparison.Ordinal) ? idOrSlug : (await SlugAsync(idOrSlug, cancellationToken))?.ListingId;
         return id is null ? null : (await Listings.GetAsync(AllPartition, id, cancellationToken))?.Value;
     }
+
+    /// <summary>A creator's listings, most recently updated first (the latest <see cref="MaxListingsPerCreatorPage"/>).</summary>
+    public async Task<IReadOnlyList<ListingRecord>> ListingsOfAsync(string creatorId, CancellationToken cancellationToken) =>
+        (await Listings.ListAsync(AllPartition,
+            new IndexQuery<ListingRecord> { Order = "updatedAt", Descending = true, Limit = MaxListingsPerCreatorPage, Filter = ("creator", creatorId) },
+            cancellationToken)).Items;
 
     public Task<WriteResult> InsertGraphAsync(string listingId, ListingGraphRecord graph, CancellationToken cancellationToken) =>
         _graphs.InsertAsync(listingId, VersionKey(graph.Version), graph, cancellationToken);

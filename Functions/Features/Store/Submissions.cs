@@ -85,7 +85,7 @@ internal static class CreateStoreSubmission
             }
         }
 
-        var sanitized = SnapshotSanitizer.Sanitize(snapshot.Definition);
+        var sanitized = SnapshotSanitizer.Sanitize(snapshot.Definition, snapshot.InputsSchema);
         if (sanitized.Refused.Count > 0)
         {
             return Api.Validation(sanitized.Refused, "The workflow holds secrets; a store listing may not publish them.");

@@ -259,6 +259,26 @@ public sealed class StoreTests(StoreFixture store) : IClassFixture<StoreFixture>
     }
 
     [Fact]
+    public async Task Profile_NewUsername_IsShownOnTheCreatorsListings_AndTheOldOneIsFreed()
+    {
+        var (creator, _, listingId) = await store.ListedAsync("Renamed", [NewCategory()]);
+        var before = (await _client.ApiGetAsync($"/api/v1/store/agents/{listingId}", creator.AccessToken)).Data["creator"]!["username"]!.GetValue<string>();
+        var renamed = "r" + Guid.NewGuid().ToString("N")[..12];
+
+        var changed = await _client.ApiPutAsync("/api/v1/store/profile", new { username = renamed }, creator.AccessToken);
+        var card = (await _client.ApiGetAsync("/api/v1/store/agents?search=Renamed&sortBy=updatedAt", creator.AccessToken)).Data.AsArray()
+            .Single(l => l!["id"]!.GetValue<string>() == listingId)!;
+        var other = await _client.RegisterAsync();
+        var takesOld = await _client.ApiPutAsync("/api/v1/store/profile", new { username = before }, other.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, changed.Status);
+        Assert.Equal("Creator", changed.Data["name"]!.GetValue<string>());
+        Assert.Equal(renamed, card["creator"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, takesOld.Status);
+        Assert.Equal(HttpStatusCode.OK, (await _client.ApiGetAsync($"/api/v1/store/creators/{renamed}", other.AccessToken)).Status);
+    }
+
+    [Fact]
     public async Task AdminRoutes_AreForPlatformAdminsOnly()
     {
         var user = await _client.CreatorAsync();
@@ -293,7 +313,11 @@ public sealed class StoreTests(StoreFixture store) : IClassFixture<StoreFixture>
         var withKey = await _client.CreateWorkflowAsync(creator, Line(new { },
             Node("call", "http_request", new { url = "https://api.example.com/items?key=sk-proj-abcdefghijklmnopqrstuvwxyz", method = "GET" })), "Key");
 
+        var withDefault = await _client.CreateWorkflowAsync(creator, Line(new { }), "Default",
+            new { type = "object", properties = new { key = new { type = "string", @default = "sk-live-abcdefghijklmnopqrstuvwxyz" } } });
+
         var stripped = await _client.SubmitAsync(creator, withReference, NewSlug(), "Referenced");
+        var schemaDefault = await _client.SubmitAsync(creator, withDefault, NewSlug(), "Default");
         var header = await _client.SubmitAsync(creator, withHeader, NewSlug(), "Header");
         var key = await _client.SubmitAsync(creator, withKey, NewSlug(), "Key");
 
@@ -308,6 +332,8 @@ public sealed class StoreTests(StoreFixture store) : IClassFixture<StoreFixture>
         Assert.Equal("definition.nodes[call].config.headers.Authorization", header.Body!["error"]!["details"]![0]!["field"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.UnprocessableEntity, key.Status);
         Assert.Equal("definition.nodes[call].config.url", key.Body!["error"]!["details"]![0]!["field"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, schemaDefault.Status);
+        Assert.Equal("inputsSchema.properties.key.default", schemaDefault.Body!["error"]!["details"]![0]!["field"]!.GetValue<string>());
     }
 
     [Fact]
