@@ -11,6 +11,7 @@ namespace Serverless.Functions.Features.Store;
 /// A literal secret (an Authorization or API-key header, a field named like a key or password, a value shaped like a
 /// known key or token) is refused with the node and field, never silently removed: removing it would publish a graph
 /// that quietly stops working, and keeping it would publish the secret. Template references (<c>{{inputs.key}}</c>) pass.
+/// A node that runs another workflow of the workspace (<c>workflowId</c>) is refused too: the copy could not run it.
 /// </summary>
 internal static partial class SnapshotSanitizer
 {
@@ -48,7 +49,15 @@ internal static partial class SnapshotSanitizer
             }
 
             var copy = (JsonObject)config.DeepClone();
-            Walk(copy, "", new Scope(node.Id, $"definition.nodes[{node.Id}].config.", stripped, refused));
+            var scope = new Scope(node.Id, $"definition.nodes[{node.Id}].config.", stripped, refused);
+            if (copy["workflowId"] is not null)
+            {
+                // sub_workflow and loop nodes name another workflow of the submitter's workspace: the store copies one graph.
+                refused.Add(new FieldError(scope.FieldPrefix + "workflowId",
+                    $"Node '{node.Id}', field 'workflowId': it runs another workflow of your workspace, which a listing cannot bring along; submit a self-contained workflow."));
+            }
+
+            Walk(copy, "", scope);
             nodes.Add(node with { Config = copy });
         }
 

@@ -301,7 +301,7 @@ public sealed class StoreTests(StoreFixture store) : IClassFixture<StoreFixture>
     }
 
     [Fact]
-    public async Task Submission_StripsCredentialReferences_AndRefusesLiteralSecrets_NamingNodeAndField()
+    public async Task Submission_StripsCredentialReferences_AndRefusesLiteralSecretsAndOtherWorkflows_NamingNodeAndField()
     {
         var creator = await _client.CreatorAsync();
         var withReference = await _client.CreateWorkflowAsync(creator, Line(new { status = "{{call.status}}" },
@@ -313,11 +313,14 @@ public sealed class StoreTests(StoreFixture store) : IClassFixture<StoreFixture>
         var withKey = await _client.CreateWorkflowAsync(creator, Line(new { },
             Node("call", "http_request", new { url = "https://api.example.com/items?key=sk-proj-abcdefghijklmnopqrstuvwxyz", method = "GET" })), "Key");
 
+        var child = await _client.CreateWorkflowAsync(creator, Line(new { }), "Child");
+        var withChild = await _client.CreateWorkflowAsync(creator, Line(new { }, Node("child", "sub_workflow", new { workflowId = child })), "Parent");
         var withDefault = await _client.CreateWorkflowAsync(creator, Line(new { }), "Default",
             new { type = "object", properties = new { key = new { type = "string", @default = "sk-live-abcdefghijklmnopqrstuvwxyz" } } });
 
         var stripped = await _client.SubmitAsync(creator, withReference, NewSlug(), "Referenced");
         var schemaDefault = await _client.SubmitAsync(creator, withDefault, NewSlug(), "Default");
+        var parent = await _client.SubmitAsync(creator, withChild, NewSlug(), "Parent");
         var header = await _client.SubmitAsync(creator, withHeader, NewSlug(), "Header");
         var key = await _client.SubmitAsync(creator, withKey, NewSlug(), "Key");
 
@@ -334,6 +337,8 @@ public sealed class StoreTests(StoreFixture store) : IClassFixture<StoreFixture>
         Assert.Equal("definition.nodes[call].config.url", key.Body!["error"]!["details"]![0]!["field"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.UnprocessableEntity, schemaDefault.Status);
         Assert.Equal("inputsSchema.properties.key.default", schemaDefault.Body!["error"]!["details"]![0]!["field"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, parent.Status);
+        Assert.Equal("definition.nodes[child].config.workflowId", parent.Body!["error"]!["details"]![0]!["field"]!.GetValue<string>());
     }
 
     [Fact]
