@@ -18,6 +18,7 @@ using Serverless.Functions.Features.Ollama;
 using Serverless.Functions.Features.Processes;
 using Serverless.Functions.Features.Providers;
 using Serverless.Functions.Features.Otto;
+using Serverless.Functions.Features.Store;
 using Serverless.Functions.Features.Tasks;
 using Serverless.Functions.Features.Tools;
 using Serverless.Functions.Features.Plugins;
@@ -103,6 +104,7 @@ internal static class PlatformSetup
         services.AddProcesses();
         services.AddApps();
         services.AddLibrary();
+        services.AddStore(configuration);
         services.AddModelGateway(configuration);
         services.AddModels();
         services.AddProviders(configuration);
@@ -148,6 +150,7 @@ internal static class PlatformSetup
         app.MapProcesses();
         app.MapApps();
         app.MapLibrary();
+        app.MapStore();
         app.MapModels();
         app.MapProviders();
         app.MapOllama();

@@ -10,6 +10,11 @@ namespace Serverless.Functions.Hosting;
 
 public sealed partial class HttpFunctions
 {
+    [Function("AddStoreAgent")]
+    public Task<IActionResult> AddStoreAgent([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/store/agents/{id}/add")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("AddWorkspaceMember")]
     public Task<IActionResult> AddWorkspaceMember([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/workspaces/{id}/members")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -110,6 +115,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("CreateStoreSubmission")]
+    public Task<IActionResult> CreateStoreSubmission([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/store/submissions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("CreateTask")]
     public Task<IActionResult> CreateTask([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/tasks")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -197,6 +207,16 @@ public sealed partial class HttpFunctions
 
     [Function("DeleteProvider")]
     public Task<IActionResult> DeleteProvider([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/providers/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("DeleteStoreMedia")]
+    public Task<IActionResult> DeleteStoreMedia([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/store/media/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("DeleteStoreSubmission")]
+    public Task<IActionResult> DeleteStoreSubmission([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/store/submissions/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -465,6 +485,21 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("GetStoreAgent")]
+    public Task<IActionResult> GetStoreAgent([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/store/agents/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetStoreCreator")]
+    public Task<IActionResult> GetStoreCreator([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/store/creators/{username}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetStoreMedia")]
+    public Task<IActionResult> GetStoreMedia([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/store/media/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("GetTask")]
     public Task<IActionResult> GetTask([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/tasks/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -502,6 +537,11 @@ public sealed partial class HttpFunctions
 
     [Function("InstallPlugin")]
     public Task<IActionResult> InstallPlugin([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/plugins")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListAdminStoreSubmissions")]
+    public Task<IActionResult> ListAdminStoreSubmissions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/store/submissions")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -635,6 +675,21 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("ListStoreAgents")]
+    public Task<IActionResult> ListStoreAgents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/store/agents")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListStoreCreators")]
+    public Task<IActionResult> ListStoreCreators([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/store/creators")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListStoreSubmissions")]
+    public Task<IActionResult> ListStoreSubmissions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/store/submissions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("ListTasks")]
     public Task<IActionResult> ListTasks([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/tasks")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -737,6 +792,16 @@ public sealed partial class HttpFunctions
 
     [Function("RetryExecution")]
     public Task<IActionResult> RetryExecution([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/executions/{id}/retry")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ReviewStoreAgent")]
+    public Task<IActionResult> ReviewStoreAgent([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/store/agents/{id}/reviews")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ReviewStoreSubmission")]
+    public Task<IActionResult> ReviewStoreSubmission([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/admin/store/submissions/{id}/review")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -865,6 +930,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("UpdateStoreProfile")]
+    public Task<IActionResult> UpdateStoreProfile([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/store/profile")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("UpdateTask")]
     public Task<IActionResult> UpdateTask([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/tasks/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -887,6 +957,11 @@ public sealed partial class HttpFunctions
 
     [Function("UploadDocuments")]
     public Task<IActionResult> UploadDocuments([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/datasets/{id}/upload")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("UploadStoreMedia")]
+    public Task<IActionResult> UploadStoreMedia([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/store/media")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 

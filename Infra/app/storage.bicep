@@ -51,6 +51,14 @@ var tableNames = [
   'processexecutions'
   'providers'
   'refreshtokens'
+  'storecreators'
+  'storelistings'
+  'storelistingversions'
+  'storemedia'
+  'storenames'
+  'storereviews'
+  'storerunmarks'
+  'storesubmissions'
   'tasks'
   'tokenfamilies'
   'usagerows'
@@ -89,6 +97,7 @@ var containerNames = [
   'datasets'
   'entity-spill'
   'platform-secrets'
+  'store-media'
 ]
 
 // The container the Flex Consumption plan deploys the app package from.

@@ -30,7 +30,8 @@ internal sealed record WorkflowRecord(
     string CreatedBy,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    decimal? MinutesSavedPerRun = null);
+    decimal? MinutesSavedPerRun = null,
+    string? StoreListingId = null);
 
 internal sealed record WorkflowVersionRecord(int Version, WorkflowDefinition Definition, JsonObject? InputsSchema, string CreatedBy, DateTimeOffset CreatedAt);
 

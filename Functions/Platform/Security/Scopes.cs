@@ -32,6 +32,8 @@ internal static class Scopes
     public const string PluginsExecute = "plugins:execute";
     public const string IntegrationsRead = "integrations:read";
     public const string IntegrationsWrite = "integrations:write";
+    public const string StoreRead = "store:read";
+    public const string StoreWrite = "store:write";
 
     public static readonly IReadOnlyList<ScopeInfo> All =
     [
@@ -64,6 +66,8 @@ internal static class Scopes
         new(PluginsExecute, "Run the workspace's plugins."),
         new(IntegrationsRead, "List the integration provider catalog and the workspace's stored credentials (never their secrets), also at GET /v1/integrations."),
         new(IntegrationsWrite, "Store, update, delete and test the workspace's credentials (workspace owners and admins)."),
+        new(StoreRead, "Browse the store's listings and creators; read your own store submissions."),
+        new(StoreWrite, "Submit workflows to the store and withdraw pending submissions; review listings; edit your creator profile; upload and delete store media."),
     ];
 
     public static readonly IReadOnlySet<string> Names = All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
