@@ -168,6 +168,8 @@ internal static class ReviewStoreSubmission
 {
     internal sealed record Request(string? Decision, string? Comment);
 
+    private static readonly TimeSpan UnfinishedAfter = TimeSpan.FromMinutes(1);
+
     public static async Task<IResult> HandleAsync(
         string id, Request request, Caller caller, StoreData data, TimeProvider time, ILogger<StoreData> logger, CancellationToken cancellationToken)
     {
@@ -194,7 +196,11 @@ internal static class ReviewStoreSubmission
             return Api.NotFound("The submission was not found.");
         }
 
-        if (!wasPending)
+        // An approval whose listing was never written (the process died between the two writes) is completed by
+        // approving again, once it is clearly not an approval still in progress.
+        var unfinished = !wasPending && status == SubmissionStatus.Approved && reviewed.Value is { Status: SubmissionStatus.Approved, ListingVersion: null } stale
+            && stale.ReviewedAt < now - UnfinishedAfter;
+        if (!wasPending && !unfinished)
         {
             return Api.Conflict($"The submission was already {reviewed.Value.Status}.");
         }

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions.Features.Store;
 using Serverless.Functions.Tests.Support;
 using static Serverless.Functions.Tests.Features.Store.StoreApi;
 using static Serverless.Functions.Tests.Support.WorkflowApi;
@@ -52,6 +54,31 @@ public sealed class StoreTests(StoreFixture store) : IClassFixture<StoreFixture>
         await _client.RunAsync(creator, workflowId, new { x = "own" });
         await _client.RunAsync(adopter, copyId, new { x = "again" });
         Assert.Equal(2, await WaitForRunsAsync(listingId, adopter, 2));
+    }
+
+    [Fact]
+    public async Task Approval_CutOffBeforeItsListingWasWritten_IsCompletedByApprovingAgain_ButOnlyOnce()
+    {
+        var creator = await _client.CreatorAsync();
+        var workflowId = await _client.CreateWorkflowAsync(creator, Line(new { }), "Half approved");
+        var slug = NewSlug("half");
+        var id = (await _client.SubmitAsync(creator, workflowId, slug, "Half approved")).Data["id"]!.GetValue<string>();
+        // What a process that died between the submission's status and the listing leaves behind.
+        var data = store.Factory.Services.GetRequiredService<StoreData>();
+        var reviewedAt = store.Factory.Clock.GetUtcNow().AddMinutes(-5);
+        await data.Submissions.UpdateAsync(StoreData.AllPartition, id,
+            s => s with { Status = "approved", ReviewedBy = store.Admin.Id, ReviewedAt = reviewedAt, UpdatedAt = reviewedAt }, CancellationToken.None);
+
+        var missing = await _client.ApiGetAsync($"/api/v1/store/agents/{slug}", creator.AccessToken);
+        var completed = await _client.ReviewAsync(store.Admin, id, "approve");
+        var again = await _client.ReviewAsync(store.Admin, id, "approve");
+        var listed = await _client.ApiGetAsync($"/api/v1/store/agents/{slug}", creator.AccessToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+        Assert.Equal(HttpStatusCode.OK, completed.Status);
+        Assert.Equal(1, completed.Data["listingVersion"]!.GetValue<int>());
+        Assert.Equal(HttpStatusCode.Conflict, again.Status);
+        Assert.Equal(1, listed.Data["latestVersion"]!.GetValue<int>());
     }
 
     [Fact]
