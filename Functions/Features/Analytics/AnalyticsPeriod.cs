@@ -174,10 +174,12 @@ internal sealed class AnalyticsReader(AnalyticsRollups rollups)
     /// <summary>
     /// Cells of <paramref name="dimension"/> (only <paramref name="value"/>'s when given) summed per bucket of
     /// <paramref name="interval"/> in the period's zone; every bucket of the period is present, empty ones as empty cells.
-    /// Null when the period holds more than <see cref="AnalyticsPeriod.MaxBuckets"/> buckets.
+    /// Null when the period holds more than <see cref="AnalyticsPeriod.MaxBuckets"/> buckets. Only the latency histograms
+    /// <paramref name="keep"/> names are summed (unpacking a histogram costs more than the rest of a cell).
     /// </summary>
     public async Task<List<(DateTimeOffset Start, RollupCell Cell)>?> SeriesAsync(
-        string partition, string dimension, string? value, AnalyticsPeriod period, Interval interval, CancellationToken cancellationToken)
+        string partition, string dimension, string? value, AnalyticsPeriod period, Interval interval, CancellationToken cancellationToken,
+        Latencies keep = Latencies.All)
     {
         if (period.Buckets(interval) is not { } starts)
         {
@@ -199,7 +201,7 @@ internal sealed class AnalyticsReader(AnalyticsRollups rollups)
         {
             if (index.TryGetValue(period.BucketOf(row.Start, interval), out var at))
             {
-                series[at].Cell.Merge(row.Cell);
+                series[at].Cell.Merge(row.Cell, keep);
             }
         }
 

@@ -44,7 +44,8 @@ internal static class GetMetrics
 
         var workflowId = q["workflowId"].Count == 0 ? null : q["workflowId"].ToString();
         var dimension = workflowId is null ? Dimensions.All : Dimensions.Workflow;
-        if (await reader.SeriesAsync(partition, dimension, workflowId ?? "", period!, interval!.Value, cancellationToken) is not { } series)
+        var keep = type.StartsWith("latency_", StringComparison.Ordinal) ? Latencies.Run : Latencies.None;
+        if (await reader.SeriesAsync(partition, dimension, workflowId ?? "", period!, interval!.Value, cancellationToken, keep) is not { } series)
         {
             return Api.Validation("interval", $"The period holds more than {AnalyticsPeriod.MaxBuckets} buckets of {rawInterval}: narrow from/to or widen the interval.");
         }
