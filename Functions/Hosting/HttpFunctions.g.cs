@@ -15,6 +15,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("AdjustCredits")]
+    public Task<IActionResult> AdjustCredits([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/admin/credits")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("ChatStreamSocket")]
     public Task<IActionResult> ChatStreamSocket([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/chat/stream")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -220,6 +225,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("DisableUser")]
+    public Task<IActionResult> DisableUser([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/admin/users/{id}/disable")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("DownloadAnalyticsExport")]
     public Task<IActionResult> DownloadAnalyticsExport([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/analytics/exports/{id}/download")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -227,6 +237,11 @@ public sealed partial class HttpFunctions
 
     [Function("EnablePlugin")]
     public Task<IActionResult> EnablePlugin([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/plugins/{id}/enable")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("EnableUser")]
+    public Task<IActionResult> EnableUser([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/admin/users/{id}/enable")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -347,6 +362,11 @@ public sealed partial class HttpFunctions
 
     [Function("GetApp")]
     public Task<IActionResult> GetApp([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/apps/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetCredits")]
+    public Task<IActionResult> GetCredits([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/credits")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -505,6 +525,16 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("ListAllCreditTransactions")]
+    public Task<IActionResult> ListAllCreditTransactions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/credits/transactions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListAllWorkspaces")]
+    public Task<IActionResult> ListAllWorkspaces([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/workspaces")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("ListApiKeys")]
     public Task<IActionResult> ListApiKeys([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/user/api-keys")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -522,6 +552,16 @@ public sealed partial class HttpFunctions
 
     [Function("ListChatHistory")]
     public Task<IActionResult> ListChatHistory([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/chat/history")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListCreditBalances")]
+    public Task<IActionResult> ListCreditBalances([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/credits")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListCreditTransactions")]
+    public Task<IActionResult> ListCreditTransactions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/credits/transactions")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -597,6 +637,11 @@ public sealed partial class HttpFunctions
 
     [Function("ListPendingReviews")]
     public Task<IActionResult> ListPendingReviews([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions/review/pending")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListPlatformUsers")]
+    public Task<IActionResult> ListPlatformUsers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/users")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
