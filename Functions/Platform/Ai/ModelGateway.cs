@@ -126,17 +126,36 @@ internal sealed class ModelGateway(
     /// The checks every model call passes before it goes upstream (allow-list, per-key quotas), for features that
     /// reach a provider by another protocol (Ollama's native generate).
     /// </summary>
-    public async Task<ModelFailure?> AdmitAsync(ModelCaller caller, string modelId, CancellationToken cancellationToken) =>
-        !(caller.Limits?.Allows(modelId) ?? true)
-            ? new ModelFailure(ModelFailureKind.NotAllowed, 403, $"This API key may not use the model '{modelId}'.", "model")
-            : await quotas.CheckAsync(caller, cancellationToken);
+    /// <remarks>
+    /// The admission also holds the call's reservation of credits (from <paramref name="promptCharacters"/> and
+    /// <paramref name="maxCompletionTokens"/>): <see cref="RecordCallAsync"/> settles it, disposing an admission that
+    /// recorded nothing releases it.
+    /// </remarks>
+    public async Task<ModelAdmission> AdmitAsync(ModelCaller caller, ProviderDefinition provider, string modelId, int promptCharacters, int? maxCompletionTokens,
+        CancellationToken cancellationToken)
+    {
+        if (!(caller.Limits?.Allows(modelId) ?? true))
+        {
+            return new ModelAdmission(new ModelFailure(ModelFailureKind.NotAllowed, 403, $"This API key may not use the model '{modelId}'.", "model"), null, spending);
+        }
 
-    /// <summary>Records a call made by another protocol, priced by the provider's model entry when it lists the model.</summary>
-    public void RecordCall(ModelCaller caller, ProviderDefinition provider, string modelId, string operation, bool stream, TokenUsage usage,
-        long started, long? timeToFirstTokenMs, string status)
+        if (await quotas.CheckAsync(caller, cancellationToken) is { } quota)
+        {
+            return new ModelAdmission(quota, null, spending);
+        }
+
+        var prices = provider.Find(modelId) is { } model ? new[] { model } : [];
+        var (hold, refused) = await spending.ReserveAsync(caller, new ModelCostEstimate(() => EstimateTokens(promptCharacters), maxCompletionTokens, false, prices),
+            cancellationToken);
+        return new ModelAdmission(refused, hold, spending);
+    }
+
+    /// <summary>Records a call made by another protocol, priced by the provider's model entry when it lists the model, and pays for it.</summary>
+    public async Task RecordCallAsync(ModelAdmission admission, ModelCaller caller, ProviderDefinition provider, string modelId, string operation, bool stream,
+        TokenUsage usage, long started, long? timeToFirstTokenMs, string status)
     {
         var cost = provider.Find(modelId)?.Cost(usage.PromptTokens, usage.CompletionTokens) ?? 0m;
-        Record(caller, modelId, provider.Name, operation, stream, usage, cost, started, timeToFirstTokenMs, status);
+        await admission.SettleAsync(Record(caller, modelId, provider.Name, operation, stream, usage, cost, started, timeToFirstTokenMs, status));
     }
 
     private async Task<ModelOutcome<ModelResponse>> SendAsync(ModelCaller caller, JsonObject request, string operation, CancellationToken cancellationToken)

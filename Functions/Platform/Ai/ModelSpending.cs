@@ -36,3 +36,24 @@ internal sealed class FreeModelSpending : IModelSpending
 
     public ValueTask SettleAsync(SpendingHold hold, UsageRecord? usage) => ValueTask.CompletedTask;
 }
+
+/// <summary>
+/// A call admitted by <see cref="ModelGateway.AdmitAsync"/> for another protocol: refused, or holding its reservation
+/// until the call is recorded (or, when it never is — the client went away — until this is disposed).
+/// </summary>
+internal sealed class ModelAdmission(ModelFailure? refused, SpendingHold? hold, IModelSpending spending) : IAsyncDisposable
+{
+    private int _settled;
+
+    public ModelFailure? Refused => refused;
+
+    public async ValueTask SettleAsync(UsageRecord? usage)
+    {
+        if (hold is not null && Interlocked.Exchange(ref _settled, 1) == 0)
+        {
+            await spending.SettleAsync(hold, usage);
+        }
+    }
+
+    public ValueTask DisposeAsync() => SettleAsync(null);
+}

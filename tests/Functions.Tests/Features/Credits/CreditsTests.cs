@@ -226,6 +226,25 @@ public sealed class CreditsTests(CreditsFixture fixture) : IClassFixture<Credits
     }
 
     [Fact]
+    public async Task OllamaGenerate_IsPaidFromCredits_AndRefusedWithoutThem()
+    {
+        var user = await _client.RegisterAsync();
+        var broke = await _client.RegisterAsync();
+        await GrantAsync(user.Id, 5);
+        var before = fixture.Primary.Received.Count(r => r.Path == "/api/generate");
+
+        var paid = await _client.ApiPostAsync("/api/v1/ollama/generate", new { model = "llama3.2:1b", prompt = "hi", options = new { num_predict = 5 } }, user.AccessToken);
+        var refused = await _client.ApiPostAsync("/api/v1/ollama/generate", new { model = "llama3.2:1b", prompt = "hi" }, broke.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, paid.Status);
+        // 7 × 0.1/1K + 3 × 0.1/1K = 0.001 USD, rounded up to 1 credit.
+        Assert.Equal(4, await BalanceAsync(user));
+        Assert.Equal(HttpStatusCode.PaymentRequired, refused.Status);
+        Assert.Equal("QUOTA_EXCEEDED", refused.ErrorCode);
+        Assert.Equal(1, fixture.Primary.Received.Count(r => r.Path == "/api/generate") - before);
+    }
+
+    [Fact]
     public async Task ConcurrentCalls_OnASmallBalance_NeverOverdraw_AndUsageSumsToTheDrop()
     {
         var (user, key) = await fixture.UserWithKeyAsync();
