@@ -298,6 +298,47 @@ public sealed class CreditsTests(CreditsFixture fixture) : IClassFixture<Credits
     }
 
     [Fact]
+    public async Task WebhookRun_WithoutACaller_IsPaidByTheTriggersCreator()
+    {
+        var user = await _client.RegisterAsync();
+        await GrantAsync(user.Id, 10);
+        var workflow = await _client.CreateWorkflowAsync(user, Line(new { text = "{{a.text}}" },
+            Node("a", "llm", new { model = "gpt-test", userPrompt = "hi", maxTokens = 5 })));
+        var trigger = await _client.ApiPostAsync($"/api/v1/workflows/{workflow}/triggers", new { type = "webhook" }, user.AccessToken);
+
+        var called = await _client.ApiPostAsync(trigger.Data["url"]!.GetValue<string>(), """{"x":1}""");
+        var run = await _client.WaitForAsync(user, called.Data["executionId"]!.GetValue<string>());
+
+        Assert.Equal("succeeded", run["status"]!.GetValue<string>());
+        Assert.Equal(8, await BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task ActualCost_AboveTheReservation_IsClampedToTheBalance_NeverBelowZero()
+    {
+        var (user, key) = await fixture.UserWithKeyAsync();
+        await GrantAsync(user.Id, 10);
+        // The provider ignores max_tokens: 10 × 1.0/1K + 500 × 2.0/1K = 1.01 USD = 101 credits, against 3 reserved.
+        fixture.Primary.CompletionTokens = 500;
+        ApiResponse chat;
+        try
+        {
+            chat = await _client.ApiPostAsync("/v1/chat/completions", Chat(), key);
+        }
+        finally
+        {
+            fixture.Primary.CompletionTokens = 5;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, chat.Status);
+        Assert.Equal(0, await BalanceAsync(user));
+        var usage = Assert.Single(await TransactionsAsync(user, "USAGE"));
+        Assert.Equal(-10, usage["amount"]!.GetValue<long>());
+        Assert.Equal(1.01m, usage["costUsd"]!.GetValue<decimal>());
+        Assert.Equal(HttpStatusCode.PaymentRequired, (await _client.ApiPostAsync("/v1/chat/completions", Chat(), key)).Status);
+    }
+
+    [Fact]
     public async Task WorkflowRun_WithoutCredits_FailsItsLlmNode_WithoutCallingTheProvider()
     {
         var user = await _client.RegisterAsync();
