@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Serverless.Functions.Features.Analytics;
 using Serverless.Functions.Features.ApiKeys;
 using Serverless.Functions.Features.Chat;
+using Serverless.Functions.Features.Credits;
 using Serverless.Functions.Features.Apps;
 using Serverless.Functions.Features.Datasets;
 using Serverless.Functions.Features.Health;
@@ -106,6 +107,7 @@ internal static class PlatformSetup
         services.AddLibrary();
         services.AddStore(configuration);
         services.AddModelGateway(configuration);
+        services.AddCredits(configuration);
         services.AddModels();
         services.AddProviders(configuration);
         services.AddOllama();
@@ -164,6 +166,7 @@ internal static class PlatformSetup
         app.MapGraphs();
         app.MapTools();
         app.MapAnalytics();
+        app.MapCredits();
         app.MapPlatformDocs();
         return app;
     }

@@ -20,6 +20,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("AdjustCredits")]
+    public Task<IActionResult> AdjustCredits([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/admin/credits")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("AskOtto")]
     public Task<IActionResult> AskOtto([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/otto/assist")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -245,6 +250,11 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("DisableUser")]
+    public Task<IActionResult> DisableUser([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/admin/users/{id}/disable")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("DownloadAnalyticsExport")]
     public Task<IActionResult> DownloadAnalyticsExport([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/analytics/exports/{id}/download")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -252,6 +262,11 @@ public sealed partial class HttpFunctions
 
     [Function("EnablePlugin")]
     public Task<IActionResult> EnablePlugin([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/plugins/{id}/enable")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("EnableUser")]
+    public Task<IActionResult> EnableUser([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/admin/users/{id}/enable")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -372,6 +387,11 @@ public sealed partial class HttpFunctions
 
     [Function("GetApp")]
     public Task<IActionResult> GetApp([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/apps/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("GetCredits")]
+    public Task<IActionResult> GetCredits([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/credits")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -550,6 +570,16 @@ public sealed partial class HttpFunctions
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
+    [Function("ListAllCreditTransactions")]
+    public Task<IActionResult> ListAllCreditTransactions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/credits/transactions")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListAllWorkspaces")]
+    public Task<IActionResult> ListAllWorkspaces([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/workspaces")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
     [Function("ListApiKeys")]
     public Task<IActionResult> ListApiKeys([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/user/api-keys")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
@@ -567,6 +597,16 @@ public sealed partial class HttpFunctions
 
     [Function("ListChatHistory")]
     public Task<IActionResult> ListChatHistory([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/chat/history")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListCreditBalances")]
+    public Task<IActionResult> ListCreditBalances([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/credits")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListCreditTransactions")]
+    public Task<IActionResult> ListCreditTransactions([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/credits/transactions")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 
@@ -642,6 +682,11 @@ public sealed partial class HttpFunctions
 
     [Function("ListPendingReviews")]
     public Task<IActionResult> ListPendingReviews([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/executions/review/pending")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable) =>
+        RunAsync(request, durable);
+
+    [Function("ListPlatformUsers")]
+    public Task<IActionResult> ListPlatformUsers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/admin/users")] HttpRequest request,
         [DurableClient] DurableTaskClient durable) =>
         RunAsync(request, durable);
 

@@ -20,6 +20,8 @@ public sealed partial class ArchitectureTests
         // A feature uses another only through the types it makes public; these are the allowed edges.
         { "Functions/Features/Identity", "Serverless.Functions.Features", ["Serverless.Functions.Features.Identity", "Serverless.Functions.Features.Workspaces"] },
         { "Functions/Features/Workspaces", "Serverless.Functions.Features", ["Serverless.Functions.Features.Workspaces"] },
+        // Credits bill a call made for no user to the workspace's owner.
+        { "Functions/Features/Credits", "Serverless.Functions.Features", ["Serverless.Functions.Features.Credits", "Serverless.Functions.Features.Workspaces"] },
         { "Functions/Features/ApiKeys", "Serverless.Functions.Features", ["Serverless.Functions.Features.ApiKeys"] },
         { "Functions/Features/Health", "Serverless.Functions.Features", ["Serverless.Functions.Features.Health"] },
         { "Functions/Features/Workflows", "Serverless.Functions.Features", ["Serverless.Functions.Features.Workflows"] },

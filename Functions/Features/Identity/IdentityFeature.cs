@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Serverless.Functions.Features.Identity.Admin;
 using Serverless.Functions.Features.Identity.OAuth;
 using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
@@ -17,6 +18,8 @@ internal static class IdentityFeature
         services.AddSingleton<OAuthClient>();
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<IUserLookup>(sp => sp.GetRequiredService<UserDirectory>());
+        services.AddSingleton<DisabledUsers>();
+        services.AddSingleton<IUserStatus>(sp => sp.GetRequiredService<DisabledUsers>());
         services.AddSingleton<Sessions>();
         services.AddSingleton<OneTimeTokens>();
         return services;
@@ -77,6 +80,17 @@ internal static class IdentityFeature
             .WithSummary("Read the caller's settings").RequireScope(Scopes.ProfileRead).Returns<UserSettings>();
         user.MapPut("/settings", UpdateSettings.HandleAsync).WithName("UpdateSettings")
             .WithSummary("Change any of theme, language, timezone, emailNotifications").RequireScope(Scopes.ProfileWrite).Returns<UserSettings>().Errors(422);
+
+        var admin = app.MapGroup("/api/v1/admin/users").WithTags("Admin");
+        admin.MapGet("", ListPlatformUsers.HandleAsync).WithName("ListPlatformUsers")
+            .WithSummary("Platform admins: every user, with whether they are disabled (search on email, username, name; cursor or page paging)")
+            .RequirePlatformAdmin().Returns<IReadOnlyList<AdminUserDto>>().Errors(403, 422);
+        admin.MapPost("/{id}/disable", SetUserDisabled.DisableAsync).WithName("DisableUser")
+            .WithSummary("Platform admins: disable a user (not yourself): no sign-in or refresh, their sessions end, their tokens and API keys are refused")
+            .RequirePlatformAdmin().Returns<AdminUserDto>().Errors(403, 404, 409);
+        admin.MapPost("/{id}/enable", SetUserDisabled.EnableAsync).WithName("EnableUser")
+            .WithSummary("Platform admins: enable a disabled user again (they sign in anew; their API keys work again)")
+            .RequirePlatformAdmin().Returns<AdminUserDto>().Errors(403, 404);
         return app;
     }
 }

@@ -20,4 +20,10 @@ internal static partial class IdentityLog
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "User {UserId} linked a {Provider} account")]
     public static partial void OAuthLinked(ILogger logger, string userId, string provider);
+
+    [LoggerMessage(EventId = 220, Level = LogLevel.Warning, Message = "User {UserId} disabled by platform admin {AdminId}; every session ended")]
+    public static partial void Disabled(ILogger logger, string userId, string adminId);
+
+    [LoggerMessage(EventId = 221, Level = LogLevel.Information, Message = "User {UserId} enabled by platform admin {AdminId}")]
+    public static partial void Enabled(ILogger logger, string userId, string adminId);
 }

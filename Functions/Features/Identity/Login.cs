@@ -46,6 +46,12 @@ internal static class Login
                 : Api.Unauthorized("Invalid credentials.");
         }
 
+        // Said only to whoever knows the password: a guesser learns nothing about the account.
+        if (user.Disabled)
+        {
+            return Api.Forbidden(DisabledAccount.Message);
+        }
+
         if (user.FailedLogins > 0 || user.LockedUntil is not null || verdict == PasswordVerificationResult.SuccessRehashNeeded)
         {
             var password = request.Password!;

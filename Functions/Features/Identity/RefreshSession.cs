@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
 
 namespace Serverless.Functions.Features.Identity;
 
@@ -20,6 +21,7 @@ internal static class RefreshSession
         return outcome switch
         {
             RefreshOutcome.Refreshed => Api.Ok(SessionDto.From(tokens!, user!)),
+            RefreshOutcome.Disabled => Api.Forbidden(DisabledAccount.Message),
             RefreshOutcome.ReuseDetected => Api.Unauthorized("This refresh token was already used; the session has been revoked. Sign in again."),
             _ => Api.Unauthorized("The refresh token is invalid or expired."),
         };

@@ -16,6 +16,7 @@ internal enum RefreshOutcome
     Refreshed,
     Invalid,
     ReuseDetected,
+    Disabled,
 }
 
 /// <summary>
@@ -61,6 +62,11 @@ internal sealed class Sessions(
         }
 
         var user = await users.GetAsync(stored.Value.UserId, cancellationToken);
+        if (user is { Disabled: true })
+        {
+            return (RefreshOutcome.Disabled, null, null);
+        }
+
         if (user is null || user.SecurityStamp != stored.Value.SecurityStamp)
         {
             return (RefreshOutcome.Invalid, null, null);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Serverless.Functions.Platform.Http;
 using Serverless.Functions.Platform.Security;
 using Serverless.Functions.Platform.Storage;
 using Serverless.Orchestrations.Ports;
@@ -23,7 +24,8 @@ internal sealed record UserRecord(
     string SecurityStamp,
     UserSettings Settings,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    bool Disabled = false);
 
 internal sealed record LoginRecord(string UserId, DateTimeOffset ClaimedAt);
 
@@ -70,6 +72,12 @@ internal sealed class UserDirectory(IEntityStore store, IOptions<AuthOptions> op
 
     public Task<Stored<UserRecord>?> UpdateAsync(string userId, Func<UserRecord, UserRecord?> change, CancellationToken cancellationToken) =>
         _users.UpdateAsync(userId, "u", change, cancellationToken);
+
+    /// <summary>Every user, in id order; <paramref name="search"/> matches email, username or name (a scan: an admin list).</summary>
+    public Task<PageResult<UserRecord>?> ListAsync(ListQuery query, string? search, CancellationToken cancellationToken) =>
+        ScanPaging.PageAsync<UserRecord>(store, _users.Name, new EntityQuery { RowKeyPrefix = "u" }, query, search is null ? null : u =>
+            (u.Email ?? "").Contains(search, StringComparison.OrdinalIgnoreCase) || (u.Username ?? "").Contains(search, StringComparison.OrdinalIgnoreCase)
+            || (u.Name ?? "").Contains(search, StringComparison.OrdinalIgnoreCase), cancellationToken);
 
     public async Task<UserRecord?> FindByLoginValueAsync(string emailOrUsername, CancellationToken cancellationToken)
     {

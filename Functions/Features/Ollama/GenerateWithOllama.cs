@@ -28,7 +28,10 @@ internal static class GenerateWithOllama
         }
 
         var modelCaller = new ModelCaller(workspace.WorkspaceId, caller.UserId, caller.ApiKeyId, caller.ModelLimits, "ollama");
-        if (await gateway.AdmitAsync(modelCaller, request.Model!, cancellationToken) is { } denied)
+        var maxTokens = request.Options?["num_predict"] is JsonValue n && n.TryGetValue(out int predict) && predict > 0 ? predict : (int?)null;
+        await using var admission = await gateway.AdmitAsync(modelCaller, server!, request.Model!, request.Prompt!.Length + (request.System?.Length ?? 0), maxTokens,
+            cancellationToken);
+        if (admission.Refused is { } denied)
         {
             return denied.ToApiResult();
         }
@@ -62,7 +65,7 @@ internal static class GenerateWithOllama
         }
         catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            gateway.RecordCall(modelCaller, server!, request.Model!, "generate", stream, default, started, null, UsageStatus.Error);
+            await gateway.RecordCallAsync(admission, modelCaller, server!, request.Model!, "generate", stream, default, started, null, UsageStatus.Error);
             return OllamaServer.Unreachable(server!, OllamaServer.IsTimeout(exception, cancellationToken));
         }
 
@@ -70,14 +73,14 @@ internal static class GenerateWithOllama
         {
             if (!response.IsSuccessStatusCode)
             {
-                gateway.RecordCall(modelCaller, server!, request.Model!, "generate", stream, default, started, null, UsageStatus.Error);
+                await gateway.RecordCallAsync(admission, modelCaller, server!, request.Model!, "generate", stream, default, started, null, UsageStatus.Error);
                 return await OllamaServer.FailureAsync(response, server!, cancellationToken);
             }
 
             if (!stream)
             {
                 var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken)) as JsonObject ?? [];
-                gateway.RecordCall(modelCaller, server!, request.Model!, "generate", false, UsageOf(answer), started, null, UsageStatus.Ok);
+                await gateway.RecordCallAsync(admission, modelCaller, server!, request.Model!, "generate", false, UsageOf(answer), started, null, UsageStatus.Ok);
                 return Api.Ok(answer);
             }
 
@@ -91,7 +94,7 @@ internal static class GenerateWithOllama
                     usage = UsageOf(last);
                 }
             }, cancellationToken);
-            gateway.RecordCall(modelCaller, server!, request.Model!, "generate", true, usage, started, firstToken,
+            await gateway.RecordCallAsync(admission, modelCaller, server!, request.Model!, "generate", true, usage, started, firstToken,
                 cancellationToken.IsCancellationRequested ? UsageStatus.Cancelled : UsageStatus.Ok);
             return Results.Empty;
         }

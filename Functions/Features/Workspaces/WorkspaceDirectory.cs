@@ -72,6 +72,11 @@ internal sealed class WorkspaceDirectory(IEntityStore store, IMemoryCache cache,
         return workspace;
     }
 
+    /// <summary>Every workspace, in id order; <paramref name="search"/> matches the name (a scan: an admin list).</summary>
+    public Task<PageResult<WorkspaceRecord>?> ListAllAsync(ListQuery query, string? search, CancellationToken cancellationToken) =>
+        ScanPaging.PageAsync<WorkspaceRecord>(store, _workspaces.Name, new EntityQuery { RowKeyPrefix = "w" }, query,
+            search is null ? null : w => w.Name.Contains(search, StringComparison.OrdinalIgnoreCase), cancellationToken);
+
     public async Task<WorkspaceRecord?> GetAsync(string workspaceId, CancellationToken cancellationToken) =>
         (await _workspaces.FindAsync(workspaceId, "w", cancellationToken))?.Value;
 

@@ -36,6 +36,10 @@ internal static class WorkspacesFeature
             .WithSummary("Remove a member (admins remove others; anyone may leave)")
             .RequireScope(Scopes.WorkspacesWrite).RequireWorkspaceFromRoute("id")
             .Produces(204).Errors(403, 404, 409);
+
+        app.MapGet("/api/v1/admin/workspaces", ListAllWorkspaces.HandleAsync).WithTags("Admin").WithName("ListAllWorkspaces")
+            .WithSummary("Platform admins: every workspace (search on the name; cursor or page paging)")
+            .RequirePlatformAdmin().Returns<IReadOnlyList<ListAllWorkspaces.AdminWorkspaceDto>>().Errors(403, 422);
         return app;
     }
 }

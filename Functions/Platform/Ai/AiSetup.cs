@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Serverless.Functions.Platform.Ai;
@@ -19,6 +20,8 @@ internal static class AiSetup
         services.AddSingleton<UsageLedger>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageLedger>());
         services.AddSingleton<KeyQuotas>();
+        // The credits feature replaces this when it is registered.
+        services.TryAddSingleton<IModelSpending, FreeModelSpending>();
         services.AddSingleton<CredentialAlarms>();
         services.AddSingleton<ModelGateway>();
         services.AddSingleton<AgentLoop>();

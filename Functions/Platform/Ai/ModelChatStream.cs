@@ -16,7 +16,7 @@ internal sealed class ModelChatStream : IAsyncDisposable
     private readonly bool _forwardUsage;
     private readonly long _started;
     private readonly Func<int> _promptEstimate;
-    private readonly Action<TokenUsage, long?, string> _record;
+    private readonly Func<TokenUsage, long?, string, Task> _record;
     private TokenUsage? _reported;
     private int _completionCharacters;
     private long? _timeToFirstTokenMs;
@@ -24,7 +24,7 @@ internal sealed class ModelChatStream : IAsyncDisposable
     private int _disposed;
 
     internal ModelChatStream(PipelineResponse response, string provider, string model, bool forwardUsage, long started, Func<int> promptEstimate,
-        Action<TokenUsage, long?, string> record)
+        Func<TokenUsage, long?, string, Task> record)
     {
         _response = response;
         Provider = provider;
@@ -91,15 +91,13 @@ internal sealed class ModelChatStream : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _response.Dispose();
-            _record(Usage, _timeToFirstTokenMs, _status);
+            await _record(Usage, _timeToFirstTokenMs, _status);
         }
-
-        return ValueTask.CompletedTask;
     }
 
     internal static TokenUsage? UsageOf(JsonElement root, bool embedding)

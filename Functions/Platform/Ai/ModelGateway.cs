@@ -21,6 +21,7 @@ internal sealed class ModelGateway(
     ProviderDirectory directory,
     UpstreamClients clients,
     KeyQuotas quotas,
+    IModelSpending spending,
     UsageLedger ledger,
     CredentialAlarms credentials,
     IOptions<ModelsOptions> options,
@@ -74,7 +75,7 @@ internal sealed class ModelGateway(
     public async Task<ModelOutcome<ModelChatStream>> StreamChatAsync(ModelCaller caller, JsonObject request, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var (modelId, candidates, refused) = await PrepareAsync(caller, request, embedding: false, cancellationToken);
+        var (modelId, candidates, refused, hold) = await PrepareAsync(caller, request, embedding: false, cancellationToken);
         if (refused is not null)
         {
             return refused;
@@ -82,11 +83,26 @@ internal sealed class ModelGateway(
 
         var clientWantsUsage = request["stream_options"] is JsonObject so && so["include_usage"] is JsonValue v && v.TryGetValue(out bool wants) && wants;
         var span = PlatformTelemetry.StartModelCall(ChatOperation, modelId);
-        var attempt = await RunAsync(candidates, request, ChatOperation, stream: true, cancellationToken);
+        Attempt attempt;
+        try
+        {
+            attempt = await RunAsync(candidates, request, ChatOperation, stream: true, cancellationToken);
+        }
+        catch (Exception) when (hold is not null)
+        {
+            await spending.SettleAsync(hold, null);
+            throw;
+        }
+
         if (attempt.Response is null)
         {
-            Record(caller, modelId, attempt.Provider?.Name, ChatOperation, true, new TokenUsage(0, 0), 0m, started, null, StatusOf(attempt.Failure!));
+            var failed = Record(caller, modelId, attempt.Provider?.Name, ChatOperation, true, new TokenUsage(0, 0), 0m, started, null, StatusOf(attempt.Failure!));
             EndSpan(span, attempt.Provider, null, new TokenUsage(0, 0), StatusOf(attempt.Failure!));
+            if (hold is not null)
+            {
+                await spending.SettleAsync(hold, failed);
+            }
+
             return attempt.Failure!;
         }
 
@@ -94,11 +110,15 @@ internal sealed class ModelGateway(
         var model = attempt.Model!;
         // Only needed when the provider reports no usage, so the messages are not serialized again otherwise.
         var promptEstimate = () => EstimateTokens(request["messages"]?.ToJsonString().Length ?? 0);
-        return new ModelChatStream(attempt.Response, provider.Name, modelId, clientWantsUsage, started, promptEstimate, (usage, ttft, status) =>
+        return new ModelChatStream(attempt.Response, provider.Name, modelId, clientWantsUsage, started, promptEstimate, async (usage, ttft, status) =>
         {
-            Record(caller, modelId, provider.Name, ChatOperation, true, usage, model.Cost(usage.PromptTokens, usage.CompletionTokens), started, ttft, status);
+            var row = Record(caller, modelId, provider.Name, ChatOperation, true, usage, model.Cost(usage.PromptTokens, usage.CompletionTokens), started, ttft, status);
             // The chunks name the answering model too; the upstream name asked for is what a stream's span says.
             EndSpan(span, provider, model.UpstreamModel, usage, status);
+            if (hold is not null)
+            {
+                await spending.SettleAsync(hold, row);
+            }
         });
     }
 
@@ -106,59 +126,90 @@ internal sealed class ModelGateway(
     /// The checks every model call passes before it goes upstream (allow-list, per-key quotas), for features that
     /// reach a provider by another protocol (Ollama's native generate).
     /// </summary>
-    public async Task<ModelFailure?> AdmitAsync(ModelCaller caller, string modelId, CancellationToken cancellationToken) =>
-        !(caller.Limits?.Allows(modelId) ?? true)
-            ? new ModelFailure(ModelFailureKind.NotAllowed, 403, $"This API key may not use the model '{modelId}'.", "model")
-            : await quotas.CheckAsync(caller, cancellationToken);
+    /// <remarks>
+    /// The admission also holds the call's reservation of credits (from <paramref name="promptCharacters"/> and
+    /// <paramref name="maxCompletionTokens"/>): <see cref="RecordCallAsync"/> settles it, disposing an admission that
+    /// recorded nothing releases it.
+    /// </remarks>
+    public async Task<ModelAdmission> AdmitAsync(ModelCaller caller, ProviderDefinition provider, string modelId, int promptCharacters, int? maxCompletionTokens,
+        CancellationToken cancellationToken)
+    {
+        if (!(caller.Limits?.Allows(modelId) ?? true))
+        {
+            return new ModelAdmission(new ModelFailure(ModelFailureKind.NotAllowed, 403, $"This API key may not use the model '{modelId}'.", "model"), null, spending);
+        }
 
-    /// <summary>Records a call made by another protocol, priced by the provider's model entry when it lists the model.</summary>
-    public void RecordCall(ModelCaller caller, ProviderDefinition provider, string modelId, string operation, bool stream, TokenUsage usage,
-        long started, long? timeToFirstTokenMs, string status)
+        if (await quotas.CheckAsync(caller, cancellationToken) is { } quota)
+        {
+            return new ModelAdmission(quota, null, spending);
+        }
+
+        var prices = provider.Find(modelId) is { } model ? new[] { model } : [];
+        var (hold, refused) = await spending.ReserveAsync(caller, new ModelCostEstimate(() => EstimateTokens(promptCharacters), maxCompletionTokens, false, prices),
+            cancellationToken);
+        return new ModelAdmission(refused, hold, spending);
+    }
+
+    /// <summary>Records a call made by another protocol, priced by the provider's model entry when it lists the model, and pays for it.</summary>
+    public async Task RecordCallAsync(ModelAdmission admission, ModelCaller caller, ProviderDefinition provider, string modelId, string operation, bool stream,
+        TokenUsage usage, long started, long? timeToFirstTokenMs, string status)
     {
         var cost = provider.Find(modelId)?.Cost(usage.PromptTokens, usage.CompletionTokens) ?? 0m;
-        Record(caller, modelId, provider.Name, operation, stream, usage, cost, started, timeToFirstTokenMs, status);
+        await admission.SettleAsync(Record(caller, modelId, provider.Name, operation, stream, usage, cost, started, timeToFirstTokenMs, status));
     }
 
     private async Task<ModelOutcome<ModelResponse>> SendAsync(ModelCaller caller, JsonObject request, string operation, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var embedding = operation == EmbeddingOperation;
-        var (modelId, candidates, refused) = await PrepareAsync(caller, request, embedding, cancellationToken);
+        var (modelId, candidates, refused, hold) = await PrepareAsync(caller, request, embedding, cancellationToken);
         if (refused is not null)
         {
             return refused;
         }
 
-        var span = PlatformTelemetry.StartModelCall(operation, modelId);
-        var attempt = await RunAsync(candidates, request, operation, stream: false, cancellationToken);
-        if (attempt.Response is null)
+        UsageRecord? row = null;
+        try
         {
-            Record(caller, modelId, attempt.Provider?.Name, operation, false, new TokenUsage(0, 0), 0m, started, null, StatusOf(attempt.Failure!));
-            EndSpan(span, attempt.Provider, null, new TokenUsage(0, 0), StatusOf(attempt.Failure!));
-            return attempt.Failure!;
-        }
+            var span = PlatformTelemetry.StartModelCall(operation, modelId);
+            var attempt = await RunAsync(candidates, request, operation, stream: false, cancellationToken);
+            if (attempt.Response is null)
+            {
+                row = Record(caller, modelId, attempt.Provider?.Name, operation, false, new TokenUsage(0, 0), 0m, started, null, StatusOf(attempt.Failure!));
+                EndSpan(span, attempt.Provider, null, new TokenUsage(0, 0), StatusOf(attempt.Failure!));
+                return attempt.Failure!;
+            }
 
-        using var response = attempt.Response;
-        var body = attempt.Body!;
-        var (reported, responseModel) = ReadUsage(body, embedding);
-        var usage = reported ?? new TokenUsage(EstimateTokens(request.ToJsonString().Length), 0);
-        var cost = attempt.Model!.Cost(usage.PromptTokens, usage.CompletionTokens);
-        Record(caller, modelId, attempt.Provider!.Name, operation, false, usage, cost, started, null, UsageStatus.Ok);
-        EndSpan(span, attempt.Provider, responseModel ?? attempt.Model.UpstreamModel, usage, UsageStatus.Ok);
-        return new ModelResponse(body, attempt.Provider.Name, modelId, usage);
+            using var response = attempt.Response;
+            var body = attempt.Body!;
+            var (reported, responseModel) = ReadUsage(body, embedding);
+            var usage = reported ?? new TokenUsage(EstimateTokens(request.ToJsonString().Length), 0);
+            var cost = attempt.Model!.Cost(usage.PromptTokens, usage.CompletionTokens);
+            row = Record(caller, modelId, attempt.Provider!.Name, operation, false, usage, cost, started, null, UsageStatus.Ok);
+            EndSpan(span, attempt.Provider, responseModel ?? attempt.Model.UpstreamModel, usage, UsageStatus.Ok);
+            return new ModelResponse(body, attempt.Provider.Name, modelId, usage);
+        }
+        finally
+        {
+            // Also when the caller went away mid-call: the hold never outlives the call.
+            if (hold is not null)
+            {
+                await spending.SettleAsync(hold, row);
+            }
+        }
     }
 
-    private async Task<(string ModelId, IReadOnlyList<(ProviderDefinition, ProviderModel)> Candidates, ModelFailure? Refused)> PrepareAsync(
+    private async Task<(string ModelId, IReadOnlyList<(ProviderDefinition, ProviderModel)> Candidates, ModelFailure? Refused, SpendingHold? Hold)> PrepareAsync(
         ModelCaller caller, JsonObject request, bool embedding, CancellationToken cancellationToken)
     {
         if (request["model"] is not JsonValue value || !value.TryGetValue(out string? modelId) || string.IsNullOrWhiteSpace(modelId))
         {
-            return ("", [], ModelFailure.Invalid("you must provide a model parameter", "model"));
+            return ("", [], ModelFailure.Invalid("you must provide a model parameter", "model"), null);
         }
 
         if (!(caller.Limits?.Allows(modelId) ?? true))
         {
-            return (modelId, [], new ModelFailure(ModelFailureKind.NotAllowed, 403, $"This API key may not use the model '{modelId}'.", "model"));
+            return (modelId, [], new ModelFailure(ModelFailureKind.NotAllowed, 403, $"This API key may not use the model '{modelId}'.", "model"), null);
         }
 
         var candidates = await directory.CandidatesAsync(caller.WorkspaceId, modelId, embedding, cancellationToken);
@@ -166,10 +217,33 @@ internal sealed class ModelGateway(
         {
             var hint = await HasProvidersAsync(caller.WorkspaceId, cancellationToken) ? "" : " No model provider is available. " + HowToAddProvider;
             return (modelId, [], new ModelFailure(ModelFailureKind.ModelNotFound, 404,
-                $"The model '{modelId}' does not exist or you do not have access to it.{hint}", "model"));
+                $"The model '{modelId}' does not exist or you do not have access to it.{hint}", "model"), null);
         }
 
-        return (modelId, candidates, await quotas.CheckAsync(caller, cancellationToken));
+        if (await quotas.CheckAsync(caller, cancellationToken) is { } quota)
+        {
+            return (modelId, candidates, quota, null);
+        }
+
+        // Last, so a call refused for any other reason never holds funds.
+        var estimate = new ModelCostEstimate(() => EstimateTokens(request.ToJsonString().Length), MaxCompletionTokens(request), embedding,
+            [.. candidates.Select(c => c.Item2)]);
+        var (hold, refused) = await spending.ReserveAsync(caller, estimate, cancellationToken);
+        return (modelId, candidates, refused, hold);
+    }
+
+    /// <summary>The most completion tokens the request allows (OpenAI's newer name first), when it says.</summary>
+    private static int? MaxCompletionTokens(JsonObject request)
+    {
+        foreach (var name in (ReadOnlySpan<string>)["max_completion_tokens", "max_tokens"])
+        {
+            if (request[name] is JsonValue value && value.TryGetValue(out int tokens) && tokens > 0)
+            {
+                return tokens;
+            }
+        }
+
+        return null;
     }
 
     // Beyond this a Content-Length is not trusted for one up-front allocation; such a body grows as it arrives.
@@ -402,7 +476,7 @@ internal sealed class ModelGateway(
     private static void EndSpan(Activity? span, ProviderDefinition? provider, string? responseModel, TokenUsage usage, string status) =>
         PlatformTelemetry.EndModelCall(span, provider?.Name, provider?.Kind, provider?.BaseUrl, responseModel, usage.PromptTokens, usage.CompletionTokens, status);
 
-    private void Record(ModelCaller caller, string modelId, string? provider, string operation, bool stream, TokenUsage usage, decimal cost,
+    private UsageRecord Record(ModelCaller caller, string modelId, string? provider, string operation, bool stream, TokenUsage usage, decimal cost,
         long started, long? ttftMs, string status)
     {
         PlatformTelemetry.RecordModelUsage(modelId, usage.PromptTokens, usage.CompletionTokens, cost);
@@ -412,5 +486,6 @@ internal sealed class ModelGateway(
             (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, ttftMs, status, caller.Source, time.GetUtcNow(), caller.WorkflowId, caller.AppId);
         quotas.Add(record);
         ledger.Record(record);
+        return record;
     }
 }

@@ -47,6 +47,12 @@ internal sealed class AccessControlMiddleware(RequestDelegate next, IMembershipL
 
         if (context.Features.Get<Caller>() is not { } caller)
         {
+            if (context.Features.Get<DisabledAccount>() is not null)
+            {
+                await ErrorWriter.WriteAsync(context, 403, ErrorCodes.Forbidden, DisabledAccount.Message);
+                return;
+            }
+
             context.Response.Headers.WWWAuthenticate = "Bearer";
             var presented = context.Request.Headers.Authorization.Count > 0 || context.Request.Headers.ContainsKey(PlatformAuthenticationHandler.ApiKeyHeader);
             await ErrorWriter.WriteAsync(context, 401, ErrorCodes.Unauthorized,

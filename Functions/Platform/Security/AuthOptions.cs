@@ -35,6 +35,10 @@ internal sealed class AuthOptions
     [Range(0, 300)]
     public int ApiKeyCacheSeconds { get; set; } = 15;
 
+    /// <summary>How long an instance keeps its copy of the disabled users; disabling on another instance takes at most this long.</summary>
+    [Range(0, 300)]
+    public int UserStatusCacheSeconds { get; set; } = 15;
+
     [Range(1, 720)]
     public int EmailVerificationHours { get; set; } = 48;
 

@@ -14,7 +14,8 @@ internal sealed class PlatformAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     AccessTokens tokens,
-    IApiKeyAuthenticator apiKeys)
+    IApiKeyAuthenticator apiKeys,
+    IUserStatus users)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Platform";
@@ -34,6 +35,13 @@ internal sealed class PlatformAuthenticationHandler(
         if (caller is null)
         {
             return AuthenticateResult.Fail("The credential is invalid or expired.");
+        }
+
+        // Tokens already issued and keys already made stop working the moment their user is disabled (within the status cache).
+        if (await users.IsDisabledAsync(caller.UserId, Context.RequestAborted))
+        {
+            Context.Features.Set(new DisabledAccount());
+            return AuthenticateResult.Fail(DisabledAccount.Message);
         }
 
         Context.Features.Set(caller);

@@ -15,6 +15,18 @@ internal interface IMembershipLookup
     ValueTask<WorkspaceRole?> GetRoleAsync(string workspaceId, string userId, CancellationToken cancellationToken);
 }
 
+/// <summary>Whether a user is disabled by a platform admin; implemented by the identity feature, asked on every authenticated request.</summary>
+internal interface IUserStatus
+{
+    ValueTask<bool> IsDisabledAsync(string userId, CancellationToken cancellationToken);
+}
+
+/// <summary>Set by authentication when a valid credential belongs to a disabled user, so the refusal can say why.</summary>
+internal sealed record DisabledAccount
+{
+    public const string Message = "This account is disabled. Ask a platform admin to enable it.";
+}
+
 /// <summary>What other features may know of a user; implemented by the identity feature.</summary>
 internal interface IUserLookup
 {

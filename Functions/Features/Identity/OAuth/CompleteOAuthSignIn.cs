@@ -43,6 +43,12 @@ internal static class CompleteOAuthSignIn
                 return OAuthRedirects.Error(pending.RedirectUri, failure!, pending.ClientState);
             }
 
+            if (user.Disabled)
+            {
+                IdentityLog.OAuthFailed(logger, settings.Name, "account_disabled", "The user is disabled.");
+                return OAuthRedirects.Error(pending.RedirectUri, "account_disabled", pending.ClientState);
+            }
+
             var oneTime = await oneTimeTokens.IssueAsync(OneTimeTokens.OAuthSignIn, user, CodeLifetime, cancellationToken);
             return OAuthRedirects.Success(pending.RedirectUri, oneTime, pending.ClientState);
         }

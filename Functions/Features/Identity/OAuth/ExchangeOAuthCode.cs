@@ -1,4 +1,5 @@
 using Serverless.Functions.Platform.Http;
+using Serverless.Functions.Platform.Security;
 
 namespace Serverless.Functions.Features.Identity.OAuth;
 
@@ -17,6 +18,12 @@ internal static class ExchangeOAuthCode
         if (user is null)
         {
             return Api.BadRequest("The sign-in code is unknown, already used or expired.");
+        }
+
+        // Disabled between the provider's return and this exchange.
+        if (user.Disabled)
+        {
+            return Api.Forbidden(DisabledAccount.Message);
         }
 
         var tokens = await sessions.StartAsync(user, cancellationToken);

@@ -54,7 +54,11 @@ public sealed class OAuthFixture : IAsyncLifetime
         });
         Provider.Clock = Factory.Clock;
         Client = Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        // The first user becomes platform admin: taken here, so no test's own user is one by chance.
+        Admin = await Client.RegisterAsync();
     }
+
+    public TestUser Admin { get; private set; } = null!;
 
     public async Task DisposeAsync()
     {
@@ -210,6 +214,29 @@ public sealed class OAuthSignInTests(OAuthFixture fixture) : IClassFixture<OAuth
         Assert.Equal("github", identity["provider"]!.GetValue<string>());
         Assert.Equal(account.Subject, identity["subject"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+    }
+
+    [Fact]
+    public async Task DisabledUser_SignInIsSentBackWithAccountDisabled_AndACodeIssuedBeforeIsVoid()
+    {
+        var account = GitHubAccount();
+        var session = await SignInAsync("github", account);
+        var authorize = await StartAsync("github");
+        var pending = await CallbackAsync(CallbackUrl("github", authorize, fixture.Provider.Approve(authorize, account)));
+
+        var disabled = await _client.ApiPostAsync($"/api/v1/admin/users/{session.UserId}/disable", null, fixture.Admin.AccessToken);
+        var exchanged = await _client.ApiPostAsync("/api/v1/oauth/token", new { code = pending["code"].ToString() });
+        authorize = await StartAsync("github");
+        var refused = await CallbackAsync(CallbackUrl("github", authorize, fixture.Provider.Approve(authorize, account)));
+
+        Assert.Equal(HttpStatusCode.OK, disabled.Status);
+        // Disabling changed the security stamp: a code issued before is void like the sessions.
+        Assert.Equal(HttpStatusCode.BadRequest, exchanged.Status);
+        Assert.Equal("account_disabled", refused["error"].ToString());
+        Assert.False(refused.ContainsKey("code"));
+
+        await _client.ApiPostAsync($"/api/v1/admin/users/{session.UserId}/enable", null, fixture.Admin.AccessToken);
+        Assert.Equal(session.UserId, (await SignInAsync("github", account)).UserId);
     }
 
     [Fact]
