@@ -12,7 +12,7 @@ internal sealed class Admission(IEntityStore store, EngineOptions options)
     private const string Table = "executionslots";
     private const string Row = "slots";
 
-    private readonly SemaphoreSlim[] _locks = [.. Enumerable.Range(0, 16).Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly Lane[] _lanes = [.. Enumerable.Range(0, 16).Select(_ => new Lane())];
 
     internal sealed record Slots(List<string> Running, List<string> Waiting);
 
@@ -134,36 +134,84 @@ internal sealed class Admission(IEntityStore store, EngineOptions options)
         return entity is null ? (new Slots([], []), null) : (JsonSerializer.Deserialize<Slots>(entity.Json, ExecutionStore.Json)!, entity.ETag);
     }
 
-    private async Task UpdateAsync(string workspaceId, Func<Slots, bool> change, CancellationToken cancellationToken)
+    private Task UpdateAsync(string workspaceId, Func<Slots, bool> change, CancellationToken cancellationToken)
     {
-        // One document per workspace takes every run's start and end: serialising this process's writers to it
-        // turns a storm of lost optimistic races into a short queue. Other processes still meet the ETag.
-        var gate = _locks[(uint)StringComparer.Ordinal.GetHashCode(workspaceId) % (uint)_locks.Length];
-        await gate.WaitAsync(cancellationToken);
-        try
+        // One document per workspace takes every run's start and end. The changes that arrive while a write is under
+        // way are applied together to one read of the document and stored in one write (group commit): a storm of
+        // starts and ends costs a read and a write per batch, not per run. Other processes still meet the ETag.
+        cancellationToken.ThrowIfCancellationRequested();
+        var pending = new PendingChange(workspaceId, change);
+        var lane = _lanes[(uint)StringComparer.Ordinal.GetHashCode(workspaceId) % (uint)_lanes.Length];
+        bool drain;
+        lock (lane)
         {
-            await UpdateUnderLockAsync(workspaceId, change, cancellationToken);
+            lane.Queue.Add(pending);
+            drain = !lane.Draining;
+            lane.Draining = true;
         }
-        finally
+
+        if (drain)
         {
-            gate.Release();
+            _ = Task.Run(() => DrainAsync(lane), CancellationToken.None);
+        }
+
+        return pending.Done.Task;
+    }
+
+    private async Task DrainAsync(Lane lane)
+    {
+        while (true)
+        {
+            List<PendingChange> batch;
+            lock (lane)
+            {
+                if (lane.Queue.Count == 0)
+                {
+                    lane.Draining = false;
+                    return;
+                }
+
+                batch = lane.Queue;
+                lane.Queue = [];
+            }
+
+            foreach (var workspace in batch.GroupBy(p => p.WorkspaceId, StringComparer.Ordinal))
+            {
+                var changes = workspace.ToList();
+                try
+                {
+                    await ApplyAsync(workspace.Key, changes);
+                    changes.ForEach(p => p.Done.TrySetResult());
+                }
+                catch (Exception e)
+                {
+                    changes.ForEach(p => p.Done.TrySetException(e));
+                }
+            }
         }
     }
 
-    private async Task UpdateUnderLockAsync(string workspaceId, Func<Slots, bool> change, CancellationToken cancellationToken)
+    /// <summary>Applies the changes in arrival order to one read of the document; one write when any changed it, read again on a lost race.</summary>
+    private async Task ApplyAsync(string workspaceId, List<PendingChange> changes)
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {
-            var (slots, etag) = await ReadAsync(workspaceId, cancellationToken);
-            if (!change(slots))
+            var (slots, etag) = await ReadAsync(workspaceId, CancellationToken.None);
+            var changed = false;
+            foreach (var pending in changes)
+            {
+                changed |= pending.Change(slots);
+            }
+
+            if (!changed)
             {
                 return;
             }
 
             var json = JsonSerializer.Serialize(slots, ExecutionStore.Json);
             var result = etag is null
-                ? await store.InsertAsync(Table, workspaceId, Row, json, cancellationToken)
-                : await store.ReplaceAsync(Table, workspaceId, Row, json, etag, cancellationToken);
+                ? await store.InsertAsync(Table, workspaceId, Row, json, CancellationToken.None)
+                : await store.ReplaceAsync(Table, workspaceId, Row, json, etag, CancellationToken.None);
             if (result.Succeeded)
             {
                 return;
@@ -171,5 +219,19 @@ internal sealed class Admission(IEntityStore store, EngineOptions options)
         }
 
         throw new InvalidOperationException($"The slots of workspace {workspaceId} kept changing under 50 attempts to update them.");
+    }
+
+    /// <summary>A change waiting for its lane's next write; its callback runs again on every re-read, so it sets all it reports each time.</summary>
+    private sealed record PendingChange(string WorkspaceId, Func<Slots, bool> Change)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>The changes waiting for one stripe of workspaces, and whether a writer is draining them.</summary>
+    private sealed class Lane
+    {
+        public List<PendingChange> Queue { get; set; } = [];
+
+        public bool Draining { get; set; }
     }
 }
