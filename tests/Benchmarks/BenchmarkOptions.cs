@@ -23,7 +23,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
 
     public const string Usage =
         "usage: Benchmarks [--suite foundation|workflows|storage|gateway|search|ingest|lists|table-scan|automation|analytics|code|plugins (foundation)] [--duration SECONDS (10)] [--warmup SECONDS (2)] [--iterations N (400)] [--app PUBLISHED_DIR] [--out FILE]" +
-        " [--store sqlite|azurite|both (both; lists suite)] [--max-items N (50000; lists suite; analytics suite: the most runs, default 100000)]";
+        " [--store sqlite|azurite|both (both; lists and workflows suites)] [--max-items N (50000; lists suite; analytics suite: the most runs, default 100000)]";
 
     /// <summary>
     /// Storage suite: measured calls per operation and adapter; search suite: measured queries per scenario; ingest suite: documents per scenario;
@@ -31,7 +31,7 @@ internal sealed record BenchmarkOptions(TimeSpan Duration, TimeSpan Warmup, stri
     /// </summary>
     public int Iterations { get; init; } = 400;
 
-    /// <summary>Lists suite: which stores the app runs on, one after the other.</summary>
+    /// <summary>Lists and workflows suites: which stores the app runs on, one after the other.</summary>
     public string Store { get; init; } = BothStores;
 
     /// <summary>Lists suite: the largest workspace measured (the sizes above it are left out, and it is measured itself); analytics suite: the most runs.</summary>

@@ -36,14 +36,15 @@ internal static class WorkflowSuite
     private sealed record Row(string Backend, string Scenario, int Clients, int Runs, double RunsPerSecond, double P50, double P99, double Max, int Errors, string Target, bool Pass);
 
     /// <summary>
-    /// The whole suite on each standalone backend: the published app on the embedded store (its Durable Task backend the
+    /// The whole suite on each standalone backend (or the one <c>--store</c> names): the published app on the embedded store (its Durable Task backend the
     /// SQLite orchestration service), then on Azure Storage on Azurite (the DTFx Azure Storage backend, same Azurite).
     /// </summary>
     public static async Task<string> RunBothBackendsAsync(string appDir, string workDir, BenchmarkOptions options, Action<string> log, CancellationToken ct)
     {
         var rows = new List<Row>();
         var azuriteStart = TimeSpan.Zero;
-        foreach (var (backend, onAzurite) in Backends)
+        foreach (var (backend, onAzurite) in Backends.Where(b => options.Store == BenchmarkOptions.BothStores
+                     || (b.Azurite ? BenchmarkOptions.AzuriteStore : BenchmarkOptions.SqliteStore) == options.Store))
         {
             Azurite? azurite = null;
             ServerProcess? server = null;
