@@ -4,6 +4,7 @@ using DurableTask.Core;
 using DurableTask.Core.History;
 using Microsoft.Data.Sqlite;
 using Newtonsoft.Json;
+using Serverless.Functions.Platform.Storage;
 
 namespace Serverless.Functions.Platform.Durable;
 
@@ -17,15 +18,12 @@ internal sealed record InstanceColumns(string? TagsJson, string? ParentJson);
 internal sealed record StoredMessage(long Id, string InstanceId, EventType EventType, long VisibleAt, string Json);
 
 /// <summary>
-/// The SQLite file behind <see cref="SqliteOrchestrationService"/>. Every write runs on one writer thread that groups
-/// whatever is queued into one transaction (group commit): a commit costs about the same for one change as for fifty,
-/// so under load the file sees few large transactions instead of many small ones. A caller's task completes only after
-/// its transaction committed and its in-memory effect was applied, in commit order. Reads run on a small pool of
-/// reader connections, which WAL lets proceed while the writer commits.
+/// The SQLite file behind <see cref="SqliteOrchestrationService"/>. Every write goes through one
+/// <see cref="SqliteWriter{TConnection}"/> (group commit on one writer thread); reads run on a small pool of reader
+/// connections, which WAL lets proceed while the writer commits.
 /// </summary>
 internal sealed class DurableStore : IDisposable
 {
-    private const int MaxBatch = 256;
     private const int MaxIdleReaders = 8;
 
     // WITHOUT ROWID is not used: history rows and instance rows carry orchestration payloads of any size, which
@@ -83,14 +81,8 @@ internal sealed class DurableStore : IDisposable
     private readonly string _connectionString;
     private readonly ILogger _logger;
     private readonly ConcurrentBag<DurableConnection> _idleReaders = [];
-    private readonly object _writeLock = new();
-    private readonly Queue<IPendingWrite> _writes = new();
-    // Little spinning: on two cores a spinning writer takes the CPU from the threads that would give it work.
-    private readonly ManualResetEventSlim _writeSignal = new(false, spinCount: 1);
+    private readonly SqliteWriter<DurableConnection> _writer;
     private DurableConnection? _writeConnection;
-    private Thread? _writer;
-    private bool _writerAwake;
-    private bool _stopping;
     private volatile bool _disposed;
 
     public DurableStore(string databasePath, ILogger logger)
@@ -106,6 +98,10 @@ internal sealed class DurableStore : IDisposable
             Pooling = false,
         }.ToString();
         _logger = logger;
+        _writer = new SqliteWriter<DurableConnection>(
+            "durable-sqlite-writer",
+            (exception, count) => DurableLog.WriteFailed(logger, exception, count),
+            exception => DurableLog.ApplyFailed(logger, exception));
     }
 
     /// <summary>Creates the schema and hands back the writer connection for loading; call <see cref="StartWriter"/> after.</summary>
@@ -123,38 +119,11 @@ internal sealed class DurableStore : IDisposable
         return connection;
     }
 
-    public void StartWriter()
-    {
-        _writer = new Thread(WriterLoop) { IsBackground = true, Name = "durable-sqlite-writer" };
-        _writer.Start();
-    }
+    /// <summary>Hands the connection <see cref="Open"/> returned to the writer thread, which owns it from now on.</summary>
+    public void StartWriter() => _writer.Start(_writeConnection!);
 
-    /// <summary>
-    /// Runs <paramref name="execute"/> inside the next group transaction; after the commit <paramref name="apply"/> runs
-    /// on the writer thread, before any later transaction's, and then the task completes with the result. If
-    /// <paramref name="execute"/> throws, its changes are rolled back (the others in the group are not) and the task
-    /// fails with that exception. <paramref name="execute"/> may run more than once, so it must only touch the database.
-    /// </summary>
-    public Task<T> WriteAsync<T>(Func<DurableConnection, T> execute, Action<T>? apply = null)
-    {
-        var write = new PendingWrite<T>(execute, apply);
-        lock (_writeLock)
-        {
-            if (_stopping)
-            {
-                throw new ObjectDisposedException(nameof(DurableStore));
-            }
-
-            _writes.Enqueue(write);
-            if (!_writerAwake)
-            {
-                _writerAwake = true;
-                _writeSignal.Set();
-            }
-        }
-
-        return write.Completion.Task;
-    }
+    /// <inheritdoc cref="SqliteWriter{TConnection}.WriteAsync{T}"/>
+    public Task<T> WriteAsync<T>(Func<DurableConnection, T> execute, Action<T>? apply = null) => _writer.WriteAsync(execute, apply);
 
     /// <summary>Runs a read on a pooled reader connection (synchronously: SQLite has no asynchronous I/O to wait on).</summary>
     public T Read<T>(Func<DurableConnection, T> read)
@@ -189,231 +158,33 @@ internal sealed class DurableStore : IDisposable
             return;
         }
 
-        lock (_writeLock)
-        {
-            _stopping = true;
-            _writeSignal.Set();
-        }
-
-        if (_writer is not null && _writer != Thread.CurrentThread)
-        {
-            _writer.Join();
-        }
-
+        // The writer finishes what is queued, then closes the connection it owns (or it never started: ours to close).
+        var started = _writer.Started;
+        _writer.Dispose();
         _disposed = true;
-        // Writes queued after the writer left (none, since _stopping refuses them) or never started.
-        lock (_writeLock)
+        if (!started)
         {
-            while (_writes.TryDequeue(out var write))
-            {
-                write.Fail(new ObjectDisposedException(nameof(DurableStore)));
-            }
+            _writeConnection?.Dispose();
         }
 
-        _writeConnection?.Dispose();
         while (_idleReaders.TryTake(out var reader))
         {
             reader.Dispose();
         }
-
-        _writeSignal.Dispose();
-    }
-
-    private void WriterLoop()
-    {
-        var batch = new List<IPendingWrite>(MaxBatch);
-        while (true)
-        {
-            _writeSignal.Wait();
-            bool stop;
-            lock (_writeLock)
-            {
-                while (batch.Count < MaxBatch && _writes.TryDequeue(out var write))
-                {
-                    batch.Add(write);
-                }
-
-                if (_writes.Count == 0)
-                {
-                    _writerAwake = false;
-                    if (!_stopping)
-                    {
-                        _writeSignal.Reset();
-                    }
-                }
-
-                stop = _stopping && batch.Count == 0;
-            }
-
-            if (stop)
-            {
-                return;
-            }
-
-            RunBatch(batch);
-            batch.Clear();
-        }
-    }
-
-    // Optimistic grouping: run every write in one transaction; when one throws, roll the transaction back, fail that
-    // write alone and run the others again. Failures are rare (a refused duplicate start), savepoints on every write
-    // would cost each of them two more statements.
-    private void RunBatch(List<IPendingWrite> batch)
-    {
-        var connection = _writeConnection!;
-        while (batch.Count > 0)
-        {
-            var failed = -1;
-            try
-            {
-                connection.Begin();
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    try
-                    {
-                        batch[i].Execute(connection);
-                    }
-                    catch (Exception exception)
-                    {
-                        failed = i;
-                        batch[i].Fail(exception);
-                        break;
-                    }
-                }
-
-                if (failed >= 0)
-                {
-                    connection.Rollback();
-                    batch.RemoveAt(failed);
-                    continue;
-                }
-
-                connection.Commit();
-            }
-            catch (Exception exception)
-            {
-                DurableLog.WriteFailed(_logger, exception, batch.Count);
-                connection.RollbackQuietly();
-                foreach (var write in batch)
-                {
-                    write.Fail(exception);
-                }
-
-                return;
-            }
-
-            foreach (var write in batch)
-            {
-                try
-                {
-                    write.Apply();
-                }
-                catch (Exception exception)
-                {
-                    DurableLog.ApplyFailed(_logger, exception);
-                }
-
-                write.Complete();
-            }
-
-            return;
-        }
-    }
-
-    private interface IPendingWrite
-    {
-        void Execute(DurableConnection connection);
-
-        void Apply();
-
-        void Complete();
-
-        void Fail(Exception exception);
-    }
-
-    private sealed class PendingWrite<T>(Func<DurableConnection, T> execute, Action<T>? apply) : IPendingWrite
-    {
-        private T _result = default!;
-
-        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Execute(DurableConnection connection) => _result = execute(connection);
-
-        public void Apply() => apply?.Invoke(_result);
-
-        public void Complete() => Completion.TrySetResult(_result);
-
-        public void Fail(Exception exception) => Completion.TrySetException(exception);
     }
 }
 
 /// <summary>
-/// One SQLite connection with its prepared commands kept (a statement is compiled once per connection, not once per
-/// call) and the queries of the orchestration store.
+/// A <see cref="SqliteSession"/> with the queries of the orchestration store.
 /// </summary>
-internal sealed class DurableConnection : IDisposable
+internal sealed class DurableConnection : SqliteSession
 {
-    private readonly SqliteConnection _connection;
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
-    private SqliteTransaction? _transaction;
-
-    private DurableConnection(SqliteConnection connection) => _connection = connection;
-
-    public static DurableConnection Open(string connectionString)
+    private DurableConnection(SqliteConnection connection)
+        : base(connection)
     {
-        var connection = new SqliteConnection(connectionString);
-        try
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
-            command.ExecuteNonQuery();
-            return new DurableConnection(connection);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
     }
 
-    public void Begin() => _transaction = _connection.BeginTransaction(deferred: false);
-
-    public void Commit()
-    {
-        _transaction!.Commit();
-        _transaction.Dispose();
-        _transaction = null;
-    }
-
-    public void Rollback()
-    {
-        _transaction!.Rollback();
-        _transaction.Dispose();
-        _transaction = null;
-    }
-
-    public void RollbackQuietly()
-    {
-        try
-        {
-            _transaction?.Rollback();
-        }
-        catch (SqliteException)
-        {
-            // The transaction is already gone (a failed COMMIT rolls back by itself).
-        }
-
-        _transaction?.Dispose();
-        _transaction = null;
-    }
-
-    public void Execute(string sql)
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    public static DurableConnection Open(string connectionString) => Open(connectionString, c => new DurableConnection(c));
 
     public InstanceHead? ReadHead(string instanceId)
     {
@@ -633,7 +404,7 @@ internal sealed class DurableConnection : IDisposable
 
     public List<StoredMessage> LoadMessages()
     {
-        using var command = _connection.CreateCommand();
+        using var command = Connection.CreateCommand();
         command.CommandText = "SELECT id, instance_id, event_type, visible_at, json FROM messages ORDER BY id";
         using var reader = command.ExecuteReader();
         var rows = new List<StoredMessage>();
@@ -647,7 +418,7 @@ internal sealed class DurableConnection : IDisposable
 
     public List<StoredMessage> LoadActivities()
     {
-        using var command = _connection.CreateCommand();
+        using var command = Connection.CreateCommand();
         command.CommandText = "SELECT id, instance_id, json FROM activities ORDER BY id";
         using var reader = command.ExecuteReader();
         var rows = new List<StoredMessage>();
@@ -668,45 +439,6 @@ internal sealed class DurableConnection : IDisposable
         {
             Command("DELETE FROM history").ExecuteNonQuery();
             Command("DELETE FROM instances").ExecuteNonQuery();
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var command in _commands.Values)
-        {
-            command.Dispose();
-        }
-
-        _transaction?.Dispose();
-        _connection.Dispose();
-    }
-
-    private SqliteCommand Command(string sql)
-    {
-        if (!_commands.TryGetValue(sql, out var command))
-        {
-            command = _connection.CreateCommand();
-            command.CommandText = sql;
-            _commands[sql] = command;
-        }
-
-        command.Transaction = _transaction;
-        return command;
-    }
-
-    // A cached command keeps its parameters; each call sets every one of them again.
-    private static void Bind(SqliteCommand command, string name, object? value)
-    {
-        var parameters = command.Parameters;
-        var index = parameters.IndexOf(name);
-        if (index < 0)
-        {
-            parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-        else
-        {
-            parameters[index].Value = value ?? DBNull.Value;
         }
     }
 

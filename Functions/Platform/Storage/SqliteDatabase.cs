@@ -6,8 +6,9 @@ using SQLitePCL;
 namespace Serverless.Functions.Platform.Storage;
 
 /// <summary>
-/// The embedded platform database, <c>&lt;DataDirectory&gt;/platform.db</c>: owns its schema and hands out short-lived
-/// pooled connections, one per operation, so that concurrent requests never share a connection.
+/// The embedded platform database, <c>&lt;DataDirectory&gt;/platform.db</c>: owns its schema, hands out short-lived
+/// pooled connections for reads, one per operation, so that concurrent requests never share a connection, and runs
+/// every write through one <see cref="SqliteWriter{TConnection}"/> (group commit on a single writer connection).
 /// </summary>
 internal sealed class SqliteDatabase : IDisposable
 {
@@ -50,9 +51,16 @@ internal sealed class SqliteDatabase : IDisposable
     // The pool reuses native handles; remembering which ones already carry the per-connection pragmas keeps
     // opening a pooled connection (every point read does) down to a table lookup instead of an extra statement.
     private readonly ConditionalWeakTable<sqlite3, object> _preparedHandles = new();
+    private readonly SqliteWriter<SqliteSession> _writer;
+    private readonly object _startLock = new();
 
-    public SqliteDatabase(IOptions<StorageOptions> options)
+    public SqliteDatabase(IOptions<StorageOptions> options, ILogger<SqliteDatabase>? logger = null)
     {
+        var log = (ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        _writer = new SqliteWriter<SqliteSession>(
+            "platform-sqlite-writer",
+            (exception, count) => StorageLog.WriteFailed(log, exception, count),
+            exception => StorageLog.ApplyFailed(log, exception));
         var directory = Path.GetFullPath(options.Value.DataDirectory);
         Directory.CreateDirectory(directory);
         DatabasePath = Path.Combine(directory, FileName);
@@ -96,6 +104,39 @@ internal sealed class SqliteDatabase : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="execute"/> (synchronously, on the writer connection, inside a transaction shared with the
+    /// other writes queued beside it) and completes after the commit. It may run more than once and must only touch the
+    /// database; a throw undoes its own changes only. Use <see cref="SqliteSession.Atomically"/> for several statements
+    /// that stand or fall together.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<SqliteSession, T> execute, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_writer.Started)
+        {
+            // The writer thread starts with the first write: a database only read (or only created) costs no thread.
+            lock (_startLock)
+            {
+                if (!_writer.Started)
+                {
+                    var session = SqliteSession.OpenSession(ConnectionString);
+                    try
+                    {
+                        _writer.Start(session);
+                    }
+                    catch
+                    {
+                        session.Dispose();
+                        throw;
+                    }
+                }
+            }
+        }
+
+        return _writer.WriteAsync(execute);
+    }
+
     /// <summary>Creates a command with named parameters; a <c>null</c> value binds SQL NULL.</summary>
     public static SqliteCommand Command(SqliteConnection connection, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
     {
@@ -112,6 +153,7 @@ internal sealed class SqliteDatabase : IDisposable
     /// <summary>Closes the pooled connections so the file can be moved or deleted.</summary>
     public void Dispose()
     {
+        _writer.Dispose();
         using var connection = new SqliteConnection(ConnectionString);
         SqliteConnection.ClearPool(connection);
     }

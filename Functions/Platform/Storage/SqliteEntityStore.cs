@@ -16,7 +16,6 @@ internal sealed class SqliteEntityStore : IEntityStore
 
     private readonly SqliteDatabase _database;
     private readonly TimeProvider _timeProvider;
-    private readonly SemaphoreSlim _batchGate = new(1, 1);
 
     public SqliteEntityStore(SqliteDatabase database, TimeProvider? timeProvider = null)
     {
@@ -39,44 +38,22 @@ internal sealed class SqliteEntityStore : IEntityStore
     }
 
     public Task<WriteResult> InsertAsync(string table, string partitionKey, string rowKey, string json, CancellationToken cancellationToken) =>
-        WriteAsync(
-            "INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts) ON CONFLICT DO NOTHING",
-            table, partitionKey, rowKey, json, ifMatch: null, WriteStatus.Conflict, cancellationToken);
+        WriteAsync(BatchWriteKind.Insert, table, partitionKey, rowKey, json, ifMatch: null, cancellationToken);
 
     public Task<WriteResult> UpsertAsync(string table, string partitionKey, string rowKey, string json, CancellationToken cancellationToken) =>
-        WriteAsync(
-            """
-            INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts)
-            ON CONFLICT (tbl, pk, rk) DO UPDATE SET json = excluded.json, etag = excluded.etag, ts = excluded.ts
-            """,
-            table, partitionKey, rowKey, json, ifMatch: null, WriteStatus.Ok, cancellationToken);
+        WriteAsync(BatchWriteKind.Upsert, table, partitionKey, rowKey, json, ifMatch: null, cancellationToken);
 
     public Task<WriteResult> ReplaceAsync(string table, string partitionKey, string rowKey, string json, string ifMatch, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(ifMatch);
-        return WriteAsync(
-            """
-            UPDATE entities SET json = $json, etag = $etag, ts = $ts
-            WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)
-            """,
-            table, partitionKey, rowKey, json, ifMatch, WriteStatus.NotFound, cancellationToken);
+        return WriteAsync(BatchWriteKind.Replace, table, partitionKey, rowKey, json, ifMatch, cancellationToken);
     }
 
-    public async Task<WriteResult> DeleteAsync(string table, string partitionKey, string rowKey, string? ifMatch, CancellationToken cancellationToken)
+    public Task<WriteResult> DeleteAsync(string table, string partitionKey, string rowKey, string? ifMatch, CancellationToken cancellationToken)
     {
         PortArguments.Address(table, partitionKey, rowKey);
-        var condition = ifMatch is null or AnyETag ? null : ifMatch;
-        await using var connection = await _database.OpenConnectionAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(
-            connection,
-            "DELETE FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)",
-            ("$tbl", table), ("$pk", partitionKey), ("$rk", rowKey), ("$ifMatch", condition));
-        if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
-        {
-            return new WriteResult(WriteStatus.Ok, null);
-        }
-
-        return new WriteResult(await MissStatusAsync(connection, table, partitionKey, rowKey, condition, cancellationToken), null);
+        var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        return _database.WriteAsync(session => Write(session, BatchWriteKind.Delete, table, partitionKey, rowKey, null, ifMatch, now), cancellationToken);
     }
 
     public async Task<EntityPage> QueryAsync(string table, EntityQuery query, CancellationToken cancellationToken)
@@ -140,117 +117,36 @@ internal sealed class SqliteEntityStore : IEntityStore
         return new EntityPage(items, more ? EncodeToken(items[^1]) : null);
     }
 
-    public async Task<BatchResult> SubmitBatchAsync(string table, string partitionKey, IReadOnlyList<BatchWrite> writes, CancellationToken cancellationToken)
+    public Task<BatchResult> SubmitBatchAsync(string table, string partitionKey, IReadOnlyList<BatchWrite> writes, CancellationToken cancellationToken)
     {
         PortArguments.Batch(table, partitionKey, writes);
         var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        // Batches queue here rather than in SQLite's busy handler, which sleeps between retries: under many concurrent
-        // writers the sleeps, not the writes, would bound throughput.
-        await _batchGate.WaitAsync(cancellationToken);
-        try
-        {
-            await using var connection = await _database.OpenConnectionAsync(cancellationToken);
-            // Not deferred (BEGIN IMMEDIATE): the write lock is taken up front, so no condition checked below can change before commit.
-            await using var transaction = connection.BeginTransaction(deferred: false);
-            var statements = new BatchStatements(connection, transaction, table, partitionKey, now);
-            try
+        return _database.WriteAsync(
+            session =>
             {
                 var etags = new string?[writes.Count];
-                for (var i = 0; i < writes.Count; i++)
+                BatchResult? failed = null;
+                // All or nothing inside the group transaction: the first write that misses undoes the batch's others.
+                session.Atomically(() =>
                 {
-                    var status = await statements.ApplyAsync(writes[i], cancellationToken);
-                    if (status.Status != WriteStatus.Ok)
+                    for (var i = 0; i < writes.Count; i++)
                     {
-                        await transaction.RollbackAsync(cancellationToken);
-                        return new BatchResult(status.Status, i, []);
+                        var write = writes[i];
+                        var result = Write(session, write.Kind, table, partitionKey, write.RowKey, write.Json, write.IfMatch, now);
+                        if (result.Status != WriteStatus.Ok)
+                        {
+                            failed = new BatchResult(result.Status, i, []);
+                            return false;
+                        }
+
+                        etags[i] = result.ETag;
                     }
 
-                    etags[i] = status.ETag;
-                }
-
-                await transaction.CommitAsync(cancellationToken);
-                return new BatchResult(WriteStatus.Ok, null, etags);
-            }
-            finally
-            {
-                statements.Dispose();
-            }
-        }
-        finally
-        {
-            _batchGate.Release();
-        }
-    }
-
-    /// <summary>One prepared statement per kind of write, reused for every write of a batch.</summary>
-    private sealed class BatchStatements(SqliteConnection connection, SqliteTransaction transaction, string table, string partitionKey, long now) : IDisposable
-    {
-        private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
-
-        public async Task<WriteResult> ApplyAsync(BatchWrite write, CancellationToken cancellationToken)
-        {
-            var condition = write.IfMatch is null or AnyETag ? null : write.IfMatch;
-            var etag = write.Kind == BatchWriteKind.Delete ? null : NewETag();
-            var (sql, miss) = write.Kind switch
-            {
-                BatchWriteKind.Insert => ("INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts) ON CONFLICT DO NOTHING", WriteStatus.Conflict),
-                BatchWriteKind.Upsert => (
-                    """
-                    INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts)
-                    ON CONFLICT (tbl, pk, rk) DO UPDATE SET json = excluded.json, etag = excluded.etag, ts = excluded.ts
-                    """, WriteStatus.Ok),
-                BatchWriteKind.Replace => (
-                    """
-                    UPDATE entities SET json = $json, etag = $etag, ts = $ts
-                    WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)
-                    """, WriteStatus.NotFound),
-                _ => ("DELETE FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)", WriteStatus.NotFound),
-            };
-            var command = Statement(sql);
-            Bind(command, write.RowKey, write.Json, etag, condition);
-            if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
-            {
-                return new WriteResult(WriteStatus.Ok, etag);
-            }
-
-            if (condition is null)
-            {
-                return new WriteResult(miss, null);
-            }
-
-            var exists = Statement("SELECT 1 FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk");
-            Bind(exists, write.RowKey, null, null, null);
-            return new WriteResult(await exists.ExecuteScalarAsync(cancellationToken) is null ? WriteStatus.NotFound : WriteStatus.PreconditionFailed, null);
-        }
-
-        public void Dispose()
-        {
-            foreach (var command in _commands.Values)
-            {
-                command.Dispose();
-            }
-        }
-
-        private SqliteCommand Statement(string sql)
-        {
-            if (!_commands.TryGetValue(sql, out var command))
-            {
-                command = SqliteDatabase.Command(
-                    connection, sql, ("$tbl", table), ("$pk", partitionKey), ("$rk", null), ("$json", null), ("$etag", null), ("$ts", now), ("$ifMatch", null));
-                command.Transaction = transaction;
-                _commands[sql] = command;
-            }
-
-            return command;
-        }
-
-        private static void Bind(SqliteCommand command, string rowKey, string? json, string? etag, string? ifMatch)
-        {
-            command.Parameters["$rk"].Value = rowKey;
-            command.Parameters["$json"].Value = (object?)json ?? DBNull.Value;
-            command.Parameters["$etag"].Value = (object?)etag ?? DBNull.Value;
-            command.Parameters["$ifMatch"].Value = (object?)ifMatch ?? DBNull.Value;
-        }
+                    return true;
+                });
+                return failed ?? new BatchResult(WriteStatus.Ok, null, etags);
+            },
+            cancellationToken);
     }
 
     public async Task PingAsync(CancellationToken cancellationToken)
@@ -260,49 +156,70 @@ internal sealed class SqliteEntityStore : IEntityStore
         await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// Runs one write statement; when it touches no row the outcome is <paramref name="missStatus"/>, or, for a
-    /// conditional write, whichever of NotFound and PreconditionFailed holds.
-    /// </summary>
-    private async Task<WriteResult> WriteAsync(
-        string sql, string table, string partitionKey, string rowKey, string json, string? ifMatch, WriteStatus missStatus, CancellationToken cancellationToken)
+    private Task<WriteResult> WriteAsync(
+        BatchWriteKind kind, string table, string partitionKey, string rowKey, string json, string? ifMatch, CancellationToken cancellationToken)
     {
         PortArguments.Write(table, partitionKey, rowKey, json);
-        var condition = ifMatch is AnyETag ? null : ifMatch;
-        var etag = NewETag();
-        await using var connection = await _database.OpenConnectionAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(
-            connection,
-            sql,
-            ("$tbl", table), ("$pk", partitionKey), ("$rk", rowKey), ("$json", json), ("$etag", etag),
-            ("$ts", _timeProvider.GetUtcNow().ToUnixTimeMilliseconds()), ("$ifMatch", condition));
-        if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
+        var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        return _database.WriteAsync(session => Write(session, kind, table, partitionKey, rowKey, json, ifMatch, now), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs one write statement on the writer's session; when it touches no row the outcome is what its kind says
+    /// (an insert: Conflict; a replace or delete: NotFound), or, for a conditional write, whichever of NotFound and
+    /// PreconditionFailed holds. Every write that stores a row gives it a fresh ETag.
+    /// </summary>
+    private static WriteResult Write(SqliteSession session, BatchWriteKind kind, string table, string partitionKey, string rowKey, string? json, string? ifMatch, long now)
+    {
+        var condition = ifMatch is null or AnyETag ? null : ifMatch;
+        var etag = kind == BatchWriteKind.Delete ? null : NewETag();
+        var (sql, miss) = kind switch
+        {
+            BatchWriteKind.Insert => ("INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts) ON CONFLICT DO NOTHING", WriteStatus.Conflict),
+            BatchWriteKind.Upsert => (
+                """
+                INSERT INTO entities (tbl, pk, rk, json, etag, ts) VALUES ($tbl, $pk, $rk, $json, $etag, $ts)
+                ON CONFLICT (tbl, pk, rk) DO UPDATE SET json = excluded.json, etag = excluded.etag, ts = excluded.ts
+                """, WriteStatus.Ok),
+            BatchWriteKind.Replace => (
+                """
+                UPDATE entities SET json = $json, etag = $etag, ts = $ts
+                WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)
+                """, WriteStatus.NotFound),
+            _ => ("DELETE FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)", WriteStatus.NotFound),
+        };
+        var command = session.Command(sql);
+        SqliteSession.Bind(command, "$tbl", table);
+        SqliteSession.Bind(command, "$pk", partitionKey);
+        SqliteSession.Bind(command, "$rk", rowKey);
+        if (kind != BatchWriteKind.Delete)
+        {
+            SqliteSession.Bind(command, "$json", json);
+            SqliteSession.Bind(command, "$etag", etag);
+            SqliteSession.Bind(command, "$ts", now);
+        }
+
+        if (kind is BatchWriteKind.Replace or BatchWriteKind.Delete)
+        {
+            SqliteSession.Bind(command, "$ifMatch", condition);
+        }
+
+        if (command.ExecuteNonQuery() == 1)
         {
             return new WriteResult(WriteStatus.Ok, etag);
         }
 
-        var status = condition is null ? missStatus : await MissStatusAsync(connection, table, partitionKey, rowKey, condition, cancellationToken);
-        return new WriteResult(status, null);
-    }
-
-    /// <summary>Why a write that touched no row missed: NotFound, or PreconditionFailed when it was conditional and the entity exists.</summary>
-    /// <remarks>
-    /// The write and this check are separate statements, so the entity may change in between; every write gives
-    /// a fresh ETag, so an entity found here can never carry the ETag the caller expected, and the answer stays true.
-    /// </remarks>
-    private static async Task<WriteStatus> MissStatusAsync(
-        SqliteConnection connection, string table, string partitionKey, string rowKey, string? condition, CancellationToken cancellationToken)
-    {
         if (condition is null)
         {
-            return WriteStatus.NotFound;
+            return new WriteResult(miss, null);
         }
 
-        await using var command = SqliteDatabase.Command(
-            connection,
-            "SELECT 1 FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk",
-            ("$tbl", table), ("$pk", partitionKey), ("$rk", rowKey));
-        return await command.ExecuteScalarAsync(cancellationToken) is null ? WriteStatus.NotFound : WriteStatus.PreconditionFailed;
+        // Same transaction as the write, so the answer is exact: the row is there (with another ETag) or it is not.
+        var exists = session.Command("SELECT 1 FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk");
+        SqliteSession.Bind(exists, "$tbl", table);
+        SqliteSession.Bind(exists, "$pk", partitionKey);
+        SqliteSession.Bind(exists, "$rk", rowKey);
+        return new WriteResult(exists.ExecuteScalar() is null ? WriteStatus.NotFound : WriteStatus.PreconditionFailed, null);
     }
 
     private static string NewETag() => $"W/\"{Guid.NewGuid():N}\"";

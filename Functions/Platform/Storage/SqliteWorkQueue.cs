@@ -27,16 +27,16 @@ internal sealed class SqliteWorkQueue : IWorkQueue
         PortArguments.Enqueue(queue, message, wait);
         var id = Guid.NewGuid().ToString("D");
         var now = _timeProvider.GetUtcNow();
-        await using var connection = await _database.OpenConnectionAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(
-            connection,
-            """
-            INSERT INTO queue_messages (queue, id, body, inserted_at, visible_at, dequeue_count, pop_receipt)
-            VALUES ($queue, $id, $body, $now, $visibleAt, 0, NULL)
-            """,
-            ("$queue", queue), ("$id", id), ("$body", message),
-            ("$now", now.ToUnixTimeMilliseconds()), ("$visibleAt", (now + wait).ToUnixTimeMilliseconds()));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await _database.WriteAsync(
+            session => Run(
+                session,
+                """
+                INSERT INTO queue_messages (queue, id, body, inserted_at, visible_at, dequeue_count, pop_receipt)
+                VALUES ($queue, $id, $body, $now, $visibleAt, 0, NULL)
+                """,
+                ("$queue", queue), ("$id", id), ("$body", message),
+                ("$now", now.ToUnixTimeMilliseconds()), ("$visibleAt", (now + wait).ToUnixTimeMilliseconds())).ExecuteNonQuery(),
+            cancellationToken);
         return id;
     }
 
@@ -46,35 +46,40 @@ internal sealed class SqliteWorkQueue : IWorkQueue
         var now = _timeProvider.GetUtcNow();
         var visibleAt = (now + visibilityTimeout).ToUnixTimeMilliseconds();
 
-        // One statement selects and leases the batch. A writing statement takes SQLite's write lock before it
-        // reads, so concurrent consumers run one after another and never lease the same message twice.
-        await using var connection = await _database.OpenConnectionAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(
-            connection,
-            $"""
-            UPDATE queue_messages
-            SET visible_at = $visibleAt, dequeue_count = dequeue_count + 1, pop_receipt = {NewReceipt}
-            WHERE seq IN (
-                SELECT seq FROM queue_messages
-                WHERE queue = $queue AND visible_at <= $now
-                ORDER BY visible_at, seq
-                LIMIT $max)
-            RETURNING seq, id, pop_receipt, body, dequeue_count, inserted_at
-            """,
-            ("$queue", queue), ("$now", now.ToUnixTimeMilliseconds()),
-            ("$visibleAt", visibleAt), ("$max", maxMessages));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var leased = new List<(long Seq, QueueMessage Message)>(maxMessages);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            leased.Add((reader.GetInt64(0), new QueueMessage(
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.GetString(3),
-                reader.GetInt32(4),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
-                DateTimeOffset.FromUnixTimeMilliseconds(visibleAt))));
-        }
+        // One statement selects and leases the batch. Writes run one after another on the writer, so concurrent
+        // consumers never lease the same message twice.
+        var leased = await _database.WriteAsync(
+            session =>
+            {
+                using var reader = Run(
+                    session,
+                    $"""
+                    UPDATE queue_messages
+                    SET visible_at = $visibleAt, dequeue_count = dequeue_count + 1, pop_receipt = {NewReceipt}
+                    WHERE seq IN (
+                        SELECT seq FROM queue_messages
+                        WHERE queue = $queue AND visible_at <= $now
+                        ORDER BY visible_at, seq
+                        LIMIT $max)
+                    RETURNING seq, id, pop_receipt, body, dequeue_count, inserted_at
+                    """,
+                    ("$queue", queue), ("$now", now.ToUnixTimeMilliseconds()),
+                    ("$visibleAt", visibleAt), ("$max", maxMessages)).ExecuteReader();
+                var rows = new List<(long Seq, QueueMessage Message)>(maxMessages);
+                while (reader.Read())
+                {
+                    rows.Add((reader.GetInt64(0), new QueueMessage(
+                        reader.GetString(1),
+                        reader.GetString(2),
+                        reader.GetString(3),
+                        reader.GetInt32(4),
+                        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+                        DateTimeOffset.FromUnixTimeMilliseconds(visibleAt))));
+                }
+
+                return rows;
+            },
+            cancellationToken);
 
         // RETURNING yields rows in no promised order; enqueue order is what callers expect within a batch.
         leased.Sort((a, b) => a.Seq.CompareTo(b.Seq));
@@ -84,12 +89,12 @@ internal sealed class SqliteWorkQueue : IWorkQueue
     public async Task<bool> DeleteAsync(string queue, string messageId, string popReceipt, CancellationToken cancellationToken)
     {
         PortArguments.Lease(queue, messageId, popReceipt);
-        await using var connection = await _database.OpenConnectionAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(
-            connection,
-            "DELETE FROM queue_messages WHERE queue = $queue AND id = $id AND pop_receipt = $receipt",
-            ("$queue", queue), ("$id", messageId), ("$receipt", popReceipt));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        return await _database.WriteAsync(
+            session => Run(
+                session,
+                "DELETE FROM queue_messages WHERE queue = $queue AND id = $id AND pop_receipt = $receipt",
+                ("$queue", queue), ("$id", messageId), ("$receipt", popReceipt)).ExecuteNonQuery() == 1,
+            cancellationToken);
     }
 
     public async Task<string?> UpdateVisibilityAsync(string queue, string messageId, string popReceipt, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
@@ -97,16 +102,16 @@ internal sealed class SqliteWorkQueue : IWorkQueue
         PortArguments.Lease(queue, messageId, popReceipt);
         PortArguments.Window(visibilityTimeout, nameof(visibilityTimeout));
         var visibleAt = _timeProvider.GetUtcNow() + visibilityTimeout;
-        await using var connection = await _database.OpenConnectionAsync(cancellationToken);
-        await using var command = SqliteDatabase.Command(
-            connection,
-            $"""
-            UPDATE queue_messages SET visible_at = $visibleAt, pop_receipt = {NewReceipt}
-            WHERE queue = $queue AND id = $id AND pop_receipt = $receipt
-            RETURNING pop_receipt
-            """,
-            ("$queue", queue), ("$id", messageId), ("$receipt", popReceipt), ("$visibleAt", visibleAt.ToUnixTimeMilliseconds()));
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
+        return await _database.WriteAsync(
+            session => Run(
+                session,
+                $"""
+                UPDATE queue_messages SET visible_at = $visibleAt, pop_receipt = {NewReceipt}
+                WHERE queue = $queue AND id = $id AND pop_receipt = $receipt
+                RETURNING pop_receipt
+                """,
+                ("$queue", queue), ("$id", messageId), ("$receipt", popReceipt), ("$visibleAt", visibleAt.ToUnixTimeMilliseconds())).ExecuteScalar() as string,
+            cancellationToken);
     }
 
     public async Task<int> GetApproximateCountAsync(string queue, CancellationToken cancellationToken)
@@ -118,5 +123,17 @@ internal sealed class SqliteWorkQueue : IWorkQueue
             "SELECT count(*) FROM queue_messages WHERE queue = $queue",
             ("$queue", queue));
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The writer's prepared command for <paramref name="sql"/> with every parameter bound.</summary>
+    private static Microsoft.Data.Sqlite.SqliteCommand Run(SqliteSession session, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
+    {
+        var command = session.Command(sql);
+        foreach (var (name, value) in parameters)
+        {
+            SqliteSession.Bind(command, name, value);
+        }
+
+        return command;
     }
 }
