@@ -179,6 +179,10 @@ internal sealed class CreditLedger(IEntityStore store, IOptions<CreditsOptions> 
                 }
                 else
                 {
+                    // Dated when applied, not when the caller made it: a change succeeds only on the balance the one before
+                    // it wrote, and reads the clock after reading that balance, so newest-first by this time is the order
+                    // the balance changed in, and each row's balance-after follows from the row before it.
+                    transaction = transaction with { CreatedAt = now };
                     var rowKey = TransactionKey(transaction);
                     var result = await store.SubmitBatchAsync(_credits.Name, userId,
                     [
