@@ -8,7 +8,7 @@ using Serverless.Orchestrations.Runtime;
 namespace Serverless.Functions.Features.Workflows;
 
 /// <summary>Starts runs of a workspace's workflows; the one place that decides whether a workflow may run.</summary>
-internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowRuns runs, DefinitionValidator validator)
+internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowRuns runs, DefinitionValidator validator, IUserStatus users)
 {
     /// <summary>The started run, or the error result explaining why it was not started.</summary>
     public async Task<(ExecutionDocument? Run, IResult? Error)> StartAsync(
@@ -17,6 +17,13 @@ internal sealed class WorkflowRunner(WorkflowStore workflows, WorkflowRuns runs,
         if (await workflows.GetAsync(workspaceId, workflowId, cancellationToken) is not { } stored)
         {
             return (null, Api.NotFound("The workflow was not found."));
+        }
+
+        // A request of a disabled user never gets here (authentication refuses it); what still can is what acts for them
+        // without a request of theirs: schedules, hooks, processes and plugins. A disabled user's automation stops too.
+        if (principal?.UserId is { } userId && await users.IsDisabledAsync(userId, cancellationToken))
+        {
+            return (null, Api.Forbidden("The account this run would act for is disabled."));
         }
 
         var workflow = stored.Value;

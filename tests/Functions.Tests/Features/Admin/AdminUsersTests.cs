@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Serverless.Functions.Tests.Features.WorkflowTriggers;
 using Serverless.Functions.Tests.Support;
 
 namespace Serverless.Functions.Tests.Features.Admin;
@@ -154,5 +155,25 @@ public sealed class AdminUsersTests(AdminFixture fixture) : IClassFixture<AdminF
         Assert.Equal(HttpStatusCode.OK, (await _client.ApiGetAsync("/api/v1/auth/me", headers: Users.ApiKey(key))).Status);
         // Disabling ended the sessions it found: their refresh tokens stay dead.
         Assert.Equal(HttpStatusCode.Unauthorized, oldRefresh.Status);
+    }
+
+    [Fact]
+    public async Task DisabledUser_TheirWebhookTriggerStartsNoRun_UntilEnabled()
+    {
+        var user = await _client.RegisterAsync();
+        var workflow = await _client.CreateWorkflowAsync(user, WorkflowApi.Line(new { x = "1" }));
+        var url = (await _client.CreateTriggerAsync(user, workflow, new { type = "webhook" }))["url"]!.GetValue<string>();
+
+        await _client.ApiPostAsync($"/api/v1/admin/users/{user.Id}/disable", null, AdminToken);
+        var refused = await _client.ApiPostAsync(url, "{}");
+        await _client.ApiPostAsync($"/api/v1/admin/users/{user.Id}/enable", null, AdminToken);
+        var accepted = await _client.ApiPostAsync(url, "{}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+        Assert.Equal("FORBIDDEN", refused.ErrorCode);
+        Assert.Contains("disabled", refused.Body!["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
+        // Only the call after enabling started a run.
+        Assert.Equal(1, await _client.CountRunsAsync(user, workflow));
     }
 }
