@@ -90,6 +90,7 @@ public sealed class SqliteDatabaseTests : IDisposable
             : store.UpsertAsync("grouped", "p", $"r{i}", "{}", CancellationToken.None).ContinueWith(t => t.Result.Succeeded ? 1 : 0, TaskScheduler.Default)).ToList();
 
         await Assert.ThrowsAsync<SqliteException>(() => writes[25]);
+        Assert.Equal(49, (await Task.WhenAll(writes.Where((_, i) => i != 25))).Sum());
         var page = await store.QueryAsync("grouped", new EntityQuery { PartitionKey = "p", Take = EntityQuery.MaxTake }, CancellationToken.None);
         Assert.Equal(49, page.Items.Count);
     }
