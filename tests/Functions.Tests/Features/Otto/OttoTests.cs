@@ -297,6 +297,46 @@ public sealed class OttoTests(OttoFixture fixture) : IClassFixture<OttoFixture>
         Assert.Equal(HttpStatusCode.BadGateway, failed.Status);
         Assert.Equal("AI_SERVICE_ERROR", failed.ErrorCode);
     }
+
+    [Fact]
+    public async Task Otto_WhenTheModelTimesOut_Is504_AndTheSessionGoesOnAfterwards()
+    {
+        var user = await _client.RegisterAsync();
+        fixture.Primary.EnqueueReply("Hello, how can I help?");
+        var first = await _client.ApiPostAsync(Assist, new { message = "Hi" }, user.AccessToken);
+        var session = first.Data["sessionId"]!.GetValue<string>();
+
+        // Every attempt the gateway makes (each provider of the model, and their retries) outlasts the request timeout.
+        FakeBehavior hang = async (context, _) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            return true;
+        };
+        ApiResponse timedOut;
+        (fixture.Primary.Always, fixture.Secondary.Always) = (hang, hang);
+        try
+        {
+            timedOut = await _client.ApiPostAsync(Assist, new { message = "Still there?", sessionId = session }, user.AccessToken);
+        }
+        finally
+        {
+            (fixture.Primary.Always, fixture.Secondary.Always) = (null, null);
+        }
+
+        fixture.Primary.EnqueueReply("Yes, still here.");
+        var after = await _client.ApiPostAsync(Assist, new { message = "And now?", sessionId = session }, user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, timedOut.Status);
+        Assert.False(string.IsNullOrEmpty(timedOut.ErrorCode));
+        Assert.Equal(HttpStatusCode.OK, after.Status);
+        Assert.Equal(session, after.Data["sessionId"]!.GetValue<string>());
+        Assert.Equal("Yes, still here.", after.Data["message"]!.GetValue<string>());
+        // The session kept the exchange from before the timeout and fed it to the model.
+        var contents = LastModelRequest()["messages"]!.AsArray().Select(m => m!["content"]?.GetValue<string>()).ToList();
+        Assert.Contains("Hi", contents);
+        Assert.Contains("Hello, how can I help?", contents);
+        Assert.Contains("And now?", contents);
+    }
 }
 
 /// <summary>Otto on an install without any model provider.</summary>
@@ -314,4 +354,5 @@ public sealed class OttoWithoutModelsTests(PlatformFactory factory) : IClassFixt
         Assert.Equal("model", response.Body!["error"]!["details"]![0]!["field"]!.GetValue<string>());
         Assert.Contains("Otto needs a model", response.Body!["error"]!["details"]![0]!["message"]!.GetValue<string>());
     }
+
 }
