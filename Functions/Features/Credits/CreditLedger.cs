@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -59,7 +58,7 @@ internal sealed record CreditWrite(CreditWriteStatus Status, CreditAccount Accou
 /// Credit balances. A user's partition holds their balance row, their transactions (row keys newest first) and one
 /// marker per transaction id; a change writes the balance (ETag-conditional) together with its transaction and marker
 /// in one atomic batch, so balance and history never drift and a retried change with the same id is applied once.
-/// Writers on one instance take turns per user (fewer ETag conflicts); across instances the ETag decides and the loser
+/// Writers on one instance take turns per user (by a fixed set of lock stripes; fewer ETag conflicts); across instances the ETag decides and the loser
 /// retries on the fresh balance. Every transaction is also copied to a platform-wide list (best effort, after the batch)
 /// for the admin list; the user's partition is the record.
 /// </summary>
@@ -74,7 +73,9 @@ internal sealed class CreditLedger(IEntityStore store, IOptions<CreditsOptions> 
     private readonly EntityTable<CreditAccount> _credits = new(store, "credits");
     private readonly EntityTable<CreditAccountEntry> _accounts = new(store, "creditaccounts");
     private readonly EntityTable<CreditTransaction> _all = new(store, "credittransactions");
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _turns = new(StringComparer.Ordinal);
+    // Turns by stripe, not by user: a fixed set whatever the number of users (two users of one stripe take turns too,
+    // which costs them little; a dictionary of one lock per user would grow for as long as the instance lives).
+    private readonly SemaphoreSlim[] _turns = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
     /// <summary>The user's account, opened (with the initial grant) when it does not exist yet.</summary>
     public async Task<CreditAccount> GetAsync(string userId, CancellationToken cancellationToken) =>
@@ -154,7 +155,7 @@ internal sealed class CreditLedger(IEntityStore store, IOptions<CreditsOptions> 
         string userId, string? transactionId, Func<CreditAccount, DateTimeOffset, (CreditAccount Account, CreditTransaction? Transaction)?> change,
         CancellationToken cancellationToken, bool alwaysWrite = false)
     {
-        var turn = _turns.GetOrAdd(userId, _ => new SemaphoreSlim(1, 1));
+        var turn = _turns[(uint)StringComparer.Ordinal.GetHashCode(userId) % (uint)_turns.Length];
         await turn.WaitAsync(cancellationToken);
         try
         {
