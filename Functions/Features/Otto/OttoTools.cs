@@ -37,7 +37,14 @@ internal sealed class OttoTools(OttoSources sources, WorkspaceContext workspace,
             new JsonObject { ["search"] = AgentTools.Str("Only workflows whose name or description contains this text.") }),
         AgentTools.Tool(GetWorkflowTool, "Read one workflow with its graph (nodes with their config, edges). Defaults to the workflow the user is looking at.",
             new JsonObject { ["workflow_id"] = AgentTools.Str("The workflow's id (from list_workflows).") }),
-        AgentTools.Tool(ListBlocksTool, "The blocks catalog: every node type a workflow can use, with its config fields (JSON schema), output and branches.", []),
+        AgentTools.Tool(ListBlocksTool,
+            "The blocks catalog: the node types a workflow can use, with their config fields (JSON schema), output and branches. " +
+            "Without arguments every block; with search only those whose type, name, category or description contain it; with types exactly those.",
+            new JsonObject
+            {
+                ["search"] = AgentTools.Str("Words to look for, e.g. \"http\" or \"llm\"."),
+                ["types"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" }, ["description"] = "Node types to describe, e.g. [\"template\", \"llm\"]." },
+            }),
         AgentTools.Tool(GetRecentRunsTool, "The latest runs of a workflow, newest first, with their status, error and failed nodes. Defaults to the workflow the user is looking at.",
             new JsonObject
             {
@@ -69,11 +76,24 @@ internal sealed class OttoTools(OttoSources sources, WorkspaceContext workspace,
     {
         ListWorkflowsTool => await ListWorkflowsAsync(args["search"]?.ToString(), cancellationToken),
         GetWorkflowTool => await GetWorkflowAsync(args, cancellationToken),
-        ListBlocksTool => AgentTools.Answer(new { ok = true, blocks = ListBlocks.All(sources.Registry) }),
+        ListBlocksTool => ListBlocksMatching(args),
         GetRecentRunsTool => await GetRecentRunsAsync(args, cancellationToken),
         ProposeWorkflowTool => Propose(args),
         _ => AgentTools.Error($"There is no tool named '{name}'."),
     };
+
+    /// <summary>The catalog, narrowed when the model asks for some blocks: a whole catalog of schemas is many tokens.</summary>
+    private string ListBlocksMatching(JsonObject args)
+    {
+        var search = args["search"] is JsonValue s && s.TryGetValue<string>(out var text) && !string.IsNullOrWhiteSpace(text) ? text.Trim() : null;
+        var types = args["types"] is JsonArray array
+            ? array.Select(t => t is JsonValue v && v.TryGetValue<string>(out var type) ? type : null).OfType<string>().ToHashSet(StringComparer.Ordinal)
+            : null;
+        var blocks = ListBlocks.All(sources.Registry).Where(b =>
+            (types is null || types.Count == 0 || types.Contains(b.Type))
+            && (search is null || new[] { b.Type, b.Name, b.Category, b.Description }.Any(f => f.Contains(search, StringComparison.OrdinalIgnoreCase)))).ToList();
+        return AgentTools.Answer(new { ok = true, blocks, total = sources.Registry.All.Count() });
+    }
 
     private async Task<string> ListWorkflowsAsync(string? search, CancellationToken cancellationToken)
     {

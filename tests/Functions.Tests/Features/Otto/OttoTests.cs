@@ -109,6 +109,30 @@ public sealed class OttoTests(OttoFixture fixture) : IClassFixture<OttoFixture>
     }
 
     [Fact]
+    public async Task Otto_ListBlocks_NarrowsBySearchOrTypes_AndListsEveryBlockWithout()
+    {
+        var user = await _client.RegisterAsync();
+        fixture.Primary.EnqueueToolCalls(("list_blocks", new { }), ("list_blocks", new { search = "HTTP" }), ("list_blocks", new { types = new[] { "template", "set" } }));
+        fixture.Primary.EnqueueReply("Done.");
+
+        var response = await _client.ApiPostAsync(Assist, new { message = "Which blocks can call an API?" }, user.AccessToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+        var request = LastModelRequest();
+        static List<string> Types(string result) => JsonNode.Parse(result)!["blocks"]!.AsArray().Select(b => b!["type"]!.GetValue<string>()).ToList();
+        var all = Types(ToolResult(request, 3));
+        var searched = Types(ToolResult(request, 2));
+        var named = Types(ToolResult(request, 1));
+        Assert.Contains("http_request", all);
+        Assert.Contains("template", all);
+        Assert.Contains("http_request", searched);
+        Assert.DoesNotContain("template", searched);
+        Assert.True(searched.Count < all.Count);
+        Assert.Equal(["set", "template"], named.Order(StringComparer.Ordinal));
+        Assert.Equal(all.Count, JsonNode.Parse(ToolResult(request, 1))!["total"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Otto_InvalidProposal_GetsTheErrorsBack_ThenTheFixedOneIsReturned_AndCreateWorkflowAcceptsItVerbatim()
     {
         var user = await _client.RegisterAsync();
