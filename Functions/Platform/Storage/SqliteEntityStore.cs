@@ -188,22 +188,9 @@ internal sealed class SqliteEntityStore : IEntityStore
                 """, WriteStatus.NotFound),
             _ => ("DELETE FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk AND ($ifMatch IS NULL OR etag = $ifMatch)", WriteStatus.NotFound),
         };
-        var command = session.Command(sql);
-        SqliteSession.Bind(command, "$tbl", table);
-        SqliteSession.Bind(command, "$pk", partitionKey);
-        SqliteSession.Bind(command, "$rk", rowKey);
-        if (kind != BatchWriteKind.Delete)
-        {
-            SqliteSession.Bind(command, "$json", json);
-            SqliteSession.Bind(command, "$etag", etag);
-            SqliteSession.Bind(command, "$ts", now);
-        }
-
-        if (kind is BatchWriteKind.Replace or BatchWriteKind.Delete)
-        {
-            SqliteSession.Bind(command, "$ifMatch", condition);
-        }
-
+        // Parameters a statement does not name are ignored, so every kind binds the same set.
+        var command = session.Command(
+            sql, ("$tbl", table), ("$pk", partitionKey), ("$rk", rowKey), ("$json", json), ("$etag", etag), ("$ts", now), ("$ifMatch", condition));
         if (command.ExecuteNonQuery() == 1)
         {
             return new WriteResult(WriteStatus.Ok, etag);
@@ -215,10 +202,7 @@ internal sealed class SqliteEntityStore : IEntityStore
         }
 
         // Same transaction as the write, so the answer is exact: the row is there (with another ETag) or it is not.
-        var exists = session.Command("SELECT 1 FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk");
-        SqliteSession.Bind(exists, "$tbl", table);
-        SqliteSession.Bind(exists, "$pk", partitionKey);
-        SqliteSession.Bind(exists, "$rk", rowKey);
+        var exists = session.Command("SELECT 1 FROM entities WHERE tbl = $tbl AND pk = $pk AND rk = $rk", ("$tbl", table), ("$pk", partitionKey), ("$rk", rowKey));
         return new WriteResult(exists.ExecuteScalar() is null ? WriteStatus.NotFound : WriteStatus.PreconditionFailed, null);
     }
 

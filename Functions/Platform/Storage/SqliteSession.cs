@@ -101,6 +101,18 @@ internal class SqliteSession : ISqliteWriteConnection
         return command;
     }
 
+    /// <summary>The prepared command for <paramref name="sql"/> with every parameter bound (names the statement lacks are ignored).</summary>
+    public SqliteCommand Command(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
+    {
+        var command = Command(sql);
+        foreach (var (name, value) in parameters)
+        {
+            Bind(command, name, value);
+        }
+
+        return command;
+    }
+
     /// <summary>Sets a parameter of a cached command (which keeps its parameters; each call sets every one of them again).</summary>
     public static void Bind(SqliteCommand command, string name, object? value)
     {

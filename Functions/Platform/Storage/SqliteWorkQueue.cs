@@ -28,8 +28,7 @@ internal sealed class SqliteWorkQueue : IWorkQueue
         var id = Guid.NewGuid().ToString("D");
         var now = _timeProvider.GetUtcNow();
         await _database.WriteAsync(
-            session => Run(
-                session,
+            session => session.Command(
                 """
                 INSERT INTO queue_messages (queue, id, body, inserted_at, visible_at, dequeue_count, pop_receipt)
                 VALUES ($queue, $id, $body, $now, $visibleAt, 0, NULL)
@@ -51,8 +50,7 @@ internal sealed class SqliteWorkQueue : IWorkQueue
         var leased = await _database.WriteAsync(
             session =>
             {
-                using var reader = Run(
-                    session,
+                using var reader = session.Command(
                     $"""
                     UPDATE queue_messages
                     SET visible_at = $visibleAt, dequeue_count = dequeue_count + 1, pop_receipt = {NewReceipt}
@@ -90,8 +88,7 @@ internal sealed class SqliteWorkQueue : IWorkQueue
     {
         PortArguments.Lease(queue, messageId, popReceipt);
         return await _database.WriteAsync(
-            session => Run(
-                session,
+            session => session.Command(
                 "DELETE FROM queue_messages WHERE queue = $queue AND id = $id AND pop_receipt = $receipt",
                 ("$queue", queue), ("$id", messageId), ("$receipt", popReceipt)).ExecuteNonQuery() == 1,
             cancellationToken);
@@ -103,8 +100,7 @@ internal sealed class SqliteWorkQueue : IWorkQueue
         PortArguments.Window(visibilityTimeout, nameof(visibilityTimeout));
         var visibleAt = _timeProvider.GetUtcNow() + visibilityTimeout;
         return await _database.WriteAsync(
-            session => Run(
-                session,
+            session => session.Command(
                 $"""
                 UPDATE queue_messages SET visible_at = $visibleAt, pop_receipt = {NewReceipt}
                 WHERE queue = $queue AND id = $id AND pop_receipt = $receipt
@@ -123,17 +119,5 @@ internal sealed class SqliteWorkQueue : IWorkQueue
             "SELECT count(*) FROM queue_messages WHERE queue = $queue",
             ("$queue", queue));
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>The writer's prepared command for <paramref name="sql"/> with every parameter bound.</summary>
-    private static Microsoft.Data.Sqlite.SqliteCommand Run(SqliteSession session, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
-    {
-        var command = session.Command(sql);
-        foreach (var (name, value) in parameters)
-        {
-            SqliteSession.Bind(command, name, value);
-        }
-
-        return command;
     }
 }

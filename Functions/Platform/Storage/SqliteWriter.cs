@@ -67,16 +67,7 @@ internal sealed class SqliteWriter<TConnection> : IDisposable
     }
 
     /// <summary>True once <see cref="Start"/> ran.</summary>
-    public bool Started
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _thread is not null;
-            }
-        }
-    }
+    public bool Started => Volatile.Read(ref _thread) is not null;
 
     /// <summary>
     /// Runs <paramref name="execute"/> inside the next group transaction; after the commit <paramref name="apply"/> runs
